@@ -1,0 +1,32 @@
+//! beverage: makes the beverages of each order whose cups were reserved (`CupStockDecreased`),
+//! keeps a record of each, and answers `BeverageMade`.
+
+pub mod domain;
+pub mod handlers;
+pub mod store;
+
+use cafe_shared::{Error, bus::EventBus, config};
+use std::time::Duration;
+use store::BeverageStore;
+
+/// What the beverage function's handlers share across invocations, built once per cold start.
+pub struct BeverageService {
+    pub store: BeverageStore,
+    pub bus: EventBus,
+    /// Simulated brewing time per order (`BREW_SECONDS`).
+    pub brew_time: Duration,
+}
+
+impl BeverageService {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        let brew_seconds: f64 = std::env::var("BREW_SECONDS").unwrap_or_else(|_| "0".into()).parse()?;
+        Ok(Self {
+            store: BeverageStore::new(&sdk, config::required_env("BEVERAGES_TABLE")?),
+            bus: EventBus::from_env(&sdk, "beverage")?,
+            brew_time: Duration::try_from_secs_f64(brew_seconds)?,
+        })
+    }
+}
+
+cafe_shared::lambda_entry_points!(BeverageService);

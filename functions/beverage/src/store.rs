@@ -1,0 +1,58 @@
+//! The beverages table (DynamoDB), keyed by `beverageId`.
+
+use crate::domain::Beverage;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use cafe_shared::{Error, dynamo};
+
+#[derive(Clone)]
+pub struct BeverageStore {
+    client: Client,
+    table: String,
+}
+
+impl BeverageStore {
+    pub fn new(sdk: &SdkConfig, table: String) -> Self {
+        Self {
+            client: Client::new(sdk),
+            table,
+        }
+    }
+
+    /// Records a beverage unless its order already has one; returns the one on record.
+    pub async fn record(&self, beverage: &Beverage) -> Result<Beverage, Error> {
+        if dynamo::put_if_absent(
+            &self.client,
+            &self.table,
+            serde_dynamo::to_item(beverage)?,
+            "beverageId",
+        )
+        .await?
+        {
+            return Ok(beverage.clone());
+        }
+        self.get(&beverage.beverage_id)
+            .await?
+            .ok_or_else(|| "beverage vanished after a conflicting write".into())
+    }
+
+    pub async fn get(&self, beverage_id: &str) -> Result<Option<Beverage>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("beverageId", AttributeValue::S(beverage_id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// Every beverage made, newest first.
+    pub async fn list(&self) -> Result<Vec<Beverage>, Error> {
+        let mut beverages: Vec<Beverage> =
+            serde_dynamo::from_items(dynamo::scan_all(&self.client, &self.table).await?)?;
+        beverages.sort_by_key(|x| std::cmp::Reverse(x.made_at));
+        Ok(beverages)
+    }
+}

@@ -1,0 +1,72 @@
+//! The inventory function's entry points: the HTTP API and `OrderPlaced` from its queue.
+
+use crate::InventoryService;
+use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::events::{BusMessage, CafeEvent};
+use cafe_shared::http::{ApiError, json_body, json_response, no_route, path_param, respond, route};
+use cafe_shared::{Error, sqs};
+use lambda_http::{Body, Request, Response, http::StatusCode};
+
+/// `POST /inventories`, `GET /inventories`, `GET|PUT /inventories/{stockName}`.
+pub async fn http(service: &InventoryService, req: Request) -> Result<Response<Body>, Error> {
+    let (method, resource) = route(&req);
+    let outcome = match (method.as_str(), resource.as_str()) {
+        ("POST", "/inventories") => create(service, &req).await,
+        ("GET", "/inventories") => Ok(json_response(StatusCode::OK, &service.store.list().await?)),
+        ("GET", "/inventories/{stockName}") => get(service, &req).await,
+        ("PUT", "/inventories/{stockName}") => restock(service, &req).await,
+        _ => Err(no_route(&req)),
+    };
+    Ok(respond(outcome))
+}
+
+async fn create(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let new: NewStockItem = json_body(req)?;
+    check_stock_name(&new.stock_name)?;
+    let qty = check_qty(new.qty)?;
+    match service.store.create(&new.stock_name, qty).await? {
+        Some(item) => Ok(json_response(StatusCode::CREATED, &item)),
+        None => Err(ApiError::conflict(format!(
+            "stock item {:?} already exists; PUT /inventories/{} sets its level",
+            new.stock_name, new.stock_name
+        ))),
+    }
+}
+
+async fn get(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let stock_name = path_param(req, "stockName")?;
+    match service.store.get(&stock_name).await? {
+        Some(item) => Ok(json_response(StatusCode::OK, &item)),
+        None => Err(ApiError::not_found("stock item", &stock_name)),
+    }
+}
+
+async fn restock(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let stock_name = path_param(req, "stockName")?;
+    let restock: Restock = json_body(req)?;
+    let qty = check_qty(restock.qty)?;
+    match service.store.set_level(&stock_name, qty).await? {
+        Some(item) => Ok(json_response(StatusCode::OK, &item)),
+        None => Err(ApiError::not_found("stock item", &stock_name)),
+    }
+}
+
+/// `OrderPlaced`: reserve one cup per beverage, then tell the saga the outcome.
+pub async fn saga_events(service: &InventoryService, batch: SqsEvent) -> SqsBatchResponse {
+    sqs::handle_batch(batch, |message| on_event(service, message)).await
+}
+
+async fn on_event(service: &InventoryService, message: BusMessage) -> Result<(), Error> {
+    let CafeEvent::OrderPlaced(placed) = &message.event else {
+        tracing::warn!(
+            detail_type = message.event.detail_type(),
+            "not an event for the inventory function; ignored"
+        );
+        return Ok(());
+    };
+    let reservation = service.store.reserve_cups(placed).await?;
+    tracing::info!(?reservation, "cups decided");
+    // Published again on a redelivery too, in case the first attempt failed after the write.
+    service.bus.publish(&reservation.event(placed)).await
+}

@@ -1,0 +1,234 @@
+//! The inventory table (DynamoDB), keyed by `stockName` and `entry`: the stock item itself
+//! (`entry` = `STOCK`) and one reservation per order (`entry` = `RESERVATION#<orderId>`).
+
+use crate::domain::{Reservation, StockItem, cups_needed};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::{Client, error::SdkError};
+use cafe_shared::Error;
+use cafe_shared::dynamo::{self, Item};
+use cafe_shared::events::OrderPlaced;
+use chrono::Utc;
+use std::collections::HashMap;
+
+const STOCK_ENTRY: &str = "STOCK";
+/// Only the first decision for an order is recorded.
+const FIRST_DECISION: &str = "attribute_not_exists(entry)";
+
+#[derive(Clone)]
+pub struct InventoryStore {
+    client: Client,
+    table: String,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: u32) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn key(stock_name: &str, entry: &str) -> Item {
+    HashMap::from([
+        ("stockName".to_string(), s(stock_name)),
+        ("entry".to_string(), s(entry)),
+    ])
+}
+
+fn reservation_entry(order_id: &str) -> String {
+    format!("RESERVATION#{order_id}")
+}
+
+fn stock_item(item: &Item) -> Result<StockItem, Error> {
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or(format!("stock item without {name}"))
+    };
+    Ok(StockItem {
+        stock_name: text("stockName")?.clone(),
+        qty: item
+            .get("qty")
+            .and_then(|v| v.as_n().ok())
+            .ok_or("stock item without qty")?
+            .parse()?,
+        updated_at: text("updatedAt")?.parse()?,
+    })
+}
+
+impl InventoryStore {
+    pub fn new(sdk: &SdkConfig, table: String) -> Self {
+        Self {
+            client: Client::new(sdk),
+            table,
+        }
+    }
+
+    /// Adds a stock item; `None` when it already exists.
+    pub async fn create(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
+        let item = StockItem {
+            stock_name: stock_name.to_string(),
+            qty,
+            updated_at: Utc::now(),
+        };
+        let mut row = key(stock_name, STOCK_ENTRY);
+        row.insert("qty".into(), n(qty));
+        row.insert("updatedAt".into(), s(item.updated_at.to_rfc3339()));
+        let created = dynamo::put_if_absent(&self.client, &self.table, row, "stockName").await?;
+        Ok(created.then_some(item))
+    }
+
+    /// Sets the level of an existing stock item (a restock); `None` when there is no such item.
+    pub async fn set_level(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(stock_name, STOCK_ENTRY)))
+            .update_expression("SET qty = :qty, updatedAt = :now")
+            .condition_expression("attribute_exists(stockName)")
+            .expression_attribute_values(":qty", n(qty))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match update {
+            Ok(out) => Ok(Some(stock_item(&out.attributes.unwrap_or_default())?)),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get(&self, stock_name: &str) -> Result<Option<StockItem>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(stock_name, STOCK_ENTRY)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item.as_ref().map(stock_item).transpose()
+    }
+
+    pub async fn list(&self) -> Result<Vec<StockItem>, Error> {
+        let items = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("entry = :stock")
+            .expression_attribute_values(":stock", s(STOCK_ENTRY))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?;
+        let mut stock = items.iter().map(stock_item).collect::<Result<Vec<_>, _>>()?;
+        stock.sort_by(|a, b| a.stock_name.cmp(&b.stock_name));
+        Ok(stock)
+    }
+
+    /// The outcome already decided for an order, if any.
+    async fn reservation(&self, placed: &OrderPlaced) -> Result<Option<Reservation>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                &placed.stock_name,
+                &reservation_entry(&placed.order.order_id),
+            )))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item else { return Ok(None) };
+        let stored = item
+            .get("reservation")
+            .and_then(|v| v.as_s().ok())
+            .ok_or("reservation without outcome")?;
+        Ok(Some(serde_json::from_str(stored)?))
+    }
+
+    fn reservation_row(placed: &OrderPlaced, reservation: &Reservation) -> Result<Item, Error> {
+        let mut row = key(&placed.stock_name, &reservation_entry(&placed.order.order_id));
+        row.insert("orderId".into(), s(&placed.order.order_id));
+        row.insert("reservation".into(), s(serde_json::to_string(reservation)?));
+        row.insert("decidedAt".into(), s(Utc::now().to_rfc3339()));
+        Ok(row)
+    }
+
+    /// Reserves the order's cups, or records that there are not enough. The decrement and the
+    /// record of the decision are one transaction, and a decision already recorded for this
+    /// order is returned as it is: a redelivered `OrderPlaced` never takes cups twice.
+    pub async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
+        if let Some(decided) = self.reservation(placed).await? {
+            return Ok(decided);
+        }
+        let cups = cups_needed(placed);
+        let reserved = Reservation::Reserved { cups };
+        let take_cups = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&placed.stock_name, STOCK_ENTRY)))
+            .update_expression("SET qty = qty - :cups, updatedAt = :now")
+            .condition_expression("attribute_exists(qty) AND qty >= :cups")
+            .expression_attribute_values(":cups", n(cups))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .build()?;
+        let record_decision = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::reservation_row(placed, &reserved)?))
+            .condition_expression(FIRST_DECISION)
+            .build()?;
+        let transaction = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(record_decision).build())
+            .transact_items(TransactWriteItem::builder().update(take_cups).build())
+            .send()
+            .await;
+        let reasons = match transaction {
+            Ok(_) => return Ok(reserved),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None").to_string())
+                    .collect::<Vec<_>>(),
+                other => return Err(other.into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        let failed = |i: usize| reasons.get(i).is_some_and(|code| code == "ConditionalCheckFailed");
+        if failed(0) {
+            // A concurrent delivery of the same event decided first.
+            return self
+                .reservation(placed)
+                .await?
+                .ok_or_else(|| "reservation vanished".into());
+        }
+        if !failed(1) {
+            return Err(format!("cup reservation cancelled: {reasons:?}").into());
+        }
+        let available = self.get(&placed.stock_name).await?.map(|item| item.qty);
+        let out_of_stock = Reservation::out_of_stock(&placed.stock_name, cups, available);
+        let record = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::reservation_row(placed, &out_of_stock)?))
+            .condition_expression(FIRST_DECISION)
+            .send()
+            .await;
+        match record {
+            Ok(_) => Ok(out_of_stock),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => self
+                .reservation(placed)
+                .await?
+                .ok_or_else(|| "reservation vanished".into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The kiosk function's entry points: the page and read model over HTTP, and every saga
+//! event from its queue.
+
+use crate::KioskService;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::http::{ApiError, json_response, no_route, path_param, respond, route};
+use cafe_shared::{Error, sqs};
+use lambda_http::{Body, Request, Response, http::StatusCode};
+
+/// The kiosk page, built into the binary: no files to ship beside it, no third-party fetches.
+const KIOSK_PAGE: &str = include_str!("../static/index.html");
+
+/// `GET /`, `GET /kiosk/orders/{orderId}`, `GET /kiosk/customers/{customerId}/orders`.
+pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>, Error> {
+    let (method, resource) = route(&req);
+    let outcome = match (method.as_str(), resource.as_str()) {
+        ("GET", "/") => Ok(page()),
+        ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
+        ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
+        _ => Err(no_route(&req)),
+    };
+    Ok(respond(outcome))
+}
+
+fn page() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-cache")
+        .body(Body::Text(KIOSK_PAGE.to_string()))
+        .expect("a valid response")
+}
+
+async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order_id = path_param(req, "orderId")?;
+    match service.store.get(&order_id).await? {
+        Some(view) => Ok(json_response(StatusCode::OK, &view)),
+        None => Err(ApiError::not_found("order", &order_id)),
+    }
+}
+
+async fn customer_orders(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let customer_id = path_param(req, "customerId")?;
+    let orders = service.store.list_for_customer(&customer_id).await?;
+    Ok(json_response(StatusCode::OK, &orders))
+}
+
+/// Every saga event: fold it into its order's view.
+pub async fn saga_events(service: &KioskService, batch: SqsEvent) -> SqsBatchResponse {
+    sqs::handle_batch(batch, |message| async move { service.store.apply(&message).await }).await
+}

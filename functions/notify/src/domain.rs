@@ -1,0 +1,124 @@
+//! Notifications: what the customer is told, with no I/O.
+
+use cafe_shared::events::{CafeEvent, CustomerNotified, OrderSummary};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub notification_id: String,
+    pub customer_id: String,
+    pub order_id: String,
+    pub order_status: String,
+    pub message: String,
+    pub notification_date: DateTime<Utc>,
+    /// Set once SNS took the message; a notification without it is sent again on redelivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns_message_id: Option<String>,
+    #[serde(default)]
+    pub sms: bool,
+}
+
+/// The id of an order's notification: one per order outcome, whatever is redelivered.
+pub fn notification_id_for(order_id: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("notification\n{order_id}").as_bytes(),
+    )
+    .to_string()
+}
+
+fn beverages(order: &OrderSummary) -> String {
+    let plural = if order.beverage_qty == 1 { "" } else { "s" };
+    format!("{} {}{plural}", order.beverage_qty, order.beverage_name)
+}
+
+impl Notification {
+    /// The notification an order outcome calls for; `None` for any other event.
+    pub fn for_outcome(event: &CafeEvent, now: DateTime<Utc>) -> Option<Self> {
+        let (order, status, message) = match event {
+            CafeEvent::OrderCancelled(e) => (
+                &e.order,
+                "cancelled",
+                format!(
+                    "Sorry, your order of {} was cancelled: {}.",
+                    beverages(&e.order),
+                    e.reason
+                ),
+            ),
+            CafeEvent::OrderCompleted(e) => (
+                &e.order,
+                "completed",
+                format!(
+                    "Your {} {} ready. Enjoy!",
+                    beverages(&e.order),
+                    if e.order.beverage_qty == 1 { "is" } else { "are" }
+                ),
+            ),
+            _ => return None,
+        };
+        Some(Self {
+            notification_id: notification_id_for(&order.order_id),
+            customer_id: order.customer_id.clone(),
+            order_id: order.order_id.clone(),
+            order_status: status.to_string(),
+            message,
+            notification_date: now,
+            sns_message_id: None,
+            sms: order.phone_number.is_some(),
+        })
+    }
+
+    pub fn notified_event(&self, order: &OrderSummary) -> CafeEvent {
+        CafeEvent::CustomerNotified(CustomerNotified {
+            order: order.clone(),
+            notification_id: self.notification_id.clone(),
+            order_status: self.order_status.clone(),
+            message: self.message.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cafe_shared::events::{OrderCancelled, OrderCompleted};
+
+    fn order(qty: u32) -> OrderSummary {
+        OrderSummary {
+            order_id: "o-1".into(),
+            customer_id: "1".into(),
+            beverage_name: "americano".into(),
+            beverage_qty: qty,
+            phone_number: Some("+821012345678".into()),
+        }
+    }
+
+    #[test]
+    fn a_cancellation_says_why() {
+        let event = CafeEvent::OrderCancelled(OrderCancelled {
+            order: order(11),
+            reason: "only 10 cups left, 11 needed".into(),
+        });
+        let n = Notification::for_outcome(&event, Utc::now()).unwrap();
+        assert_eq!(n.order_status, "cancelled");
+        assert_eq!(
+            n.message,
+            "Sorry, your order of 11 americanos was cancelled: only 10 cups left, 11 needed."
+        );
+        assert!(n.sms);
+    }
+
+    #[test]
+    fn a_completion_says_it_is_ready() {
+        let n = Notification::for_outcome(
+            &CafeEvent::OrderCompleted(OrderCompleted { order: order(1) }),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(n.order_status, "completed");
+        assert_eq!(n.message, "Your 1 americano is ready. Enjoy!");
+        assert_eq!(n.notification_id, notification_id_for("o-1"));
+    }
+}

@@ -1,0 +1,61 @@
+//! The notify function's entry points: the HTTP API and order outcomes from its queue.
+
+use crate::NotifyService;
+use crate::domain::{Notification, notification_id_for};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::events::BusMessage;
+use cafe_shared::http::{json_response, no_route, query_param, respond, route};
+use cafe_shared::{Error, sqs};
+use chrono::Utc;
+use lambda_http::{Body, Request, Response, http::StatusCode};
+
+/// `GET /notifications[?customerId=]`.
+pub async fn http(service: &NotifyService, req: Request) -> Result<Response<Body>, Error> {
+    let (method, resource) = route(&req);
+    let outcome = match (method.as_str(), resource.as_str()) {
+        ("GET", "/notifications") => {
+            let customer_id = query_param(&req, "customerId");
+            service
+                .store
+                .list(customer_id.as_deref())
+                .await
+                .map(|list| json_response(StatusCode::OK, &list))
+                .map_err(Into::into)
+        }
+        _ => Err(no_route(&req)),
+    };
+    Ok(respond(outcome))
+}
+
+/// `OrderCancelled` and `OrderCompleted`: notify the customer once, then `CustomerNotified`.
+pub async fn saga_events(service: &NotifyService, batch: SqsEvent) -> SqsBatchResponse {
+    sqs::handle_batch(batch, |message| on_event(service, message)).await
+}
+
+async fn on_event(service: &NotifyService, message: BusMessage) -> Result<(), Error> {
+    let Some(fresh) = Notification::for_outcome(&message.event, Utc::now()) else {
+        tracing::warn!(
+            detail_type = message.event.detail_type(),
+            "not an event for the notify function; ignored"
+        );
+        return Ok(());
+    };
+    let order = message.event.order();
+    let notification = match service.store.get(&notification_id_for(&order.order_id)).await? {
+        Some(on_record) => on_record,
+        None => service.store.record(&fresh).await?,
+    };
+    // Sent unless a previous delivery got as far as recording it sent.
+    if notification.sns_message_id.is_none() {
+        let sns_message_id = service
+            .sender
+            .send(&notification, order.phone_number.as_deref())
+            .await?;
+        service
+            .store
+            .mark_sent(&notification.notification_id, &sns_message_id)
+            .await?;
+        tracing::info!(sns_message_id, "customer notified");
+    }
+    service.bus.publish(&notification.notified_event(order)).await
+}

@@ -1,0 +1,32 @@
+//! notify: tells the customer how their order ended (`OrderCancelled`, `OrderCompleted`): one
+//! notification per order, kept in its own table and sent through SNS (SMS when the order has a
+//! phone number), then `CustomerNotified`.
+
+pub mod domain;
+pub mod handlers;
+pub mod sender;
+pub mod store;
+
+use cafe_shared::{Error, bus::EventBus, config};
+use sender::NotificationSender;
+use store::NotificationStore;
+
+/// What the notify function's handlers share across invocations, built once per cold start.
+pub struct NotifyService {
+    pub store: NotificationStore,
+    pub sender: NotificationSender,
+    pub bus: EventBus,
+}
+
+impl NotifyService {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Self {
+            store: NotificationStore::new(&sdk, config::required_env("NOTIFICATIONS_TABLE")?),
+            sender: NotificationSender::new(&sdk, config::required_env("NOTIFICATION_TOPIC_ARN")?),
+            bus: EventBus::from_env(&sdk, "notify")?,
+        })
+    }
+}
+
+cafe_shared::lambda_entry_points!(NotifyService);

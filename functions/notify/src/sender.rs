@@ -1,0 +1,55 @@
+//! Sending notifications through SNS: to the customer topic, with `customerId` and
+//! `orderStatus` as message attributes for subscribers' filter policies, and as an SMS when
+//! the order carries a phone number.
+
+use crate::domain::Notification;
+use aws_config::SdkConfig;
+use aws_sdk_sns::{Client, types::MessageAttributeValue};
+use cafe_shared::Error;
+
+#[derive(Clone)]
+pub struct NotificationSender {
+    client: Client,
+    topic_arn: String,
+}
+
+fn text_attribute(value: &str) -> Result<MessageAttributeValue, Error> {
+    Ok(MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()?)
+}
+
+impl NotificationSender {
+    pub fn new(sdk: &SdkConfig, topic_arn: String) -> Self {
+        Self {
+            client: Client::new(sdk),
+            topic_arn,
+        }
+    }
+
+    /// Publishes to the topic (and texts the phone, if any); returns the topic message id.
+    pub async fn send(&self, notification: &Notification, phone_number: Option<&str>) -> Result<String, Error> {
+        let published = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(format!("Your order is {}", notification.order_status))
+            .message(&notification.message)
+            .message_attributes("customerId", text_attribute(&notification.customer_id)?)
+            .message_attributes("orderStatus", text_attribute(&notification.order_status)?)
+            .message_attributes("orderId", text_attribute(&notification.order_id)?)
+            .send()
+            .await?;
+        if let Some(phone) = phone_number {
+            self.client
+                .publish()
+                .phone_number(phone)
+                .message(&notification.message)
+                .message_attributes("AWS.SNS.SMS.SMSType", text_attribute("Transactional")?)
+                .send()
+                .await?;
+        }
+        Ok(published.message_id.unwrap_or_default())
+    }
+}

@@ -1,0 +1,68 @@
+//! The notifications table (DynamoDB), keyed by `notificationId`, with the `byCustomer` index.
+
+use crate::domain::Notification;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use cafe_shared::{Error, dynamo};
+
+#[derive(Clone)]
+pub struct NotificationStore {
+    client: Client,
+    table: String,
+}
+
+impl NotificationStore {
+    pub fn new(sdk: &SdkConfig, table: String) -> Self {
+        Self {
+            client: Client::new(sdk),
+            table,
+        }
+    }
+
+    /// Records a notification unless its order already has one; returns the one on record.
+    pub async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
+        let item = serde_dynamo::to_item(notification)?;
+        if dynamo::put_if_absent(&self.client, &self.table, item, "notificationId").await? {
+            return Ok(notification.clone());
+        }
+        self.get(&notification.notification_id)
+            .await?
+            .ok_or_else(|| "notification vanished after a conflicting write".into())
+    }
+
+    /// Marks a notification as sent.
+    pub async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("notificationId", AttributeValue::S(notification_id.to_string()))
+            .update_expression("SET snsMessageId = :id")
+            .expression_attribute_values(":id", AttributeValue::S(sns_message_id.to_string()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("notificationId", AttributeValue::S(notification_id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+    }
+
+    /// Notifications, newest first: one customer's, or everyone's.
+    pub async fn list(&self, customer_id: Option<&str>) -> Result<Vec<Notification>, Error> {
+        let items = match customer_id {
+            Some(customer_id) => dynamo::query_by_customer(&self.client, &self.table, customer_id).await?,
+            None => dynamo::scan_all(&self.client, &self.table).await?,
+        };
+        let mut notifications: Vec<Notification> = serde_dynamo::from_items(items)?;
+        notifications.sort_by_key(|x| std::cmp::Reverse(x.notification_date));
+        Ok(notifications)
+    }
+}

@@ -1,0 +1,267 @@
+//! Orders and the menu: the rules, with no I/O.
+
+use cafe_shared::events::{OrderPlaced, OrderSummary};
+use cafe_shared::http::{ApiError, check_text};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How many beverages one order may hold.
+pub const BEVERAGE_QTY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MenuItem {
+    pub beverage_name: String,
+    pub display_name: String,
+    /// The stock item that one beverage uses up.
+    pub stock_name: String,
+}
+
+/// The beverages on offer, from the `MENU` configuration (a template Parameter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Menu(Vec<MenuItem>);
+
+impl Menu {
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let items: Vec<MenuItem> = serde_json::from_str(json).map_err(|e| format!("MENU is not a valid menu: {e}"))?;
+        if items.is_empty() {
+            return Err("MENU has no beverages".into());
+        }
+        Ok(Self(items))
+    }
+
+    pub fn find(&self, beverage_name: &str) -> Option<&MenuItem> {
+        self.0.iter().find(|item| item.beverage_name == beverage_name)
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.0.iter().map(|item| item.beverage_name.as_str()).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    Pending,
+    Cancelled,
+    Completed,
+}
+
+/// The body of `POST /orders`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrderRequest {
+    pub customer_id: String,
+    pub beverage_name: String,
+    pub beverage_qty: i64,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_id: String,
+    pub customer_id: String,
+    pub beverage_name: String,
+    pub beverage_qty: u32,
+    pub stock_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    pub order_status: OrderStatus,
+    /// Why the order was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub order_date: DateTime<Utc>,
+}
+
+impl Order {
+    /// Checks a customer's request against the menu and the limits, and makes the pending order.
+    /// `order_id` comes from the caller: derived from an idempotency key, or fresh.
+    pub fn place(request: OrderRequest, menu: &Menu, order_id: String, now: DateTime<Utc>) -> Result<Self, ApiError> {
+        check_text("customerId", &request.customer_id, 64)?;
+        let item = menu.find(&request.beverage_name).ok_or_else(|| {
+            ApiError::bad_request(
+                "unknown_beverage",
+                format!(
+                    "{:?} is not on the menu; choose one of {}",
+                    request.beverage_name,
+                    menu.names().join(", ")
+                ),
+            )
+        })?;
+        if !BEVERAGE_QTY_RANGE.contains(&request.beverage_qty) {
+            return Err(ApiError::bad_request(
+                "invalid_quantity",
+                format!(
+                    "beverageQty must be from {} to {}, not {}",
+                    BEVERAGE_QTY_RANGE.start(),
+                    BEVERAGE_QTY_RANGE.end(),
+                    request.beverage_qty
+                ),
+            ));
+        }
+        if let Some(phone) = &request.phone_number {
+            check_phone_number(phone)?;
+        }
+        Ok(Self {
+            order_id,
+            customer_id: request.customer_id,
+            beverage_name: item.beverage_name.clone(),
+            beverage_qty: request.beverage_qty as u32,
+            stock_name: item.stock_name.clone(),
+            phone_number: request.phone_number,
+            order_status: OrderStatus::Pending,
+            reason: None,
+            order_date: now,
+        })
+    }
+
+    /// Whether a retried request (same idempotency key) asks for the same order.
+    pub fn is_same_request(&self, other: &Order) -> bool {
+        self.customer_id == other.customer_id
+            && self.beverage_name == other.beverage_name
+            && self.beverage_qty == other.beverage_qty
+            && self.phone_number == other.phone_number
+    }
+
+    pub fn summary(&self) -> OrderSummary {
+        OrderSummary {
+            order_id: self.order_id.clone(),
+            customer_id: self.customer_id.clone(),
+            beverage_name: self.beverage_name.clone(),
+            beverage_qty: self.beverage_qty,
+            phone_number: self.phone_number.clone(),
+        }
+    }
+
+    pub fn placed_event(&self) -> OrderPlaced {
+        OrderPlaced {
+            order: self.summary(),
+            stock_name: self.stock_name.clone(),
+            order_date: self.order_date,
+        }
+    }
+}
+
+/// An E.164 number (`+` and 7 to 15 digits), the form SNS sends SMS to.
+fn check_phone_number(phone: &str) -> Result<(), ApiError> {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    let valid =
+        (7..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_phone_number",
+            "phoneNumber must be in E.164 form, such as +821012345678",
+        ))
+    }
+}
+
+/// The id of an order placed with an idempotency key: the same customer and key always give
+/// the same id, so a retried request finds the order it already placed.
+pub fn order_id_for_key(customer_id: &str, idempotency_key: &str) -> String {
+    let name = format!("{customer_id}\n{idempotency_key}");
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
+}
+
+/// The outcome a saga event asks the order to move to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Cancelled { reason: String },
+    Completed,
+}
+
+impl Outcome {
+    pub fn status(&self) -> OrderStatus {
+        match self {
+            Outcome::Cancelled { .. } => OrderStatus::Cancelled,
+            Outcome::Completed => OrderStatus::Completed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn menu() -> Menu {
+        Menu::from_json(
+            r#"[{"beverageName":"americano","displayName":"Americano","stockName":"cup"},
+            {"beverageName":"iced-tea","displayName":"Iced tea","stockName":"cup"}]"#,
+        )
+        .unwrap()
+    }
+
+    fn request(beverage: &str, qty: i64) -> OrderRequest {
+        OrderRequest {
+            customer_id: "1".into(),
+            beverage_name: beverage.into(),
+            beverage_qty: qty,
+            phone_number: None,
+        }
+    }
+
+    fn place(request: OrderRequest) -> Result<Order, ApiError> {
+        Order::place(request, &menu(), "o-1".into(), Utc::now())
+    }
+
+    #[test]
+    fn a_valid_request_makes_a_pending_order_using_the_menus_stock() {
+        let order = place(request("americano", 11)).unwrap();
+        assert_eq!(order.order_status, OrderStatus::Pending);
+        assert_eq!(order.stock_name, "cup");
+        assert_eq!(order.beverage_qty, 11);
+    }
+
+    #[test]
+    fn unknown_beverages_and_quantities_out_of_range_are_refused() {
+        assert_eq!(place(request("mocha", 1)).unwrap_err().code, "unknown_beverage");
+        for qty in [0, -1, 51, i64::MAX] {
+            assert_eq!(
+                place(request("americano", qty)).unwrap_err().code,
+                "invalid_quantity",
+                "qty {qty}"
+            );
+        }
+        assert!(place(request("americano", 50)).is_ok());
+    }
+
+    #[test]
+    fn phone_numbers_must_be_e164() {
+        for bad in ["12345678", "+0123456789", "+12ab4567", "+123", ""] {
+            let mut r = request("americano", 1);
+            r.phone_number = Some(bad.into());
+            assert_eq!(place(r).unwrap_err().code, "invalid_phone_number", "{bad}");
+        }
+        let mut r = request("americano", 1);
+        r.phone_number = Some("+821012345678".into());
+        assert!(place(r).is_ok());
+    }
+
+    #[test]
+    fn the_same_key_gives_the_same_order_id_per_customer() {
+        assert_eq!(order_id_for_key("1", "k"), order_id_for_key("1", "k"));
+        assert_ne!(order_id_for_key("1", "k"), order_id_for_key("2", "k"));
+        assert_ne!(order_id_for_key("1", "k"), order_id_for_key("1", "k2"));
+    }
+
+    #[test]
+    fn orders_serialize_with_the_seeds_field_names() {
+        let order = place(request("americano", 1)).unwrap();
+        let json = serde_json::to_value(&order).unwrap();
+        for field in [
+            "orderId",
+            "customerId",
+            "beverageName",
+            "beverageQty",
+            "orderStatus",
+            "orderDate",
+        ] {
+            assert!(json.get(field).is_some(), "{field}");
+        }
+        assert_eq!(json["orderStatus"], "pending");
+    }
+}

@@ -1,0 +1,115 @@
+//! The order function's entry points: the HTTP API and the saga events from its queue.
+
+use crate::OrderService;
+use crate::domain::{Order, OrderRequest, OrderStatus, Outcome, order_id_for_key};
+use crate::store::{Placed, Recorded};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::events::{BusMessage, CafeEvent, OrderCancelled, OrderCompleted};
+use cafe_shared::http::{
+    ApiError, check_text, header, json_body, json_response, no_route, path_param, query_param, respond, route,
+};
+use cafe_shared::{Error, sqs};
+use chrono::Utc;
+use lambda_http::{Body, Request, Response, http::StatusCode};
+
+/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`.
+pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
+    let (method, resource) = route(&req);
+    let outcome = match (method.as_str(), resource.as_str()) {
+        ("POST", "/orders") => place_order(service, &req).await,
+        ("GET", "/orders") => list_orders(service, &req).await,
+        ("GET", "/orders/{orderId}") => get_order(service, &req).await,
+        ("GET", "/menu") => Ok(json_response(StatusCode::OK, &service.menu)),
+        _ => Err(no_route(&req)),
+    };
+    Ok(respond(outcome))
+}
+
+async fn place_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let request: OrderRequest = json_body(req)?;
+    let key = header(req, "idempotency-key");
+    if let Some(key) = &key {
+        check_text("Idempotency-Key", key, 128)?;
+    }
+    let order_id = match &key {
+        Some(key) => order_id_for_key(&request.customer_id, key),
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let order = Order::place(request, &service.menu, order_id, Utc::now())?;
+    let order = match service.store.place(&order).await? {
+        Placed::New(order) => order,
+        Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => existing,
+        Placed::AlreadyPlaced(_) => {
+            return Err(ApiError::conflict(
+                "this Idempotency-Key was already used for a different order",
+            ));
+        }
+    };
+    // A retry of a request whose event may not have gone out publishes it again; the saga's
+    // steps are idempotent, so a second OrderPlaced changes nothing.
+    if order.order_status == OrderStatus::Pending {
+        service
+            .bus
+            .publish(&CafeEvent::OrderPlaced(order.placed_event()))
+            .await?;
+    }
+    Ok(json_response(StatusCode::CREATED, &order))
+}
+
+async fn list_orders(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let orders = match query_param(req, "customerId") {
+        Some(customer_id) => service.store.list_for_customer(&customer_id).await?,
+        None => service.store.list_all().await?,
+    };
+    Ok(json_response(StatusCode::OK, &orders))
+}
+
+async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order_id = path_param(req, "orderId")?;
+    match service.store.get(&order_id).await? {
+        Some(order) => Ok(json_response(StatusCode::OK, &order)),
+        None => Err(ApiError::not_found("order", &order_id)),
+    }
+}
+
+/// `CupOutOfStock` cancels the order (the saga's compensation); `BeverageMade` completes it.
+pub async fn saga_events(service: &OrderService, batch: SqsEvent) -> SqsBatchResponse {
+    sqs::handle_batch(batch, |message| on_event(service, message)).await
+}
+
+async fn on_event(service: &OrderService, message: BusMessage) -> Result<(), Error> {
+    let (order_id, outcome) = match &message.event {
+        CafeEvent::CupOutOfStock(e) => (
+            &e.order.order_id,
+            Outcome::Cancelled {
+                reason: e.reason.clone(),
+            },
+        ),
+        CafeEvent::BeverageMade(e) => (&e.order.order_id, Outcome::Completed),
+        other => {
+            tracing::warn!(
+                detail_type = other.detail_type(),
+                "not an event for the order function; ignored"
+            );
+            return Ok(());
+        }
+    };
+    let order = match service.store.record_outcome(order_id, &outcome).await? {
+        None => return Err(format!("no order {order_id}").into()),
+        Some(Recorded::Moved(order)) => order,
+        Some(Recorded::AlreadyFinal(order)) if order.order_status == outcome.status() => order,
+        Some(Recorded::AlreadyFinal(order)) => {
+            tracing::warn!(status = ?order.order_status, "order already reached another outcome; event ignored");
+            return Ok(());
+        }
+    };
+    // Published again on a redelivery too, in case the first attempt failed after the write.
+    let event = match outcome {
+        Outcome::Cancelled { .. } => CafeEvent::OrderCancelled(OrderCancelled {
+            order: order.summary(),
+            reason: order.reason.clone().unwrap_or_default(),
+        }),
+        Outcome::Completed => CafeEvent::OrderCompleted(OrderCompleted { order: order.summary() }),
+    };
+    service.bus.publish(&event).await
+}

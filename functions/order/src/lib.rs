@@ -1,0 +1,30 @@
+//! order: takes the customer's order (`POST /orders`), serves the menu and the orders, and
+//! moves each order to `cancelled` (on `CupOutOfStock`) or `completed` (on `BeverageMade`).
+
+pub mod domain;
+pub mod handlers;
+pub mod store;
+
+use cafe_shared::{Error, bus::EventBus, config};
+use domain::Menu;
+use store::OrderStore;
+
+/// What the order function's handlers share across invocations, built once per cold start.
+pub struct OrderService {
+    pub store: OrderStore,
+    pub bus: EventBus,
+    pub menu: Menu,
+}
+
+impl OrderService {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Self {
+            store: OrderStore::new(&sdk, config::required_env("ORDERS_TABLE")?),
+            bus: EventBus::from_env(&sdk, "order")?,
+            menu: Menu::from_json(&config::required_env("MENU")?)?,
+        })
+    }
+}
+
+cafe_shared::lambda_entry_points!(OrderService);

@@ -1,0 +1,61 @@
+# Shared steps of up.sh and test.sh: install the pinned tools into the project, build the
+# functions, start the local cloud, deploy. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+STATE="$ROOT/.cafe"
+export PATH="$VENV/bin:$PATH"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# The pinned MiniStack, SAM translator, cargo-lambda (with Zig) and boto3, in .venv.
+ensure_tools() {
+  local stamp="$VENV/.requirements"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/localstack/requirements.txt"; then
+    echo "tools already installed in .venv"
+    return
+  fi
+  command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
+  command -v cargo >/dev/null || { echo "cargo (Rust) is needed" >&2; exit 1; }
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$ROOT/localstack/requirements.txt"
+  cp "$ROOT/localstack/requirements.txt" "$stamp"
+  echo "installed: $(ministack --version 2>/dev/null || echo ministack) $(cargo lambda --version)"
+}
+
+# Every function's bootstrap.zip under target/lambda/<binary>/.
+build_functions() {
+  # The e2e test crate is not a function: leave it out of the release build.
+  (cd "$ROOT" && cargo lambda build --release --output-format zip --workspace --exclude cafe-e2e)
+  ls "$ROOT"/target/lambda/*/bootstrap.zip | sed "s|$ROOT/||"
+}
+
+healthy() { curl -fsS -o /dev/null --max-time 2 "$1/_localstack/health" 2>/dev/null; }
+
+# Starts MiniStack on 127.0.0.1:$1 in the background unless it already answers there.
+start_ministack() {
+  local port="$1" endpoint="http://127.0.0.1:$1"
+  if healthy "$endpoint"; then
+    echo "local cloud already running at $endpoint"
+    return
+  fi
+  mkdir -p "$STATE"
+  # Functions inherit MiniStack's environment: AWS_ENDPOINT_URL is how they find it.
+  BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" AWS_ENDPOINT_URL="$endpoint" \
+    nohup ministack >"$STATE/ministack-$port.log" 2>&1 &
+  echo $! >"$STATE/ministack-$port.pid"
+  for _ in $(seq 1 120); do
+    healthy "$endpoint" && { echo "MiniStack up at $endpoint (log: .cafe/ministack-$port.log)"; return; }
+    sleep 0.5
+  done
+  echo "MiniStack did not come up; see $STATE/ministack-$port.log" >&2
+  exit 1
+}
+
+deploy_stack() {
+  python "$ROOT/localstack/deploy.py" --endpoint "$1" --outputs "$STATE/outputs.json" "${@:2}"
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, and end-to-end tests that start their own MiniStack on a free
+# port, deploy template.yaml to it and drive the saga through the real API.
+source "$(dirname "$0")/lib.sh"
+
+step "1/3 tools (pinned, into .venv)"
+ensure_tools
+step "2/3 build the functions (cargo lambda, release)"
+build_functions
+step "3/3 tests"
+cd "$ROOT"
+cargo test --workspace -- "$@"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Brings the whole cafe up locally: tools, build, local cloud, deploy; prints the URLs.
+#   CAFE_PORT=4566           port of the local MiniStack
+#   CAFE_ENDPOINT=http://... use an already running local cloud (e.g. LocalStack) instead
+source "$(dirname "$0")/lib.sh"
+
+step "1/4 tools (pinned, into .venv)"
+ensure_tools
+step "2/4 build the functions (cargo lambda, release)"
+build_functions
+step "3/4 local cloud"
+if [ -n "${CAFE_ENDPOINT:-}" ]; then
+  endpoint="$CAFE_ENDPOINT"
+  healthy "$endpoint" || { echo "nothing answers at $endpoint/_localstack/health" >&2; exit 1; }
+  echo "using the local cloud at $endpoint"
+else
+  port="${CAFE_PORT:-4566}"
+  endpoint="http://127.0.0.1:$port"
+  start_ministack "$port"
+fi
+step "4/4 deploy template.yaml (CloudFormation)"
+deploy_stack "$endpoint" "$@"
+
+api=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["LocalApiUrl"])' "$STATE/outputs.json")
+cat <<MSG
+
+The cafe is open.
+  API:    $api      (try: curl ${api}menu)
+  Kiosk:  $api      (open in a browser)
+  Stop:   localstack/down.sh
+MSG

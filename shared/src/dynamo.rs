@@ -1,0 +1,59 @@
+//! DynamoDB helpers every function's store uses: first-write-wins puts (the idempotency of
+//! every saga step rests on them) and reading a whole table or a customer's items.
+
+use crate::Error;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Whether a write failed only because its condition did not hold.
+pub fn is_conditional_check_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// Writes `item` unless one with the same key exists (`key_attribute` names the hash key):
+/// `true` when written now, `false` when it was already there.
+pub async fn put_if_absent(client: &Client, table: &str, item: Item, key_attribute: &str) -> Result<bool, Error> {
+    let put = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#key)")
+        .expression_attribute_names("#key", key_attribute)
+        .send()
+        .await;
+    match put {
+        Ok(_) => Ok(true),
+        Err(e) if is_conditional_check_failed(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every item of a table (the cafe's tables are small; the operator views read them whole).
+pub async fn scan_all(client: &Client, table: &str) -> Result<Vec<Item>, Error> {
+    Ok(client
+        .scan()
+        .table_name(table)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await?)
+}
+
+/// A customer's items through the table's `byCustomer` index.
+pub async fn query_by_customer(client: &Client, table: &str, customer_id: &str) -> Result<Vec<Item>, Error> {
+    Ok(client
+        .query()
+        .table_name(table)
+        .index_name("byCustomer")
+        .key_condition_expression("customerId = :c")
+        .expression_attribute_values(":c", AttributeValue::S(customer_id.to_string()))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await?)
+}

@@ -1,0 +1,223 @@
+//! The saga's events. Each is published on the `cafe` bus with its variant name as the
+//! EventBridge `detail-type` and its fields (camelCase) as the `detail`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What every event says about the order it belongs to, so each step has what it needs
+/// without asking another function (choreography: data travels with the events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummary {
+    pub order_id: String,
+    pub customer_id: String,
+    pub beverage_name: String,
+    pub beverage_qty: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPlaced {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    /// The stock item one beverage of this kind uses (one per beverage), from the menu.
+    pub stock_name: String,
+    pub order_date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CupStockDecreased {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub stock_name: String,
+    pub cups_reserved: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CupOutOfStock {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub stock_name: String,
+    pub cups_requested: u32,
+    /// Cups in stock when the reservation failed; `None` when there is no such stock item at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cups_available: Option<u32>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCancelled {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BeverageMade {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub beverage_id: String,
+    pub made_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCompleted {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerNotified {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub notification_id: String,
+    pub order_status: String,
+    pub message: String,
+}
+
+/// Every event of the saga, tagged as EventBridge tags it: `detail-type` names the variant,
+/// `detail` holds its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "detail-type", content = "detail")]
+pub enum CafeEvent {
+    OrderPlaced(OrderPlaced),
+    CupStockDecreased(CupStockDecreased),
+    CupOutOfStock(CupOutOfStock),
+    OrderCancelled(OrderCancelled),
+    BeverageMade(BeverageMade),
+    OrderCompleted(OrderCompleted),
+    CustomerNotified(CustomerNotified),
+}
+
+impl CafeEvent {
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            CafeEvent::OrderPlaced(_) => "OrderPlaced",
+            CafeEvent::CupStockDecreased(_) => "CupStockDecreased",
+            CafeEvent::CupOutOfStock(_) => "CupOutOfStock",
+            CafeEvent::OrderCancelled(_) => "OrderCancelled",
+            CafeEvent::BeverageMade(_) => "BeverageMade",
+            CafeEvent::OrderCompleted(_) => "OrderCompleted",
+            CafeEvent::CustomerNotified(_) => "CustomerNotified",
+        }
+    }
+
+    pub fn order(&self) -> &OrderSummary {
+        match self {
+            CafeEvent::OrderPlaced(e) => &e.order,
+            CafeEvent::CupStockDecreased(e) => &e.order,
+            CafeEvent::CupOutOfStock(e) => &e.order,
+            CafeEvent::OrderCancelled(e) => &e.order,
+            CafeEvent::BeverageMade(e) => &e.order,
+            CafeEvent::OrderCompleted(e) => &e.order,
+            CafeEvent::CustomerNotified(e) => &e.order,
+        }
+    }
+
+    /// The event's fields alone, as EventBridge's `Detail` string.
+    pub fn detail_json(&self) -> String {
+        let tagged = serde_json::to_value(self).expect("events always serialize");
+        tagged["detail"].to_string()
+    }
+}
+
+/// An event as the bus delivers it (the EventBridge envelope, e.g. the body of an SQS message).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BusMessage {
+    pub id: String,
+    pub source: String,
+    pub time: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: CafeEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> OrderSummary {
+        OrderSummary {
+            order_id: "o-1".into(),
+            customer_id: "1".into(),
+            beverage_name: "americano".into(),
+            beverage_qty: 11,
+            phone_number: None,
+        }
+    }
+
+    #[test]
+    fn a_bus_message_decodes_from_an_eventbridge_envelope() {
+        let body = r#"{"version":"0","id":"e-1","detail-type":"CupOutOfStock","source":"cafe.inventory",
+            "account":"000000000000","time":"2026-11-25T01:00:00Z","region":"us-east-1","resources":[],
+            "detail":{"orderId":"o-1","customerId":"1","beverageName":"americano","beverageQty":11,
+            "stockName":"cup","cupsRequested":11,"cupsAvailable":10,"reason":"only 10 cups left"}}"#;
+        let msg: BusMessage = serde_json::from_str(body).unwrap();
+        assert_eq!(msg.id, "e-1");
+        assert_eq!(msg.source, "cafe.inventory");
+        assert_eq!(
+            msg.event,
+            CafeEvent::CupOutOfStock(CupOutOfStock {
+                order: order(),
+                stock_name: "cup".into(),
+                cups_requested: 11,
+                cups_available: Some(10),
+                reason: "only 10 cups left".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn detail_json_is_the_flat_camel_case_detail() {
+        let event = CafeEvent::OrderCompleted(OrderCompleted { order: order() });
+        let detail: serde_json::Value = serde_json::from_str(&event.detail_json()).unwrap();
+        assert_eq!(detail["orderId"], "o-1");
+        assert_eq!(detail["beverageQty"], 11);
+        assert!(detail.get("phoneNumber").is_none());
+        assert_eq!(event.detail_type(), "OrderCompleted");
+    }
+
+    #[test]
+    fn an_unknown_detail_type_is_rejected() {
+        let body = r#"{"id":"e","source":"x","time":"2026-11-25T01:00:00Z","detail-type":"Nope","detail":{}}"#;
+        assert!(serde_json::from_str::<BusMessage>(body).is_err());
+    }
+
+    #[test]
+    fn every_sample_sqs_event_in_events_folder_carries_a_cafe_event() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let Some(records) = sample["Records"].as_array() else {
+                continue;
+            };
+            for record in records {
+                let message: BusMessage = serde_json::from_str(record["body"].as_str().unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen.push(message.event.detail_type());
+            }
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "BeverageMade",
+                "CupOutOfStock",
+                "CupStockDecreased",
+                "CustomerNotified",
+                "OrderCancelled",
+                "OrderCompleted",
+                "OrderPlaced"
+            ]
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! The HTTP side every API function shares: routing on API Gateway's resource template,
+//! JSON bodies with a size limit, and the `{"error":{"code","message"}}` answer for bad input.
+
+use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode, request::RequestContext};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Bodies above this are refused with 413 before they are parsed.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// An answer other than success: a client error with what is wrong, or an internal one.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} with id {id:?}"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// A failure of ours (a store or the bus), logged in full but answered without detail.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the cafe could not complete the request; try again",
+        )
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        json_response(self.status, &body)
+    }
+}
+
+/// A store or bus failure while answering a request is ours, not the client's.
+impl From<crate::Error> for ApiError {
+    fn from(error: crate::Error) -> Self {
+        Self::internal(error)
+    }
+}
+
+/// A JSON answer.
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::Text(
+            serde_json::to_string(body).expect("answers always serialize"),
+        ))
+        .expect("a valid response")
+}
+
+/// Turns a handler's outcome into the answer API Gateway returns.
+pub fn respond(outcome: Result<Response<Body>, ApiError>) -> Response<Body> {
+    outcome.unwrap_or_else(ApiError::into_response)
+}
+
+/// Which route a request is for: its method and API Gateway's resource template, such as
+/// `/orders/{orderId}` (the stage and the actual ids are not part of it).
+pub fn route(req: &Request) -> (String, String) {
+    let resource = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.resource_path.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| req.uri().path().to_string());
+    (req.method().as_str().to_string(), resource)
+}
+
+/// The answer for a route this function does not serve.
+pub fn no_route(req: &Request) -> ApiError {
+    let (method, resource) = route(req);
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        format!("no route {method} {resource}"),
+    )
+}
+
+/// A path parameter, such as `orderId` of `/orders/{orderId}`.
+pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))
+}
+
+/// A query string parameter, if given and not empty.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// A request header, if present and valid text.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The JSON body as `T`: 413 when too large, 400 when missing, malformed, or when a field is
+/// missing, unknown or of the wrong type (serde's message names the field).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the body has {} bytes; at most {MAX_BODY_BYTES} are accepted",
+                bytes.len()
+            ),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("missing_body", "a JSON body is required"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::bad_request("invalid_field", e.to_string()),
+        _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")),
+    })
+}
+
+/// Checks a free-text field: present, not blank, at most `max` characters.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("{field} must not be empty"),
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Restock {
+        #[allow(dead_code)]
+        qty: i64,
+    }
+
+    fn request(body: &str) -> Request {
+        lambda_http::http::Request::builder().body(Body::from(body)).unwrap()
+    }
+
+    fn code_of<T: std::fmt::Debug>(r: Result<T, ApiError>) -> (u16, &'static str) {
+        let e = r.unwrap_err();
+        (e.status.as_u16(), e.code)
+    }
+
+    #[test]
+    fn bad_bodies_get_the_matching_4xx() {
+        assert_eq!(code_of(json_body::<Restock>(&request(""))), (400, "missing_body"));
+        assert_eq!(
+            code_of(json_body::<Restock>(&request("{\"qty\":"))),
+            (400, "malformed_json")
+        );
+        assert_eq!(
+            code_of(json_body::<Restock>(&request("{\"qty\":\"5\"}"))),
+            (400, "invalid_field")
+        );
+        assert_eq!(code_of(json_body::<Restock>(&request("{}"))), (400, "invalid_field"));
+        assert_eq!(
+            code_of(json_body::<Restock>(&request("{\"qty\":1,\"x\":2}"))),
+            (400, "invalid_field")
+        );
+        let huge = format!("{{\"qty\":1,\"pad\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        assert_eq!(code_of(json_body::<Restock>(&request(&huge))), (413, "body_too_large"));
+        assert!(json_body::<Restock>(&request("{\"qty\":5}")).is_ok());
+    }
+
+    #[test]
+    fn text_fields_are_bounded() {
+        assert!(check_text("customerId", "1", 64).is_ok());
+        assert!(check_text("customerId", "  ", 64).is_err());
+        assert!(check_text("customerId", &"é".repeat(65), 64).is_err());
+        assert!(check_text("customerId", "a\u{0}b", 64).is_err());
+    }
+}

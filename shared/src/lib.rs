@@ -1,0 +1,16 @@
+//! What every cafe function needs: the saga's event types and their bus envelope, AWS SDK
+//! set-up, the HTTP error shape, SQS batch handling and structured logging.
+
+pub mod bus;
+pub mod config;
+pub mod dynamo;
+pub mod events;
+pub mod http;
+pub mod lambda;
+pub mod logging;
+pub mod sqs;
+
+/// The error type of handlers and adapters: anything that should fail an invocation or a message.
+pub type Error = lambda_runtime::Error;
+
+pub use {lambda_http, lambda_runtime};

@@ -1,0 +1,269 @@
+//! The end-to-end harness: a fresh MiniStack on a free port with the stack deployed from
+//! template.yaml, shared by the tests of one test binary, and a small client for the cafe's API.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A deployed local stack: where it answers and what CloudFormation reported.
+#[derive(Debug, Clone)]
+pub struct LocalCloud {
+    pub endpoint: String,
+    pub api_url: String,
+    pub outputs: Value,
+    pub log: PathBuf,
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A plain HTTP GET on loopback, for polling health before any async runtime is around.
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+impl LocalCloud {
+    /// The stack of this test binary, started and deployed on first use.
+    pub fn shared() -> &'static LocalCloud {
+        static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
+        CLOUD.get_or_init(|| LocalCloud::start(&[]))
+    }
+
+    /// Starts MiniStack on a free port and deploys the stack with these parameter overrides.
+    pub fn start(parameters: &[(&str, &str)]) -> LocalCloud {
+        let root = workspace_root();
+        let venv = root.join(".venv/bin");
+        assert!(
+            venv.join("ministack").exists(),
+            "MiniStack is not installed in .venv: run localstack/test.sh, which installs it"
+        );
+        let port = free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let logs = root.join("target/e2e");
+        std::fs::create_dir_all(&logs).unwrap();
+        let log = logs.join(format!("ministack-{port}.log"));
+        spawn_tied_to_this_process(
+            Command::new(venv.join("ministack"))
+                .env("BIND_HOST", "127.0.0.1")
+                .env("GATEWAY_PORT", port.to_string())
+                .env("AWS_ENDPOINT_URL", &endpoint)
+                .env("RUST_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(&log).unwrap())
+                .stderr(std::fs::File::options().append(true).open(&log).unwrap()),
+        );
+        let started = Instant::now();
+        while get_status(port, "/_localstack/health") != Some(200) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "MiniStack did not start; see {}",
+                log.display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!(
+            "[e2e] MiniStack up at {endpoint} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+
+        let outputs_file = logs.join(format!("outputs-{port}.json"));
+        let mut deploy = Command::new(venv.join("python"));
+        deploy
+            .arg(root.join("localstack/deploy.py"))
+            .args(["--endpoint", &endpoint, "--outputs"])
+            .arg(&outputs_file)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+        for (key, value) in parameters {
+            deploy.arg("--parameter").arg(format!("{key}={value}"));
+        }
+        let deployed = Instant::now();
+        let status = deploy.status().expect("python in .venv runs deploy.py");
+        assert!(
+            status.success(),
+            "deploying template.yaml failed; see {}",
+            log.display()
+        );
+        eprintln!("[e2e] stack deployed in {:.1} s", deployed.elapsed().as_secs_f64());
+        let outputs: Value = serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
+        LocalCloud {
+            endpoint,
+            api_url: outputs["LocalApiUrl"].as_str().unwrap().to_string(),
+            outputs,
+            log,
+        }
+    }
+
+    pub fn output(&self, key: &str) -> String {
+        self.outputs[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no stack output {key}"))
+            .to_string()
+    }
+
+    /// An SDK configuration pointed at this cloud.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "e2e"))
+            .load()
+            .await
+    }
+
+    /// The client for the cafe's HTTP API.
+    pub fn api(&self) -> Api {
+        Api {
+            base: self.api_url.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+}
+
+/// Starts the command from a thread that lives as long as the process, with the kernel told
+/// to stop the child when that thread ends: the local cloud never outlives the tests.
+fn spawn_tied_to_this_process(command: &mut Command) {
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut command = std::mem::replace(command, Command::new("true"));
+    std::thread::spawn(move || {
+        let child = command.spawn();
+        let spawned = child.is_ok();
+        tx.send(child.map(|_| ()).map_err(|e| e.to_string())).unwrap();
+        if spawned {
+            loop {
+                std::thread::park();
+            }
+        }
+    });
+    rx.recv().unwrap().expect("MiniStack starts");
+}
+
+/// An answer of the cafe's API: status and JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `code` of a `{"error":{...}}` answer.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Answer {
+        self.send(self.http.put(self.url(path)).json(body)).await
+    }
+
+    /// Sends a raw body, for malformed and oversized input.
+    pub async fn send_raw(&self, method: reqwest::Method, path: &str, body: impl Into<reqwest::Body>) -> Answer {
+        self.send(
+            self.http
+                .request(method, self.url(path))
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
+    }
+
+    /// Polls `GET path` until `done` holds for the answer, or fails after `timeout`.
+    pub async fn wait_for(&self, path: &str, timeout: Duration, done: impl Fn(&Answer) -> bool) -> Answer {
+        let started = Instant::now();
+        loop {
+            let answer = self.get(path).await;
+            if done(&answer) {
+                return answer;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "GET {path} did not reach the expected state in {timeout:?}; last: {answer:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Waits until none of these queues holds a message, visible or in flight: every event
+/// delivered so far has been handled.
+pub async fn wait_until_drained(sqs: &aws_sdk_sqs::Client, queue_urls: &[String], timeout: Duration) {
+    use aws_sdk_sqs::types::QueueAttributeName::{ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible};
+    let started = Instant::now();
+    loop {
+        let mut pending = 0;
+        for url in queue_urls {
+            let attrs = sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(ApproximateNumberOfMessages)
+                .attribute_names(ApproximateNumberOfMessagesNotVisible)
+                .send()
+                .await
+                .unwrap();
+            for (_, value) in attrs.attributes.unwrap_or_default() {
+                pending += value.parse::<u64>().unwrap_or(0);
+            }
+        }
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "{pending} messages still queued after {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

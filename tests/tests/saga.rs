@@ -1,0 +1,555 @@
+//! The seed's scenarios, end to end: the real functions on a fresh local cloud, deployed from
+//! template.yaml, driven through the real REST API, checked through the API, SQS and SNS.
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use cafe_e2e::{Answer, Api, LocalCloud, wait_until_drained};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+const SAGA_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Tests that order beverages share the one cup stock, so they take turns.
+static CUPS: Mutex<()> = Mutex::const_new(());
+
+fn is_final(answer: &Answer) -> bool {
+    answer.status == 200 && matches!(answer.body["orderStatus"].as_str(), Some("cancelled" | "completed"))
+}
+
+async fn place(api: &Api, order: Value) -> Value {
+    let placed = api.post("/orders", &order).await;
+    assert_eq!(placed.status, 201, "{placed:?}");
+    assert_eq!(placed.body["orderStatus"], "pending");
+    placed.body
+}
+
+async fn final_order(api: &Api, order_id: &str) -> Value {
+    api.wait_for(&format!("/orders/{order_id}"), SAGA_TIMEOUT, is_final)
+        .await
+        .body
+}
+
+/// The kiosk view once it has seen the customer notified: the last step of the saga.
+async fn final_kiosk_view(api: &Api, order_id: &str) -> Value {
+    api.wait_for(&format!("/kiosk/orders/{order_id}"), SAGA_TIMEOUT, |a| {
+        a.status == 200
+            && a.body["timeline"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|s| s["event"] == "CustomerNotified"))
+    })
+    .await
+    .body
+}
+
+fn timeline_events(view: &Value) -> Vec<String> {
+    view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["event"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn cups(api: &Api) -> Answer {
+    api.get("/inventories/cup").await
+}
+
+async fn notifications_of(api: &Api, customer_id: &str) -> Vec<Value> {
+    let answer = api.get(&format!("/notifications?customerId={customer_id}")).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.body.as_array().unwrap().clone()
+}
+
+/// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
+async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
+    let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
+    let url = sqs
+        .create_queue()
+        .queue_name("topic-tap")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&QueueAttributeName::QueueArn]
+        .clone();
+    sns.subscribe()
+        .topic_arn(cloud.output("NotificationTopicArn"))
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+/// A queue that receives a copy of every event on the bus, to replay them later.
+async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
+    let events = aws_sdk_eventbridge::Client::new(&cloud.sdk().await);
+    let url = sqs
+        .create_queue()
+        .queue_name("bus-tap")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let arn = attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
+    let bus = cloud.output("EventBusName");
+    events
+        .put_rule()
+        .name("bus-tap")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":[{"prefix":"cafe."}]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("bus-tap")
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("tap")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+/// Every message now in a queue (bodies, with their message attributes), removing them.
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return all;
+        }
+        for m in &messages {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle.clone().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        all.extend(messages);
+    }
+}
+
+async fn sms_sent_to(cloud: &LocalCloud, phone: &str) -> Vec<Value> {
+    let url = format!("{}/_ministack/sns/sms-messages", cloud.endpoint);
+    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    body["sms_messages"][phone].as_array().cloned().unwrap_or_default()
+}
+
+fn saga_queues(cloud: &LocalCloud) -> Vec<String> {
+    [
+        "InventoryQueueUrl",
+        "OrderQueueUrl",
+        "BeverageQueueUrl",
+        "NotifyQueueUrl",
+        "KioskQueueUrl",
+    ]
+    .iter()
+    .map(|k| cloud.output(k))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
+    let _turn = CUPS.lock().await;
+    let cloud = LocalCloud::shared();
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    let topic_tap = tap_topic(cloud, &sqs).await;
+    let bus_tap = tap_bus(cloud, &sqs).await;
+
+    // No cup stock at all: the order is cancelled, not left pending.
+    assert_eq!(cups(&api).await.status, 404);
+    let order0 = place(
+        &api,
+        json!({"customerId": "0", "beverageName": "americano", "beverageQty": 1}),
+    )
+    .await;
+    let order0 = final_order(&api, order0["orderId"].as_str().unwrap()).await;
+    assert_eq!(order0["orderStatus"], "cancelled");
+    assert_eq!(order0["reason"], "there is no cup stock");
+
+    // 10 cups in stock.
+    let created = api.post("/inventories", &json!({"stockName": "cup", "qty": 10})).await;
+    assert_eq!((created.status, &created.body["qty"]), (201, &json!(10)), "{created:?}");
+    let again = api.post("/inventories", &json!({"stockName": "cup", "qty": 99})).await;
+    assert_eq!((again.status, again.error_code()), (409, "conflict"));
+    assert_eq!(cups(&api).await.body["qty"], 10);
+
+    // Customer 1 orders 11 americanos: cancelled with a reason, cups stay at 10.
+    let phone = "+821012345678";
+    let order1 = place(
+        &api,
+        json!({"customerId": "1", "beverageName": "americano", "beverageQty": 11, "phoneNumber": phone}),
+    )
+    .await;
+    let id1 = order1["orderId"].as_str().unwrap().to_string();
+    assert_eq!(order1["customerId"], "1");
+    assert_eq!(order1["beverageQty"], 11);
+    assert!(order1["orderDate"].is_string());
+    let order1 = final_order(&api, &id1).await;
+    assert_eq!(order1["orderStatus"], "cancelled");
+    assert_eq!(order1["reason"], "only 10 cups left, 11 needed");
+    assert_eq!(cups(&api).await.body["qty"], 10);
+
+    // Customer 2 orders 1 iced tea: a beverage is made, completed, cups are 9.
+    let order2 = place(
+        &api,
+        json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1}),
+    )
+    .await;
+    let id2 = order2["orderId"].as_str().unwrap().to_string();
+    let order2 = final_order(&api, &id2).await;
+    assert_eq!(order2["orderStatus"], "completed");
+    assert!(order2.get("reason").is_none());
+    assert_eq!(cups(&api).await.body["qty"], 9);
+    let beverages = api.get(&format!("/beverages?orderId={id2}")).await;
+    assert_eq!(beverages.body.as_array().unwrap().len(), 1, "{beverages:?}");
+    let beverage = &beverages.body[0];
+    assert_eq!(
+        (&beverage["beverageName"], &beverage["beverageQty"]),
+        (&json!("iced-tea"), &json!(1))
+    );
+    let by_id = api
+        .get(&format!("/beverages/{}", beverage["beverageId"].as_str().unwrap()))
+        .await;
+    assert_eq!(by_id.status, 200);
+
+    // The kiosk read model shows both orders with their timelines, built from events alone.
+    let view1 = final_kiosk_view(&api, &id1).await;
+    assert_eq!(view1["orderStatus"], "cancelled");
+    assert_eq!(view1["reason"], "only 10 cups left, 11 needed");
+    assert_eq!(
+        timeline_events(&view1),
+        ["OrderPlaced", "CupOutOfStock", "OrderCancelled", "CustomerNotified"]
+    );
+    let view2 = final_kiosk_view(&api, &id2).await;
+    assert_eq!(view2["orderStatus"], "completed");
+    assert_eq!(
+        timeline_events(&view2),
+        [
+            "OrderPlaced",
+            "CupStockDecreased",
+            "BeverageMade",
+            "OrderCompleted",
+            "CustomerNotified"
+        ]
+    );
+    assert_eq!(view2["notification"], "Your 1 iced-tea is ready. Enjoy!");
+    let customer1 = api.get("/kiosk/customers/1/orders").await;
+    assert_eq!(customer1.body.as_array().unwrap().len(), 1);
+    assert_eq!(customer1.body[0]["orderId"], id1.as_str());
+
+    // Exactly one notification per order, and SNS published each (SMS for the phone number).
+    wait_until_drained(&sqs, &saga_queues(cloud), SAGA_TIMEOUT).await;
+    let n1 = notifications_of(&api, "1").await;
+    assert_eq!(n1.len(), 1, "{n1:?}");
+    assert_eq!(
+        (&n1[0]["orderStatus"], &n1[0]["orderId"]),
+        (&json!("cancelled"), &json!(id1))
+    );
+    assert_eq!(
+        n1[0]["message"],
+        "Sorry, your order of 11 americanos was cancelled: only 10 cups left, 11 needed."
+    );
+    let n2 = notifications_of(&api, "2").await;
+    assert_eq!(n2.len(), 1, "{n2:?}");
+    assert_eq!(n2[0]["orderStatus"], "completed");
+    let published = drain(&sqs, &topic_tap).await;
+    let published_for = |customer: &str, status: &str| {
+        published
+            .iter()
+            .filter(|m| {
+                let attr = |k: &str| {
+                    m.message_attributes()
+                        .and_then(|a| a.get(k))
+                        .and_then(|v| v.string_value())
+                        .unwrap_or("")
+                };
+                attr("customerId") == customer && attr("orderStatus") == status
+            })
+            .count()
+    };
+    assert_eq!(published_for("0", "cancelled"), 1);
+    assert_eq!(published_for("1", "cancelled"), 1);
+    assert_eq!(published_for("2", "completed"), 1);
+    let texts = sms_sent_to(cloud, phone).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts[0]["Message"], n1[0]["message"]);
+
+    // Every event delivered again (at-least-once): nothing changes twice.
+    let events = drain(&sqs, &bus_tap).await;
+    let queue_for = |detail_type: &str| match detail_type {
+        "OrderPlaced" => Some("InventoryQueueUrl"),
+        "CupOutOfStock" | "BeverageMade" => Some("OrderQueueUrl"),
+        "CupStockDecreased" => Some("BeverageQueueUrl"),
+        "OrderCancelled" | "OrderCompleted" => Some("NotifyQueueUrl"),
+        _ => None,
+    };
+    let mut redelivered = 0;
+    for message in &events {
+        let body = message.body().unwrap();
+        let event: Value = serde_json::from_str(body).unwrap();
+        let detail_type = event["detail-type"].as_str().unwrap();
+        let targets = queue_for(detail_type).into_iter().chain(["KioskQueueUrl"]);
+        for queue in targets {
+            sqs.send_message()
+                .queue_url(cloud.output(queue))
+                .message_body(body)
+                .send()
+                .await
+                .unwrap();
+            redelivered += 1;
+        }
+    }
+    // Three orders: 4 + 4 + 5 events; each to its consumer (CustomerNotified has none) and the kiosk.
+    assert_eq!(events.len(), 13, "the saga's events as published");
+    assert_eq!(redelivered, 23);
+    eprintln!("[e2e] redelivered {} events as {redelivered} messages", events.len());
+    wait_until_drained(&sqs, &saga_queues(cloud), SAGA_TIMEOUT).await;
+
+    assert_eq!(cups(&api).await.body["qty"], 9, "no cup taken twice");
+    assert_eq!(
+        api.get(&format!("/beverages?orderId={id2}"))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(notifications_of(&api, "1").await.len(), 1);
+    assert_eq!(notifications_of(&api, "2").await.len(), 1);
+    assert_eq!(final_order(&api, &id1).await["orderStatus"], "cancelled");
+    assert_eq!(final_order(&api, &id2).await["orderStatus"], "completed");
+    assert_eq!(sms_sent_to(cloud, phone).await.len(), 1, "no second SMS");
+    assert_eq!(drain(&sqs, &topic_tap).await.len(), 0, "no second topic notification");
+    assert_eq!(
+        final_kiosk_view(&api, &id2).await["timeline"],
+        view2["timeline"],
+        "the read model is unchanged"
+    );
+    for dlq in [
+        "InventoryDeadLetterQueueUrl",
+        "OrderDeadLetterQueueUrl",
+        "BeverageDeadLetterQueueUrl",
+        "NotifyDeadLetterQueueUrl",
+        "KioskDeadLetterQueueUrl",
+    ] {
+        assert_eq!(drain(&sqs, &cloud.output(dlq)).await.len(), 0, "{dlq} is empty");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_idempotency_key_returns_the_same_order() {
+    let _turn = CUPS.lock().await;
+    let api = LocalCloud::shared().api();
+    let order = json!({"customerId": "idem-1", "beverageName": "latte", "beverageQty": 2});
+    let send = |body: Value| {
+        api.send(
+            api.http
+                .post(api.url("/orders"))
+                .header("Idempotency-Key", "kiosk-7-0001")
+                .json(&body),
+        )
+    };
+    let first = send(order.clone()).await;
+    let second = send(order.clone()).await;
+    assert_eq!(first.status, 201, "{first:?}");
+    assert_eq!(second.status, 201, "{second:?}");
+    assert_eq!(first.body["orderId"], second.body["orderId"]);
+    assert_eq!(first.body["orderDate"], second.body["orderDate"]);
+
+    let other = send(json!({"customerId": "idem-1", "beverageName": "latte", "beverageQty": 3})).await;
+    assert_eq!((other.status, other.error_code()), (409, "conflict"));
+
+    let listed = api.get("/orders?customerId=idem-1").await;
+    assert_eq!(
+        listed.body.as_array().unwrap().len(),
+        1,
+        "one order for one key: {listed:?}"
+    );
+    final_order(&api, first.body["orderId"].as_str().unwrap()).await;
+    let notified = api
+        .wait_for("/notifications?customerId=idem-1", SAGA_TIMEOUT, |a| {
+            a.body.as_array().is_some_and(|n| !n.is_empty())
+        })
+        .await;
+    assert_eq!(notified.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let cloud = LocalCloud::shared();
+    let api = cloud.api();
+    use reqwest::Method;
+
+    let expect = |answer: Answer, status: u16, code: &str| {
+        assert_eq!((answer.status, answer.error_code()), (status, code), "{answer:?}");
+        assert!(answer.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    };
+    let order = async |body: Value| api.post("/orders", &body).await;
+
+    expect(
+        api.send_raw(Method::POST, "/orders", "{\"customerId\":").await,
+        400,
+        "malformed_json",
+    );
+    expect(api.send_raw(Method::POST, "/orders", "").await, 400, "missing_body");
+    expect(
+        order(json!({"customerId": "bad", "beverageQty": 1})).await,
+        400,
+        "invalid_field",
+    );
+    expect(
+        order(json!({"customerId": "bad", "beverageName": "americano", "beverageQty": "1"})).await,
+        400,
+        "invalid_field",
+    );
+    expect(
+        order(json!({"customerId": 7, "beverageName": "americano", "beverageQty": 1})).await,
+        400,
+        "invalid_field",
+    );
+    expect(
+        order(json!({"customerId": "bad", "beverageName": "mocha", "beverageQty": 1})).await,
+        400,
+        "unknown_beverage",
+    );
+    for qty in [json!(0), json!(51), json!(-1), json!(1e300), json!(1.5)] {
+        let answer = order(json!({"customerId": "bad", "beverageName": "americano", "beverageQty": qty})).await;
+        assert_eq!(answer.status, 400, "qty {qty}: {answer:?}");
+    }
+    expect(
+        order(json!({"customerId": "", "beverageName": "americano", "beverageQty": 1})).await,
+        400,
+        "invalid_field",
+    );
+    expect(
+        order(json!({"customerId": "bad", "beverageName": "americano", "beverageQty": 1, "phoneNumber": "call me"}))
+            .await,
+        400,
+        "invalid_phone_number",
+    );
+    let huge = json!({"customerId": "x".repeat(20_000), "beverageName": "americano", "beverageQty": 1});
+    expect(
+        api.send_raw(Method::POST, "/orders", huge.to_string()).await,
+        413,
+        "body_too_large",
+    );
+    let listed = api.get("/orders?customerId=bad").await;
+    assert_eq!(listed.body, json!([]), "no rejected order was stored");
+
+    expect(api.get("/orders/no-such-order").await, 404, "not_found");
+    expect(api.get("/inventories/no-such-stock").await, 404, "not_found");
+    expect(api.get("/beverages/no-such-beverage").await, 404, "not_found");
+    expect(api.get("/kiosk/orders/no-such-order").await, 404, "not_found");
+    expect(
+        api.put("/inventories/no-such-stock", &json!({"qty": 5})).await,
+        404,
+        "not_found",
+    );
+
+    expect(
+        api.post("/inventories", &json!({"stockName": "lid", "qty": -5})).await,
+        400,
+        "invalid_quantity",
+    );
+    expect(
+        api.post("/inventories", &json!({"stockName": "lid#1", "qty": 5})).await,
+        400,
+        "invalid_field",
+    );
+    expect(
+        api.post("/inventories", &json!({"stockName": "lid"})).await,
+        400,
+        "invalid_field",
+    );
+    assert_eq!(
+        api.get("/inventories/lid").await.status,
+        404,
+        "no rejected stock item was stored"
+    );
+    let lid = api.post("/inventories", &json!({"stockName": "lid", "qty": 5})).await;
+    assert_eq!(lid.status, 201, "{lid:?}");
+    expect(
+        api.put("/inventories/lid", &json!({"qty": "many"})).await,
+        400,
+        "invalid_field",
+    );
+    expect(
+        api.send_raw(Method::PUT, "/inventories/lid", "{qty: 3}").await,
+        400,
+        "malformed_json",
+    );
+    assert_eq!(
+        api.get("/inventories/lid").await.body["qty"],
+        5,
+        "rejected restocks change nothing"
+    );
+    let restocked = api.put("/inventories/lid", &json!({"qty": 25})).await;
+    assert_eq!((restocked.status, &restocked.body["qty"]), (200, &json!(25)));
+    let all = api.get("/inventories").await;
+    assert!(
+        all.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["stockName"] == "lid" && i["qty"] == 25)
+    );
+
+    let menu = api.get("/menu").await;
+    assert_eq!(menu.status, 200);
+    assert!(
+        menu.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["beverageName"] == "americano" && b["stockName"] == "cup")
+    );
+    let page = api.http.get(api.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
