@@ -9,4 +9,5 @@ step "2/3 build the functions (cargo lambda, release)"
 build_functions
 step "3/3 tests"
 cd "$ROOT"
-cargo test --workspace -- "$@"
+# --nocapture: the end-to-end tests print their figures (orders, duplicates, time to recover).
+cargo test --workspace -- --nocapture "$@"

@@ -7,6 +7,9 @@ use serde::{Serialize, de::DeserializeOwned};
 /// Bodies above this are refused with 413 before they are parsed.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// The longest id a path or query may carry.
+pub const MAX_ID_CHARS: usize = 128;
+
 /// An answer other than success: a client error with what is wrong, or an internal one.
 #[derive(Debug)]
 pub struct ApiError {
@@ -98,18 +101,27 @@ pub fn no_route(req: &Request) -> ApiError {
 
 /// A path parameter, such as `orderId` of `/orders/{orderId}`.
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
-    req.path_parameters_ref()
+    let value = req
+        .path_parameters_ref()
         .and_then(|p| p.first(name))
-        .map(str::to_string)
-        .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))
+        .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))?;
+    check_id(name, value)?;
+    Ok(value.to_string())
 }
 
-/// A query string parameter, if given and not empty.
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
+/// A query string parameter that holds an id, if given and not empty.
+pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let value = req
+        .query_string_parameters_ref()
         .and_then(|q| q.first(name))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+        .filter(|v| !v.is_empty());
+    value.map(|v| check_id(name, v).map(|()| v.to_string())).transpose()
+}
+
+/// Ids are at most [`MAX_ID_CHARS`] characters: longer ones cannot exist, and would be refused
+/// as keys by DynamoDB (which would otherwise surface as a 500).
+fn check_id(name: &str, value: &str) -> Result<(), ApiError> {
+    check_text(name, value, MAX_ID_CHARS)
 }
 
 /// A request header, if present and valid text.

@@ -10,6 +10,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// How long a test waits for the saga to settle.
+pub const SAGA_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A deployed local stack: where it answers and what CloudFormation reported.
 #[derive(Debug, Clone)]
 pub struct LocalCloud {
@@ -18,6 +21,8 @@ pub struct LocalCloud {
     pub outputs: Value,
     pub log: PathBuf,
 }
+
+const CONSUMERS: [&str; 5] = ["Inventory", "Order", "Beverage", "Notify", "Kiosk"];
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -121,6 +126,19 @@ impl LocalCloud {
             .to_string()
     }
 
+    /// The five consumers' queues.
+    pub fn saga_queues(&self) -> Vec<String> {
+        CONSUMERS.iter().map(|c| self.output(&format!("{c}QueueUrl"))).collect()
+    }
+
+    /// Their dead-letter queues.
+    pub fn dead_letter_queues(&self) -> Vec<String> {
+        CONSUMERS
+            .iter()
+            .map(|c| self.output(&format!("{c}DeadLetterQueueUrl")))
+            .collect()
+    }
+
     /// An SDK configuration pointed at this cloud.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -220,6 +238,29 @@ impl Api {
         .await
     }
 
+    /// Places an order, which must be accepted as pending.
+    pub async fn place(&self, order: Value) -> Value {
+        let placed = self.post("/orders", &order).await;
+        assert_eq!(placed.status, 201, "{placed:?}");
+        assert_eq!(placed.body["orderStatus"], "pending");
+        placed.body
+    }
+
+    /// The order once it is cancelled or completed.
+    pub async fn final_order(&self, order_id: &str) -> Value {
+        let is_final =
+            |a: &Answer| a.status == 200 && matches!(a.body["orderStatus"].as_str(), Some("cancelled" | "completed"));
+        self.wait_for(&format!("/orders/{order_id}"), SAGA_TIMEOUT, is_final)
+            .await
+            .body
+    }
+
+    pub async fn notifications_of(&self, customer_id: &str) -> Vec<Value> {
+        let answer = self.get(&format!("/notifications?customerId={customer_id}")).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+        answer.body.as_array().unwrap().clone()
+    }
+
     /// Polls `GET path` until `done` holds for the answer, or fails after `timeout`.
     pub async fn wait_for(&self, path: &str, timeout: Duration, done: impl Fn(&Answer) -> bool) -> Answer {
         let started = Instant::now();
@@ -265,5 +306,34 @@ pub async fn wait_until_drained(sqs: &aws_sdk_sqs::Client, queue_urls: &[String]
             "{pending} messages still queued after {timeout:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every message now in a queue (bodies, with their message attributes), removing them.
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return all;
+        }
+        for m in &messages {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle.clone().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        all.extend(messages);
     }
 }

@@ -1,33 +1,13 @@
 //! The seed's scenarios, end to end: the real functions on a fresh local cloud, deployed from
 //! template.yaml, driven through the real REST API, checked through the API, SQS and SNS.
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use cafe_e2e::{Answer, Api, LocalCloud, wait_until_drained};
+use aws_sdk_sqs::types::QueueAttributeName;
+use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, wait_until_drained};
 use serde_json::{Value, json};
-use std::time::Duration;
 use tokio::sync::Mutex;
-
-const SAGA_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Tests that order beverages share the one cup stock, so they take turns.
 static CUPS: Mutex<()> = Mutex::const_new(());
-
-fn is_final(answer: &Answer) -> bool {
-    answer.status == 200 && matches!(answer.body["orderStatus"].as_str(), Some("cancelled" | "completed"))
-}
-
-async fn place(api: &Api, order: Value) -> Value {
-    let placed = api.post("/orders", &order).await;
-    assert_eq!(placed.status, 201, "{placed:?}");
-    assert_eq!(placed.body["orderStatus"], "pending");
-    placed.body
-}
-
-async fn final_order(api: &Api, order_id: &str) -> Value {
-    api.wait_for(&format!("/orders/{order_id}"), SAGA_TIMEOUT, is_final)
-        .await
-        .body
-}
 
 /// The kiosk view once it has seen the customer notified: the last step of the saga.
 async fn final_kiosk_view(api: &Api, order_id: &str) -> Value {
@@ -52,12 +32,6 @@ fn timeline_events(view: &Value) -> Vec<String> {
 
 async fn cups(api: &Api) -> Answer {
     api.get("/inventories/cup").await
-}
-
-async fn notifications_of(api: &Api, customer_id: &str) -> Vec<Value> {
-    let answer = api.get(&format!("/notifications?customerId={customer_id}")).await;
-    assert_eq!(answer.status, 200, "{answer:?}");
-    answer.body.as_array().unwrap().clone()
 }
 
 /// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
@@ -137,53 +111,10 @@ async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     url
 }
 
-/// Every message now in a queue (bodies, with their message attributes), removing them.
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
-    let mut all = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return all;
-        }
-        for m in &messages {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle.clone().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-        all.extend(messages);
-    }
-}
-
 async fn sms_sent_to(cloud: &LocalCloud, phone: &str) -> Vec<Value> {
     let url = format!("{}/_ministack/sns/sms-messages", cloud.endpoint);
     let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     body["sms_messages"][phone].as_array().cloned().unwrap_or_default()
-}
-
-fn saga_queues(cloud: &LocalCloud) -> Vec<String> {
-    [
-        "InventoryQueueUrl",
-        "OrderQueueUrl",
-        "BeverageQueueUrl",
-        "NotifyQueueUrl",
-        "KioskQueueUrl",
-    ]
-    .iter()
-    .map(|k| cloud.output(k))
-    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,12 +128,10 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
 
     // No cup stock at all: the order is cancelled, not left pending.
     assert_eq!(cups(&api).await.status, 404);
-    let order0 = place(
-        &api,
-        json!({"customerId": "0", "beverageName": "americano", "beverageQty": 1}),
-    )
-    .await;
-    let order0 = final_order(&api, order0["orderId"].as_str().unwrap()).await;
+    let order0 = api
+        .place(json!({"customerId": "0", "beverageName": "americano", "beverageQty": 1}))
+        .await;
+    let order0 = api.final_order(order0["orderId"].as_str().unwrap()).await;
     assert_eq!(order0["orderStatus"], "cancelled");
     assert_eq!(order0["reason"], "there is no cup stock");
 
@@ -215,28 +144,24 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
 
     // Customer 1 orders 11 americanos: cancelled with a reason, cups stay at 10.
     let phone = "+821012345678";
-    let order1 = place(
-        &api,
-        json!({"customerId": "1", "beverageName": "americano", "beverageQty": 11, "phoneNumber": phone}),
-    )
-    .await;
+    let order1 = api
+        .place(json!({"customerId": "1", "beverageName": "americano", "beverageQty": 11, "phoneNumber": phone}))
+        .await;
     let id1 = order1["orderId"].as_str().unwrap().to_string();
     assert_eq!(order1["customerId"], "1");
     assert_eq!(order1["beverageQty"], 11);
     assert!(order1["orderDate"].is_string());
-    let order1 = final_order(&api, &id1).await;
+    let order1 = api.final_order(&id1).await;
     assert_eq!(order1["orderStatus"], "cancelled");
     assert_eq!(order1["reason"], "only 10 cups left, 11 needed");
     assert_eq!(cups(&api).await.body["qty"], 10);
 
     // Customer 2 orders 1 iced tea: a beverage is made, completed, cups are 9.
-    let order2 = place(
-        &api,
-        json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1}),
-    )
-    .await;
+    let order2 = api
+        .place(json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1}))
+        .await;
     let id2 = order2["orderId"].as_str().unwrap().to_string();
-    let order2 = final_order(&api, &id2).await;
+    let order2 = api.final_order(&id2).await;
     assert_eq!(order2["orderStatus"], "completed");
     assert!(order2.get("reason").is_none());
     assert_eq!(cups(&api).await.body["qty"], 9);
@@ -278,8 +203,8 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     assert_eq!(customer1.body[0]["orderId"], id1.as_str());
 
     // Exactly one notification per order, and SNS published each (SMS for the phone number).
-    wait_until_drained(&sqs, &saga_queues(cloud), SAGA_TIMEOUT).await;
-    let n1 = notifications_of(&api, "1").await;
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    let n1 = api.notifications_of("1").await;
     assert_eq!(n1.len(), 1, "{n1:?}");
     assert_eq!(
         (&n1[0]["orderStatus"], &n1[0]["orderId"]),
@@ -289,7 +214,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
         n1[0]["message"],
         "Sorry, your order of 11 americanos was cancelled: only 10 cups left, 11 needed."
     );
-    let n2 = notifications_of(&api, "2").await;
+    let n2 = api.notifications_of("2").await;
     assert_eq!(n2.len(), 1, "{n2:?}");
     assert_eq!(n2[0]["orderStatus"], "completed");
     let published = drain(&sqs, &topic_tap).await;
@@ -323,27 +248,45 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
         "OrderCancelled" | "OrderCompleted" => Some("NotifyQueueUrl"),
         _ => None,
     };
-    let mut redelivered = 0;
+    // Each consumer gets its events again as whole batches (up to 10 a message batch).
+    let mut by_queue: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for message in &events {
         let body = message.body().unwrap();
         let event: Value = serde_json::from_str(body).unwrap();
         let detail_type = event["detail-type"].as_str().unwrap();
-        let targets = queue_for(detail_type).into_iter().chain(["KioskQueueUrl"]);
-        for queue in targets {
-            sqs.send_message()
+        for queue in queue_for(detail_type).into_iter().chain(["KioskQueueUrl"]) {
+            by_queue.entry(queue).or_default().push(body.to_string());
+        }
+    }
+    let mut redelivered = 0;
+    for (queue, bodies) in &by_queue {
+        for batch in bodies.chunks(10) {
+            let entries = batch.iter().enumerate().map(|(i, body)| {
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .build()
+                    .unwrap()
+            });
+            let sent = sqs
+                .send_message_batch()
                 .queue_url(cloud.output(queue))
-                .message_body(body)
+                .set_entries(Some(entries.collect()))
                 .send()
                 .await
                 .unwrap();
-            redelivered += 1;
+            assert!(sent.failed.is_empty(), "{:?}", sent.failed);
+            redelivered += batch.len();
         }
     }
     // Three orders: 4 + 4 + 5 events; each to its consumer (CustomerNotified has none) and the kiosk.
     assert_eq!(events.len(), 13, "the saga's events as published");
     assert_eq!(redelivered, 23);
-    eprintln!("[e2e] redelivered {} events as {redelivered} messages", events.len());
-    wait_until_drained(&sqs, &saga_queues(cloud), SAGA_TIMEOUT).await;
+    println!(
+        "[e2e] at-least-once: redelivered {} events as {redelivered} messages in batches; nothing changed",
+        events.len()
+    );
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
 
     assert_eq!(cups(&api).await.body["qty"], 9, "no cup taken twice");
     assert_eq!(
@@ -355,10 +298,10 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
             .len(),
         1
     );
-    assert_eq!(notifications_of(&api, "1").await.len(), 1);
-    assert_eq!(notifications_of(&api, "2").await.len(), 1);
-    assert_eq!(final_order(&api, &id1).await["orderStatus"], "cancelled");
-    assert_eq!(final_order(&api, &id2).await["orderStatus"], "completed");
+    assert_eq!(api.notifications_of("1").await.len(), 1);
+    assert_eq!(api.notifications_of("2").await.len(), 1);
+    assert_eq!(api.final_order(&id1).await["orderStatus"], "cancelled");
+    assert_eq!(api.final_order(&id2).await["orderStatus"], "completed");
     assert_eq!(sms_sent_to(cloud, phone).await.len(), 1, "no second SMS");
     assert_eq!(drain(&sqs, &topic_tap).await.len(), 0, "no second topic notification");
     assert_eq!(
@@ -366,14 +309,8 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
         view2["timeline"],
         "the read model is unchanged"
     );
-    for dlq in [
-        "InventoryDeadLetterQueueUrl",
-        "OrderDeadLetterQueueUrl",
-        "BeverageDeadLetterQueueUrl",
-        "NotifyDeadLetterQueueUrl",
-        "KioskDeadLetterQueueUrl",
-    ] {
-        assert_eq!(drain(&sqs, &cloud.output(dlq)).await.len(), 0, "{dlq} is empty");
+    for dlq in cloud.dead_letter_queues() {
+        assert_eq!(drain(&sqs, &dlq).await.len(), 0, "{dlq} is empty");
     }
 }
 
@@ -406,7 +343,7 @@ async fn the_same_idempotency_key_returns_the_same_order() {
         1,
         "one order for one key: {listed:?}"
     );
-    final_order(&api, first.body["orderId"].as_str().unwrap()).await;
+    api.final_order(first.body["orderId"].as_str().unwrap()).await;
     let notified = api
         .wait_for("/notifications?customerId=idem-1", SAGA_TIMEOUT, |a| {
             a.body.as_array().is_some_and(|n| !n.is_empty())

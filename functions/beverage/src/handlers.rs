@@ -21,7 +21,7 @@ pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Bo
 }
 
 async fn list(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
-    let beverages = match query_param(req, "orderId") {
+    let beverages = match query_param(req, "orderId")? {
         Some(order_id) => service
             .store
             .get(&beverage_id_for(&order_id))

@@ -4,7 +4,7 @@ use crate::NotifyService;
 use crate::domain::{Notification, notification_id_for};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::events::BusMessage;
-use cafe_shared::http::{json_response, no_route, query_param, respond, route};
+use cafe_shared::http::{ApiError, json_response, no_route, query_param, respond, route};
 use cafe_shared::{Error, sqs};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
@@ -13,18 +13,16 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 pub async fn http(service: &NotifyService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
-        ("GET", "/notifications") => {
-            let customer_id = query_param(&req, "customerId");
-            service
-                .store
-                .list(customer_id.as_deref())
-                .await
-                .map(|list| json_response(StatusCode::OK, &list))
-                .map_err(Into::into)
-        }
+        ("GET", "/notifications") => list(service, &req).await,
         _ => Err(no_route(&req)),
     };
     Ok(respond(outcome))
+}
+
+async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let customer_id = query_param(req, "customerId")?;
+    let notifications = service.store.list(customer_id.as_deref()).await?;
+    Ok(json_response(StatusCode::OK, &notifications))
 }
 
 /// `OrderCancelled` and `OrderCompleted`: notify the customer once, then `CustomerNotified`.

@@ -1,6 +1,6 @@
 //! Orders and the menu: the rules, with no I/O.
 
-use cafe_shared::events::{OrderPlaced, OrderSummary};
+use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderPlaced, OrderSummary};
 use cafe_shared::http::{ApiError, check_text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -145,6 +145,24 @@ impl Order {
     }
 }
 
+/// The event a change of a stored order announces (the transactional outbox): a new pending
+/// order is `OrderPlaced`; a move from pending to cancelled or completed is `OrderCancelled` or
+/// `OrderCompleted`. Anything else (a rewrite that changes no status) announces nothing.
+pub fn event_for_change(before: Option<&Order>, after: Option<&Order>) -> Option<CafeEvent> {
+    let after = after?;
+    match (before.map(|o| o.order_status), after.order_status) {
+        (None, OrderStatus::Pending) => Some(CafeEvent::OrderPlaced(after.placed_event())),
+        (Some(OrderStatus::Pending), OrderStatus::Cancelled) => Some(CafeEvent::OrderCancelled(OrderCancelled {
+            order: after.summary(),
+            reason: after.reason.clone().unwrap_or_default(),
+        })),
+        (Some(OrderStatus::Pending), OrderStatus::Completed) => {
+            Some(CafeEvent::OrderCompleted(OrderCompleted { order: after.summary() }))
+        }
+        _ => None,
+    }
+}
+
 /// An E.164 number (`+` and 7 to 15 digits), the form SNS sends SMS to.
 fn check_phone_number(phone: &str) -> Result<(), ApiError> {
     let digits = phone.strip_prefix('+').unwrap_or("");
@@ -246,6 +264,33 @@ mod tests {
         assert_eq!(order_id_for_key("1", "k"), order_id_for_key("1", "k"));
         assert_ne!(order_id_for_key("1", "k"), order_id_for_key("2", "k"));
         assert_ne!(order_id_for_key("1", "k"), order_id_for_key("1", "k2"));
+    }
+
+    #[test]
+    fn each_status_change_announces_its_event_once() {
+        let pending = place(request("americano", 1)).unwrap();
+        let mut cancelled = pending.clone();
+        cancelled.order_status = OrderStatus::Cancelled;
+        cancelled.reason = Some("there is no cup stock".into());
+        let mut completed = pending.clone();
+        completed.order_status = OrderStatus::Completed;
+        let detail_type = |e: Option<CafeEvent>| e.map(|e| e.detail_type());
+
+        assert_eq!(detail_type(event_for_change(None, Some(&pending))), Some("OrderPlaced"));
+        assert_eq!(
+            detail_type(event_for_change(Some(&pending), Some(&cancelled))),
+            Some("OrderCancelled")
+        );
+        assert_eq!(
+            detail_type(event_for_change(Some(&pending), Some(&completed))),
+            Some("OrderCompleted")
+        );
+        assert_eq!(event_for_change(Some(&cancelled), Some(&cancelled)), None);
+        assert_eq!(event_for_change(Some(&pending), None), None);
+        match event_for_change(Some(&pending), Some(&cancelled)) {
+            Some(CafeEvent::OrderCancelled(e)) => assert_eq!(e.reason, "there is no cup stock"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

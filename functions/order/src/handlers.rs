@@ -1,10 +1,12 @@
-//! The order function's entry points: the HTTP API and the saga events from its queue.
+//! The order function's entry points: the HTTP API, the saga events from its queue, and the
+//! outbox on the orders table's stream.
 
 use crate::OrderService;
-use crate::domain::{Order, OrderRequest, OrderStatus, Outcome, order_id_for_key};
+use crate::domain::{Order, OrderRequest, Outcome, event_for_change, order_id_for_key};
 use crate::store::{Placed, Recorded};
+use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::events::{BusMessage, CafeEvent, OrderCancelled, OrderCompleted};
+use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, check_text, header, json_body, json_response, no_route, path_param, query_param, respond, route,
 };
@@ -36,6 +38,8 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         None => uuid::Uuid::new_v4().to_string(),
     };
     let order = Order::place(request, &service.menu, order_id, Utc::now())?;
+    // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an order
+    // that is stored is always announced, even if the bus is down at this moment.
     let order = match service.store.place(&order).await? {
         Placed::New(order) => order,
         Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => existing,
@@ -45,19 +49,11 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
             ));
         }
     };
-    // A retry of a request whose event may not have gone out publishes it again; the saga's
-    // steps are idempotent, so a second OrderPlaced changes nothing.
-    if order.order_status == OrderStatus::Pending {
-        service
-            .bus
-            .publish(&CafeEvent::OrderPlaced(order.placed_event()))
-            .await?;
-    }
     Ok(json_response(StatusCode::CREATED, &order))
 }
 
 async fn list_orders(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
-    let orders = match query_param(req, "customerId") {
+    let orders = match query_param(req, "customerId")? {
         Some(customer_id) => service.store.list_for_customer(&customer_id).await?,
         None => service.store.list_all().await?,
     };
@@ -94,22 +90,38 @@ async fn on_event(service: &OrderService, message: BusMessage) -> Result<(), Err
             return Ok(());
         }
     };
-    let order = match service.store.record_outcome(order_id, &outcome).await? {
-        None => return Err(format!("no order {order_id}").into()),
-        Some(Recorded::Moved(order)) => order,
-        Some(Recorded::AlreadyFinal(order)) if order.order_status == outcome.status() => order,
+    // The move is announced by `outbox` from the table's stream; a redelivered event finds
+    // the order already final and changes nothing.
+    match service.store.record_outcome(order_id, &outcome).await? {
+        None => Err(format!("no order {order_id}").into()),
+        Some(Recorded::Moved) => Ok(()),
         Some(Recorded::AlreadyFinal(order)) => {
-            tracing::warn!(status = ?order.order_status, "order already reached another outcome; event ignored");
-            return Ok(());
+            if order.order_status != outcome.status() {
+                tracing::warn!(status = ?order.order_status, "order already reached another outcome; event ignored");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The transactional outbox: each change of the orders table arrives here from its DynamoDB
+/// stream and is announced on the bus. The stream keeps a change until this succeeds, so a
+/// stored order is never left unannounced; a retried batch announces again, which the
+/// idempotent steps absorb. The whole batch fails on any error (no partial report), so no
+/// change after a failed one is skipped.
+pub async fn outbox(service: &OrderService, changes: DynamoDbEvent) -> Result<(), Error> {
+    let image = |item: serde_dynamo::Item| -> Result<Option<Order>, Error> {
+        if item.is_empty() {
+            Ok(None)
+        } else {
+            Ok(Some(serde_dynamo::from_item(item)?))
         }
     };
-    // Published again on a redelivery too, in case the first attempt failed after the write.
-    let event = match outcome {
-        Outcome::Cancelled { .. } => CafeEvent::OrderCancelled(OrderCancelled {
-            order: order.summary(),
-            reason: order.reason.clone().unwrap_or_default(),
-        }),
-        Outcome::Completed => CafeEvent::OrderCompleted(OrderCompleted { order: order.summary() }),
-    };
-    service.bus.publish(&event).await
+    let mut events = Vec::new();
+    for record in changes.records {
+        let before = image(record.change.old_image)?;
+        let after = image(record.change.new_image)?;
+        events.extend(event_for_change(before.as_ref(), after.as_ref()));
+    }
+    service.bus.publish_all(&events).await
 }

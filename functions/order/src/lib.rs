@@ -28,3 +28,14 @@ impl OrderService {
 }
 
 cafe_shared::lambda_entry_points!(OrderService);
+
+/// The `order-outbox` Lambda: announces the orders table's changes until the runtime stops.
+pub fn run_outbox() -> Result<(), Error> {
+    cafe_shared::lambda::block_on(async {
+        let service = OrderService::from_env().await?;
+        lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<_>| {
+            handlers::outbox(&service, event.payload)
+        }))
+        .await
+    })
+}

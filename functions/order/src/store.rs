@@ -21,7 +21,7 @@ pub enum Placed {
 /// What recording a saga outcome found.
 pub enum Recorded {
     /// The order moved from pending to the outcome now.
-    Moved(Order),
+    Moved,
     /// The order had already reached a final status (a redelivered event, or a conflicting one).
     AlreadyFinal(Order),
 }
@@ -84,8 +84,7 @@ impl OrderStore {
             .condition_expression("orderStatus = :pending")
             .expression_attribute_names("#status", "orderStatus")
             .expression_attribute_values(":pending", status_value(OrderStatus::Pending))
-            .expression_attribute_values(":to", status_value(outcome.status()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+            .expression_attribute_values(":to", status_value(outcome.status()));
         update = match outcome {
             Outcome::Cancelled { reason } => update
                 .update_expression("SET #status = :to, reason = :reason")
@@ -93,9 +92,7 @@ impl OrderStore {
             Outcome::Completed => update.update_expression("SET #status = :to"),
         };
         match update.send().await {
-            Ok(out) => Ok(Some(Recorded::Moved(serde_dynamo::from_item(
-                out.attributes.unwrap_or_default(),
-            )?))),
+            Ok(_) => Ok(Some(Recorded::Moved)),
             Err(e) if dynamo::is_conditional_check_failed(&e) => {
                 Ok(self.get(order_id).await?.map(Recorded::AlreadyFinal))
             }

@@ -1,0 +1,378 @@
+//! Nothing lost, nothing twice: oversell under concurrency, a consumer that is down, and a
+//! poison message, against the real functions on their own fresh local cloud. Each test prints
+//! its figures (run with `--nocapture` to see them).
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, drain, wait_until_drained};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Short visibility and two receives, so a failing message reaches its DLQ within a minute.
+fn cloud() -> &'static LocalCloud {
+    static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
+    CLOUD.get_or_init(|| LocalCloud::start(&[("QueueVisibilitySeconds", "20"), ("MaxReceiveCount", "2")]))
+}
+
+/// The tests share the cup stock and check that queues drain, so they take turns.
+static TURNS: Mutex<()> = Mutex::const_new(());
+
+/// Sets the cup level, creating the stock item if needed.
+async fn set_cups(api: &Api, qty: u32) {
+    let created = api.post("/inventories", &json!({"stockName": "cup", "qty": qty})).await;
+    if created.status == 409 {
+        assert_eq!(api.put("/inventories/cup", &json!({"qty": qty})).await.status, 200);
+    } else {
+        assert_eq!(created.status, 201, "{created:?}");
+    }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone()
+}
+
+async fn queued(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    attrs
+        .attributes
+        .unwrap_or_default()
+        .values()
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_oversell_under_concurrent_orders_and_one_notification_each() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    const CUSTOMERS: usize = 20;
+    const ORDERS_EACH: usize = 10;
+    const CUPS_IN_STOCK: u32 = 100;
+    set_cups(&api, CUPS_IN_STOCK).await;
+
+    // 200 orders of 1..=3 beverages, 20 customers ordering at once.
+    let started = Instant::now();
+    let mut customers = tokio::task::JoinSet::new();
+    for c in 0..CUSTOMERS {
+        let api = api.clone();
+        customers.spawn(async move {
+            let mut placed = Vec::new();
+            for i in 0..ORDERS_EACH {
+                let qty = 1 + (c * 7 + i * 3) % 3;
+                let order = json!({"customerId": format!("rush-{c}"), "beverageName": "americano", "beverageQty": qty});
+                placed.push(api.place(order).await);
+            }
+            placed
+        });
+    }
+    let placed: Vec<Value> = customers.join_all().await.into_iter().flatten().collect();
+    assert_eq!(placed.len(), CUSTOMERS * ORDERS_EACH);
+    let accepted_in = started.elapsed();
+
+    let mut finals = Vec::new();
+    for order in &placed {
+        finals.push(api.final_order(order["orderId"].as_str().unwrap()).await);
+    }
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    let settled_in = started.elapsed();
+
+    let completed: Vec<&Value> = finals.iter().filter(|o| o["orderStatus"] == "completed").collect();
+    let cancelled = finals.iter().filter(|o| o["orderStatus"] == "cancelled").count();
+    assert_eq!(
+        completed.len() + cancelled,
+        placed.len(),
+        "every order is completed or cancelled"
+    );
+    let cups_used: u64 = completed.iter().map(|o| o["beverageQty"].as_u64().unwrap()).sum();
+    let cups_left = api.get("/inventories/cup").await.body["qty"].as_u64().unwrap();
+    assert_eq!(
+        cups_used + cups_left,
+        u64::from(CUPS_IN_STOCK),
+        "cups used = the completed orders' beverages"
+    );
+    assert!(
+        cups_left < 3,
+        "orders were refused while {cups_left} cups could still serve one"
+    );
+
+    let mut notified = HashSet::new();
+    for c in 0..CUSTOMERS {
+        for n in api.notifications_of(&format!("rush-{c}")).await {
+            assert!(
+                notified.insert(n["orderId"].as_str().unwrap().to_string()),
+                "a second notification: {n}"
+            );
+        }
+    }
+    let order_ids: HashSet<String> = placed
+        .iter()
+        .map(|o| o["orderId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(notified, order_ids, "exactly one notification per order");
+    for dlq in cloud.dead_letter_queues() {
+        assert_eq!(drain(&sqs, &dlq).await.len(), 0, "nothing dead-lettered in {dlq}");
+    }
+    println!(
+        "[reliability] oversell: {} orders from {CUSTOMERS} customers accepted in {:.1} s, all final in {:.1} s; \
+         {} completed using {cups_used} of {CUPS_IN_STOCK} cups, {cancelled} cancelled, {cups_left} cups left, \
+         {} notifications",
+        placed.len(),
+        accepted_in.as_secs_f64(),
+        settled_in.as_secs_f64(),
+        completed.len(),
+        notified.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn orders_wait_while_a_consumer_is_down_and_all_finish_when_it_is_back() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let api = cloud.api();
+    let sdk = cloud.sdk().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    set_cups(&api, 1000).await;
+
+    // Turn the beverage step off: its event source mapping stops polling its queue.
+    let beverage_queue = cloud.output("BeverageQueueUrl");
+    let mappings = lambda
+        .list_event_source_mappings()
+        .event_source_arn(queue_arn(&sqs, &beverage_queue).await)
+        .send()
+        .await
+        .unwrap();
+    let mapping = mappings.event_source_mappings()[0].uuid().unwrap().to_string();
+    lambda
+        .update_event_source_mapping()
+        .uuid(&mapping)
+        .enabled(false)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let mut waiting = Vec::new();
+    for i in 0..5 {
+        let order = json!({"customerId": "patient", "beverageName": "latte", "beverageQty": 1 + i % 2});
+        waiting.push(api.place(order).await["orderId"].as_str().unwrap().to_string());
+    }
+    // The cups get reserved, then the orders wait for a beverage that nobody makes.
+    let started = Instant::now();
+    while queued(&sqs, &beverage_queue).await < 5 {
+        assert!(
+            started.elapsed() < SAGA_TIMEOUT,
+            "the reservations never reached the beverage queue"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for order_id in &waiting {
+        let order = api.get(&format!("/orders/{order_id}")).await;
+        assert_eq!(order.body["orderStatus"], "pending", "{order:?}");
+    }
+    assert_eq!(
+        queued(&sqs, &beverage_queue).await,
+        5,
+        "the events wait in the consumer's queue"
+    );
+
+    // Back on: every waiting order finishes, none lost.
+    lambda
+        .update_event_source_mapping()
+        .uuid(&mapping)
+        .enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let back = Instant::now();
+    for order_id in &waiting {
+        assert_eq!(api.final_order(order_id).await["orderStatus"], "completed");
+    }
+    let recovered_in = back.elapsed();
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    assert_eq!(api.notifications_of("patient").await.len(), 5);
+    println!(
+        "[reliability] consumer down: {} orders waited pending with {} events queued; all completed {:.1} s after \
+         the beverage step came back",
+        waiting.len(),
+        waiting.len(),
+        recovered_in.as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    let kiosk_queue = cloud.output("KioskQueueUrl");
+    let kiosk_dlq = cloud.output("KioskDeadLetterQueueUrl");
+
+    // One batch: a body that is no cafe event, and a good event beside it.
+    let good = json!({
+        "version": "0", "id": "poison-neighbour", "detail-type": "OrderPlaced", "source": "cafe.order",
+        "account": "000000000000", "time": "2026-11-25T01:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"orderId": "beside-the-poison", "customerId": "poison-test", "beverageName": "latte",
+                   "beverageQty": 1, "stockName": "cup", "orderDate": "2026-11-25T01:00:00Z"}
+    });
+    let entry = |id: &str, body: String| {
+        aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+            .id(id)
+            .message_body(body)
+            .build()
+            .unwrap()
+    };
+    let sent = Instant::now();
+    sqs.send_message_batch()
+        .queue_url(&kiosk_queue)
+        .entries(entry("poison", "{\"this is\": \"not an event\"".to_string()))
+        .entries(entry("good", good.to_string()))
+        .send()
+        .await
+        .unwrap();
+
+    let view = api
+        .wait_for("/kiosk/orders/beside-the-poison", SAGA_TIMEOUT, |a| a.status == 200)
+        .await;
+    let good_in = sent.elapsed();
+    assert_eq!(view.body["orderStatus"], "pending");
+    assert!(
+        good_in < Duration::from_secs(20),
+        "the good message waited for the poison's retries: {good_in:?}"
+    );
+
+    // After MaxReceiveCount (2) receives the poison moves to the DLQ, and only it.
+    let started = Instant::now();
+    let dead = loop {
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&kiosk_dlq)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        let n: u64 = attrs.attributes.unwrap()[&QueueAttributeName::ApproximateNumberOfMessages]
+            .parse()
+            .unwrap();
+        if n > 0 {
+            break n;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the poison message never reached the DLQ"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let dead_lettered_in = sent.elapsed();
+    assert_eq!(dead, 1);
+
+    // The README's command lists it and redrives it to its queue.
+    let dlq_command = |args: &[&str]| {
+        let out = std::process::Command::new(cafe_e2e::workspace_root().join(".venv/bin/python"))
+            .arg(cafe_e2e::workspace_root().join("localstack/dlq.py"))
+            .args(args)
+            .args(["--endpoint", &cloud.endpoint])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = dlq_command(&["list", "kiosk"]);
+    assert!(
+        listed.contains("kiosk: 1 dead-lettered") && listed.contains("not a cafe event"),
+        "{listed}"
+    );
+    let redriven = dlq_command(&["redrive", "kiosk"]);
+    assert!(redriven.contains("1 messages redriven"), "{redriven}");
+    assert_eq!(queued(&sqs, &kiosk_dlq).await, 0, "redrive emptied the DLQ");
+    // Still poison: it fails again and returns to the DLQ; take it out for the other tests.
+    let started = Instant::now();
+    while drain(&sqs, &kiosk_dlq).await.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the redriven poison never came back to the DLQ"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!(
+        "[reliability] poison: its good neighbour was applied in {:.1} s; the poison was dead-lettered after 2 \
+         receives in {:.1} s, listed and redriven by localstack/dlq.py",
+        good_in.as_secs_f64(),
+        dead_lettered_in.as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_order_is_announced_even_if_publishing_fails_when_it_is_placed() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let api = cloud.api();
+    let lambda = aws_sdk_lambda::Client::new(&cloud.sdk().await);
+    set_cups(&api, 1000).await;
+
+    // The outbox cannot publish: every attempt to run it is refused (throttled).
+    let outbox = cloud.output("OrderOutboxFunctionName");
+    lambda
+        .put_function_concurrency()
+        .function_name(&outbox)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .unwrap();
+    let order = api
+        .place(json!({"customerId": "outbox", "beverageName": "cappuccino", "beverageQty": 2}))
+        .await;
+    let order_id = order["orderId"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        api.get(&format!("/orders/{order_id}")).await.body["orderStatus"],
+        "pending"
+    );
+    assert_eq!(
+        api.get(&format!("/kiosk/orders/{order_id}")).await.status,
+        404,
+        "no event went out yet"
+    );
+
+    // Publishing works again: the stored order is announced and the saga runs to the end.
+    lambda
+        .delete_function_concurrency()
+        .function_name(&outbox)
+        .send()
+        .await
+        .unwrap();
+    let back = Instant::now();
+    assert_eq!(api.final_order(order_id).await["orderStatus"], "completed");
+    let recovered_in = back.elapsed();
+    let notified = api
+        .wait_for("/notifications?customerId=outbox", SAGA_TIMEOUT, |a| {
+            a.body != json!([])
+        })
+        .await;
+    assert_eq!(notified.body.as_array().unwrap().len(), 1);
+    println!(
+        "[reliability] outbox: an order stored while publishing failed (3 s) was announced and completed {:.1} s \
+         after publishing recovered",
+        recovered_in.as_secs_f64()
+    );
+}
