@@ -27,6 +27,20 @@ ensure_tools() {
   echo "installed: $(ministack --version 2>/dev/null || echo ministack) $(cargo lambda --version)"
 }
 
+# Debian's Chromium and playwright-core, for the kiosk page's browser test.
+ensure_browser() {
+  local chromium="${CHROMIUM:-/usr/bin/chromium}"
+  if [ ! -x "$chromium" ]; then
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends chromium
+  fi
+  if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund)
+  fi
+  echo "browser: $("$chromium" --version 2>/dev/null || echo "$chromium"), playwright-core $(node -p 'require("'"$ROOT"'/tests/browser/node_modules/playwright-core/package.json").version')"
+}
+
 # Every function's bootstrap.zip under target/lambda/<binary>/.
 build_functions() {
   # The e2e test crate is not a function: leave it out of the release build.
