@@ -85,6 +85,18 @@ try {
   await page.getByRole("alert").filter({ hasText: "The cafe cannot be reached" }).waitFor();
   assert.deepEqual(external, [], "the page fetches nothing from other hosts");
 
+  step("a beverage no longer on the menu (a stale screen) is refused with a clear message");
+  await page.unroute("**/orders");
+  await page.route("**/menu", async (route) => {
+    const menu = await (await route.fetch()).json();
+    await route.fulfill({ json: [...menu, { beverageName: "mocha", displayName: "Mocha", stockName: "cup" }] });
+  });
+  await page.reload();
+  await page.getByLabel("Customer id").fill("3");
+  await page.getByRole("button", { name: "Mocha" }).tap();
+  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("alert").filter({ hasText: '"mocha" is not on the menu' }).waitFor();
+
   step("on a phone the page fits the screen");
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   const small = await phone.newPage();
