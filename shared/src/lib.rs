@@ -8,6 +8,7 @@ pub mod events;
 pub mod http;
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 pub mod sqs;
 
 /// The error type of handlers and adapters: anything that should fail an invocation or a message.

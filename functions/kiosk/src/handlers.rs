@@ -9,12 +9,15 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// The kiosk page, built into the binary: no files to ship beside it, no third-party fetches.
 const KIOSK_PAGE: &str = include_str!("../static/index.html");
+/// The OpenAPI 3 document of the whole HTTP API.
+const OPENAPI: &str = include_str!("../static/openapi.json");
 
-/// `GET /`, `GET /kiosk/orders/{orderId}`, `GET /kiosk/customers/{customerId}/orders`.
+/// `GET /`, `GET /openapi.json`, `GET /kiosk/orders/{orderId}`, `GET /kiosk/customers/{customerId}/orders`.
 pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
-        ("GET", "/") => Ok(page()),
+        ("GET", "/") => Ok(asset("text/html; charset=utf-8", KIOSK_PAGE)),
+        ("GET", "/openapi.json") => Ok(asset("application/json", OPENAPI)),
         ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
         _ => Err(no_route(&req)),
@@ -22,12 +25,12 @@ pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>
     Ok(respond(outcome))
 }
 
-fn page() -> Response<Body> {
+fn asset(content_type: &str, content: &str) -> Response<Body> {
     Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "text/html; charset=utf-8")
+        .header("content-type", content_type)
         .header("cache-control", "no-cache")
-        .body(Body::Text(KIOSK_PAGE.to_string()))
+        .body(Body::Text(content.to_string()))
         .expect("a valid response")
 }
 

@@ -2,7 +2,7 @@
 //! outbox on the orders table's stream.
 
 use crate::OrderService;
-use crate::domain::{Order, OrderRequest, Outcome, event_for_change, order_id_for_key};
+use crate::domain::{Order, OrderRequest, OrderStatus, Outcome, event_for_change, order_id_for_key};
 use crate::store::{Placed, Recorded};
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -10,7 +10,7 @@ use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, check_text, header, json_body, json_response, no_route, path_param, query_param, respond, route,
 };
-use cafe_shared::{Error, sqs};
+use cafe_shared::{Error, metrics, sqs};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -118,10 +118,34 @@ pub async fn outbox(service: &OrderService, changes: DynamoDbEvent) -> Result<()
         }
     };
     let mut events = Vec::new();
+    let mut outcomes = Vec::new();
     for record in changes.records {
         let before = image(record.change.old_image)?;
         let after = image(record.change.new_image)?;
-        events.extend(event_for_change(before.as_ref(), after.as_ref()));
+        if let Some(event) = event_for_change(before.as_ref(), after.as_ref()) {
+            outcomes.extend(after);
+            events.push(event);
+        }
     }
-    service.bus.publish_all(&events).await
+    service.bus.publish_all(&events).await?;
+    // Counted once announced, so a retried batch counts only what it announces again.
+    for order in &outcomes {
+        record_metrics(order);
+    }
+    Ok(())
+}
+
+/// OrdersPlaced, OrdersCancelled, OrdersCompleted, and for a final order the saga's latency
+/// from placing to the outcome.
+fn record_metrics(order: &Order) {
+    let counter = match order.order_status {
+        OrderStatus::Pending => "OrdersPlaced",
+        OrderStatus::Cancelled => "OrdersCancelled",
+        OrderStatus::Completed => "OrdersCompleted",
+    };
+    metrics::emit(counter, 1.0, "Count", "order");
+    if order.order_status != OrderStatus::Pending {
+        let latency = (Utc::now() - order.order_date).num_milliseconds() as f64;
+        metrics::emit("SagaLatency", latency, "Milliseconds", "order");
+    }
 }
