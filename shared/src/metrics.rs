@@ -30,7 +30,10 @@ pub fn emf_line(name: &str, value: f64, unit: &str, service: &str, timestamp_ms:
 
 /// Records one measurement.
 pub fn emit(name: &str, value: f64, unit: &str, service: &str) {
-    println!("{}", emf_line(name, value, unit, service, chrono::Utc::now().timestamp_millis()));
+    println!(
+        "{}",
+        emf_line(name, value, unit, service, chrono::Utc::now().timestamp_millis())
+    );
 }
 
 #[cfg(test)]
@@ -39,12 +42,16 @@ mod tests {
 
     #[test]
     fn a_line_is_a_valid_emf_document() {
-        let line: Value = serde_json::from_str(&emf_line("OrdersPlaced", 1.0, "Count", "order", 1_764_032_400_000)).unwrap();
+        let line: Value =
+            serde_json::from_str(&emf_line("OrdersPlaced", 1.0, "Count", "order", 1_764_032_400_000)).unwrap();
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(line["_aws"]["Timestamp"], 1_764_032_400_000i64);
         assert_eq!(directive["Namespace"], "Cafe");
         assert_eq!(directive["Dimensions"], json!([["Service"]]));
-        assert_eq!(directive["Metrics"], json!([{ "Name": "OrdersPlaced", "Unit": "Count" }]));
+        assert_eq!(
+            directive["Metrics"],
+            json!([{ "Name": "OrdersPlaced", "Unit": "Count" }])
+        );
         // Every dimension and metric the directive names is a member of the line itself.
         assert_eq!(line["Service"], "order");
         assert_eq!(line["OrdersPlaced"], 1.0);

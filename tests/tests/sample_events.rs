@@ -1,0 +1,111 @@
+//! Every file in `events/` is a valid event that its function accepts: each is invoked, as it is,
+//! on its function deployed on the local cloud (what `sam local invoke -e events/<file>` does with
+//! Docker). The samples describe customer 2's order of one iced tea, placed with the
+//! `Idempotency-Key` `kiosk-7-0001`, so on a stack where that order ran they are redeliveries and
+//! must change nothing.
+
+use cafe_e2e::{LocalCloud, workspace_root};
+use serde_json::{Value, json};
+
+const SAMPLES: [(&str, &str); 8] = [
+    ("api-post-order.json", "OrderApiFunction"),
+    ("order-placed.json", "InventoryEventsFunction"),
+    ("cup-stock-decreased.json", "BeverageEventsFunction"),
+    ("cup-out-of-stock.json", "OrderEventsFunction"),
+    ("beverage-made.json", "OrderEventsFunction"),
+    ("order-cancelled.json", "NotifyEventsFunction"),
+    ("order-completed.json", "NotifyEventsFunction"),
+    ("customer-notified.json", "KioskEventsFunction"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sample_event_is_accepted_by_its_function_and_changes_nothing_twice() {
+    let folder = workspace_root().join("events");
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    let mut covered: Vec<String> = SAMPLES.iter().map(|(f, _)| f.to_string()).collect();
+    covered.sort();
+    assert_eq!(files, covered, "every sample in events/ is invoked here");
+
+    let cloud = LocalCloud::start(&[]);
+    let api = cloud.api();
+    let lambda = aws_sdk_lambda::Client::new(&cloud.sdk().await);
+    assert_eq!(
+        api.post("/inventories", &json!({"stockName": "cup", "qty": 10}))
+            .await
+            .status,
+        201
+    );
+    let order = json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1});
+    let placed = api
+        .send(
+            api.http
+                .post(api.url("/orders"))
+                .header("Idempotency-Key", "kiosk-7-0001")
+                .json(&order),
+        )
+        .await;
+    let order_id = placed.body["orderId"].as_str().unwrap().to_string();
+    assert_eq!(order_id, "0be4463a-e630-5884-9f64-224913e1da1d", "the samples' order");
+    assert_eq!(api.final_order(&order_id).await["orderStatus"], "completed");
+    api.wait_for("/notifications?customerId=2", cafe_e2e::SAGA_TIMEOUT, |a| {
+        a.body != json!([])
+    })
+    .await;
+
+    let functions = lambda.list_functions().send().await.unwrap();
+    let name_of = |logical: &str| {
+        functions
+            .functions()
+            .iter()
+            .filter_map(|f| f.function_name())
+            .find(|name| name.contains(&format!("-{logical}-")))
+            .unwrap_or_else(|| panic!("no deployed function {logical}"))
+            .to_string()
+    };
+    for (file, logical) in SAMPLES {
+        let payload = std::fs::read(folder.join(file)).unwrap();
+        let out = lambda
+            .invoke()
+            .function_name(name_of(logical))
+            .payload(aws_sdk_lambda::primitives::Blob::new(payload))
+            .send()
+            .await
+            .unwrap();
+        let answer: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+        assert!(out.function_error().is_none(), "{file} -> {logical}: {answer}");
+        if file.starts_with("api-") {
+            assert_eq!(answer["statusCode"], 201, "{file}: {answer}");
+            let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+            assert_eq!(body["orderId"], order_id.as_str(), "the same key gives the same order");
+        } else {
+            assert_eq!(answer["batchItemFailures"], json!([]), "{file} -> {logical}: {answer}");
+        }
+        println!("[samples] {file} -> {logical}: accepted");
+    }
+
+    cafe_e2e::wait_until_drained(
+        &aws_sdk_sqs::Client::new(&cloud.sdk().await),
+        &cloud.saga_queues(),
+        cafe_e2e::SAGA_TIMEOUT,
+    )
+    .await;
+    assert_eq!(api.get("/inventories/cup").await.body["qty"], 9, "no cup taken twice");
+    assert_eq!(api.notifications_of("2").await.len(), 1, "no second notification");
+    assert_eq!(
+        api.get(&format!("/beverages?orderId={order_id}"))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        api.get(&format!("/orders/{order_id}")).await.body["orderStatus"],
+        "completed"
+    );
+}
