@@ -1,4 +1,6 @@
 //! Structured JSON logs, one object per line, so CloudWatch Logs Insights can query them by field.
+//! Each line carries its spans: the runtime's (`requestId`, `xrayTraceId`) and, for saga work, the
+//! event's (`order_id`, `detail_type`, `event_id`), so one order can be followed across functions.
 
 use tracing_subscriber::EnvFilter;
 
@@ -11,8 +13,8 @@ pub fn init_logging() {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
+        .with_current_span(false)
+        .with_span_list(true)
         .with_target(false)
         .with_env_filter(EnvFilter::new(level))
         .init();
