@@ -278,25 +278,46 @@ impl Api {
     }
 }
 
+/// A queue's ARN (to subscribe it to a topic or a rule).
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueArn)
+        .send()
+        .await
+        .unwrap();
+    attrs.attributes.unwrap()[&QueueArn].clone()
+}
+
+/// How many messages a queue holds, visible or in flight.
+pub async fn queued(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName::{ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible};
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(ApproximateNumberOfMessages)
+        .attribute_names(ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    attrs
+        .attributes
+        .unwrap_or_default()
+        .values()
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum()
+}
+
 /// Waits until none of these queues holds a message, visible or in flight: every event
 /// delivered so far has been handled.
 pub async fn wait_until_drained(sqs: &aws_sdk_sqs::Client, queue_urls: &[String], timeout: Duration) {
-    use aws_sdk_sqs::types::QueueAttributeName::{ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible};
     let started = Instant::now();
     loop {
         let mut pending = 0;
         for url in queue_urls {
-            let attrs = sqs
-                .get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(ApproximateNumberOfMessages)
-                .attribute_names(ApproximateNumberOfMessagesNotVisible)
-                .send()
-                .await
-                .unwrap();
-            for (_, value) in attrs.attributes.unwrap_or_default() {
-                pending += value.parse::<u64>().unwrap_or(0);
-            }
+            pending += queued(sqs, url).await;
         }
         if pending == 0 {
             return;

@@ -2,8 +2,7 @@
 //! poison message, against the real functions on their own fresh local cloud. Each test prints
 //! its figures (run with `--nocapture` to see them).
 
-use aws_sdk_sqs::types::QueueAttributeName;
-use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, drain, wait_until_drained};
+use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, drain, queue_arn, queued, wait_until_drained};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -27,34 +26,6 @@ async fn set_cups(api: &Api, qty: u32) {
     } else {
         assert_eq!(created.status, 201, "{created:?}");
     }
-}
-
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone()
-}
-
-async fn queued(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap();
-    attrs
-        .attributes
-        .unwrap_or_default()
-        .values()
-        .map(|v| v.parse::<u64>().unwrap())
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -264,16 +235,7 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
     // After MaxReceiveCount (2) receives the poison moves to the DLQ, and only it.
     let started = Instant::now();
     let dead = loop {
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(&kiosk_dlq)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .unwrap();
-        let n: u64 = attrs.attributes.unwrap()[&QueueAttributeName::ApproximateNumberOfMessages]
-            .parse()
-            .unwrap();
+        let n = queued(&sqs, &kiosk_dlq).await;
         if n > 0 {
             break n;
         }

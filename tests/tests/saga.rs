@@ -1,8 +1,7 @@
 //! The seed's scenarios, end to end: the real functions on a fresh local cloud, deployed from
 //! template.yaml, driven through the real REST API, checked through the API, SQS and SNS.
 
-use aws_sdk_sqs::types::QueueAttributeName;
-use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, wait_until_drained};
+use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, queue_arn, wait_until_drained};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -45,16 +44,7 @@ async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
         .unwrap()
         .queue_url
         .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let arn = queue_arn(sqs, &url).await;
     sns.subscribe()
         .topic_arn(cloud.output("NotificationTopicArn"))
         .protocol("sqs")
@@ -77,14 +67,7 @@ async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
         .unwrap()
         .queue_url
         .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
+    let arn = queue_arn(sqs, &url).await;
     let bus = cloud.output("EventBusName");
     events
         .put_rule()
