@@ -33,18 +33,24 @@ async fn cups(api: &Api) -> Answer {
     api.get("/inventories/cup").await
 }
 
-/// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
-async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
-    let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
+/// A new queue of the test's own: its URL and ARN.
+async fn new_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
     let url = sqs
         .create_queue()
-        .queue_name("topic-tap")
+        .queue_name(name)
         .send()
         .await
         .unwrap()
         .queue_url
         .unwrap();
     let arn = queue_arn(sqs, &url).await;
+    (url, arn)
+}
+
+/// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
+async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
+    let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
+    let (url, arn) = new_queue(sqs, "topic-tap").await;
     sns.subscribe()
         .topic_arn(cloud.output("NotificationTopicArn"))
         .protocol("sqs")
@@ -59,15 +65,7 @@ async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
 /// A queue that receives a copy of every event on the bus, to replay them later.
 async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     let events = aws_sdk_eventbridge::Client::new(&cloud.sdk().await);
-    let url = sqs
-        .create_queue()
-        .queue_name("bus-tap")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = queue_arn(sqs, &url).await;
+    let (url, arn) = new_queue(sqs, "bus-tap").await;
     let bus = cloud.output("EventBusName");
     events
         .put_rule()
