@@ -9,6 +9,7 @@ export PATH="$VENV/bin:$PATH"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export SAM_CLI_TELEMETRY=0
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -25,6 +26,20 @@ ensure_tools() {
   "$VENV/bin/pip" install --disable-pip-version-check -q -r "$ROOT/localstack/requirements.txt"
   cp "$ROOT/localstack/requirements.txt" "$stamp"
   echo "installed: $(ministack --version 2>/dev/null || echo ministack) $(cargo lambda --version)"
+}
+
+# The SAM CLI, for `sam validate --lint`, `sam build` and `sam deploy` (its own venv: see
+# requirements-sam.txt).
+ensure_sam() {
+  local venv="$ROOT/.venv-sam" stamp="$ROOT/.venv-sam/.requirements"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/localstack/requirements-sam.txt"; then
+    echo "SAM CLI already installed in .venv-sam"
+    return
+  fi
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --disable-pip-version-check -q -r "$ROOT/localstack/requirements-sam.txt"
+  cp "$ROOT/localstack/requirements-sam.txt" "$stamp"
+  echo "installed: $(SAM_CLI_TELEMETRY=0 "$venv/bin/sam" --version)"
 }
 
 # Debian's Chromium and playwright-core, for the kiosk page's browser test.

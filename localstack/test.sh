@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and end-to-end tests that start their own MiniStack on a free
 # port, deploy template.yaml to it and drive the saga through the real API.
+#   CAFE_ENDPOINT=http://... deploy the end-to-end tests' stacks to that running local cloud
+#                            (e.g. LocalStack) instead, each under a stack and bus of its own
 source "$(dirname "$0")/lib.sh"
 
-step "1/4 tools (pinned, into .venv)"
+step "1/4 tools (pinned, into .venv and .venv-sam)"
 ensure_tools
+ensure_sam
 step "2/4 browser for the kiosk page test (Debian chromium, playwright-core)"
 ensure_browser
 step "3/4 build the functions (cargo lambda, release)"

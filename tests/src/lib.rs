@@ -17,44 +17,49 @@ pub const SAGA_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct LocalCloud {
     pub endpoint: String,
+    /// The CloudFormation stack's name, also a prefix for what a test adds to a shared cloud.
+    pub stack: String,
     pub api_url: String,
     pub outputs: Value,
-    pub log: PathBuf,
 }
 
-const CONSUMERS: [&str; 5] = ["Inventory", "Order", "Beverage", "Notify", "Kiosk"];
-
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+/// Where a test's stack goes: a MiniStack of its own, or the user's cloud at `CAFE_ENDPOINT`.
+pub struct CloudEndpoint {
+    pub url: String,
+    /// The stack name to deploy under (unique on a shared cloud).
+    pub name: String,
+    /// True when the cloud is the user's, shared with other test binaries.
+    pub shared: bool,
+    log: Option<PathBuf>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A plain HTTP GET on loopback, for polling health before any async runtime is around.
-fn get_status(port: u16, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
-}
-
-impl LocalCloud {
-    /// The stack of this test binary, started and deployed on first use.
-    pub fn shared() -> &'static LocalCloud {
-        static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
-        CLOUD.get_or_init(|| LocalCloud::start(&[]))
+impl CloudEndpoint {
+    pub fn start() -> CloudEndpoint {
+        match std::env::var("CAFE_ENDPOINT") {
+            Ok(url) if !url.is_empty() => {
+                let port = url
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.trim_end_matches('/').parse().ok());
+                assert!(
+                    port.is_some_and(|port| get_status(port, "/_localstack/health") == Some(200)),
+                    "nothing answers at CAFE_ENDPOINT={url}/_localstack/health"
+                );
+                static STACKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = STACKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let name = format!("cafe-e2e-{}-{n}", std::process::id());
+                CloudEndpoint {
+                    url: url.trim_end_matches('/').to_string(),
+                    name,
+                    shared: true,
+                    log: None,
+                }
+            }
+            _ => Self::start_ministack(),
+        }
     }
 
-    /// Starts MiniStack on a free port and deploys the stack with these parameter overrides.
-    pub fn start(parameters: &[(&str, &str)]) -> LocalCloud {
+    fn start_ministack() -> CloudEndpoint {
         let root = workspace_root();
         let venv = root.join(".venv/bin");
         assert!(
@@ -89,16 +94,71 @@ impl LocalCloud {
             "[e2e] MiniStack up at {endpoint} in {:.1} s",
             started.elapsed().as_secs_f64()
         );
+        CloudEndpoint {
+            url: endpoint,
+            name: "cafe".into(),
+            shared: false,
+            log: Some(log),
+        }
+    }
 
-        let outputs_file = logs.join(format!("outputs-{port}.json"));
-        let mut deploy = Command::new(venv.join("python"));
+    pub fn log_hint(&self) -> String {
+        match &self.log {
+            Some(log) => log.display().to_string(),
+            None => format!("the logs of the cloud at {}", self.url),
+        }
+    }
+}
+
+const CONSUMERS: [&str; 5] = ["Inventory", "Order", "Beverage", "Notify", "Kiosk"];
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A plain HTTP GET on loopback, for polling health before any async runtime is around.
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+impl LocalCloud {
+    /// The stack of this test binary, started and deployed on first use.
+    pub fn shared() -> &'static LocalCloud {
+        static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
+        CLOUD.get_or_init(|| LocalCloud::start(&[]))
+    }
+
+    /// Deploys the stack, with these parameter overrides, to a fresh MiniStack on a free port, or
+    /// to the local cloud at `CAFE_ENDPOINT` (e.g. LocalStack) under a stack and bus of its own.
+    pub fn start(parameters: &[(&str, &str)]) -> LocalCloud {
+        let cloud = CloudEndpoint::start();
+        let root = workspace_root();
+        let outputs_file = root.join(format!("target/e2e/outputs-{}.json", cloud.name));
+        let mut deploy = Command::new(root.join(".venv/bin/python"));
         deploy
             .arg(root.join("localstack/deploy.py"))
-            .args(["--endpoint", &endpoint, "--outputs"])
+            .args(["--endpoint", &cloud.url, "--stack-name", &cloud.name, "--outputs"])
             .arg(&outputs_file)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_DEFAULT_REGION", "us-east-1");
+        if cloud.shared {
+            // Buses are named: each stack on a shared cloud needs its own.
+            deploy.arg("--parameter").arg(format!("EventBusName={}", cloud.name));
+        }
         for (key, value) in parameters {
             deploy.arg("--parameter").arg(format!("{key}={value}"));
         }
@@ -107,15 +167,15 @@ impl LocalCloud {
         assert!(
             status.success(),
             "deploying template.yaml failed; see {}",
-            log.display()
+            cloud.log_hint()
         );
         eprintln!("[e2e] stack deployed in {:.1} s", deployed.elapsed().as_secs_f64());
         let outputs: Value = serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
         LocalCloud {
-            endpoint,
+            endpoint: cloud.url,
+            stack: cloud.name,
             api_url: outputs["LocalApiUrl"].as_str().unwrap().to_string(),
             outputs,
-            log,
         }
     }
 

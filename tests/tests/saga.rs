@@ -50,7 +50,7 @@ async fn new_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
 /// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
 async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
-    let (url, arn) = new_queue(sqs, "topic-tap").await;
+    let (url, arn) = new_queue(sqs, &format!("{}-topic-tap", cloud.stack)).await;
     sns.subscribe()
         .topic_arn(cloud.output("NotificationTopicArn"))
         .protocol("sqs")
@@ -65,11 +65,12 @@ async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
 /// A queue that receives a copy of every event on the bus, to replay them later.
 async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     let events = aws_sdk_eventbridge::Client::new(&cloud.sdk().await);
-    let (url, arn) = new_queue(sqs, "bus-tap").await;
+    let (url, arn) = new_queue(sqs, &format!("{}-bus-tap", cloud.stack)).await;
     let bus = cloud.output("EventBusName");
+    let rule = format!("{}-bus-tap", cloud.stack);
     events
         .put_rule()
-        .name("bus-tap")
+        .name(&rule)
         .event_bus_name(&bus)
         .event_pattern(r#"{"source":[{"prefix":"cafe."}]}"#)
         .send()
@@ -77,7 +78,7 @@ async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
         .unwrap();
     events
         .put_targets()
-        .rule("bus-tap")
+        .rule(&rule)
         .event_bus_name(&bus)
         .targets(
             aws_sdk_eventbridge::types::Target::builder()
@@ -93,8 +94,16 @@ async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
 }
 
 async fn sms_sent_to(cloud: &LocalCloud, phone: &str) -> Vec<Value> {
-    let url = format!("{}/_ministack/sns/sms-messages", cloud.endpoint);
-    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    // MiniStack's log of direct-to-phone publishes, else LocalStack's (same shape, other path).
+    let mut answer = reqwest::get(format!("{}/_ministack/sns/sms-messages", cloud.endpoint))
+        .await
+        .unwrap();
+    if !answer.status().is_success() {
+        answer = reqwest::get(format!("{}/_aws/sns/sms-messages", cloud.endpoint))
+            .await
+            .unwrap();
+    }
+    let body: Value = answer.json().await.unwrap();
     body["sms_messages"][phone].as_array().cloned().unwrap_or_default()
 }
 

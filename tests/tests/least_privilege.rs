@@ -1,0 +1,170 @@
+//! Least privilege, read from the template as CloudFormation runs it on AWS (the SAM transform
+//! applied by `localstack/sam_transform.py`, canary deployments on): each function has a role of
+//! its own, with no managed policy, no `*` action, and resources naming only its own table, queue
+//! or stream, its log group, the bus, the topic and (API functions) the two token secrets. The
+//! only `*` resources are those AWS offers no narrower resource for, each named below.
+
+use cafe_e2e::workspace_root;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What each function may name besides its own log group (`<Function>Logs`).
+const GRANTS: [(&str, &[&str]); 11] = [
+    (
+        "OrderApi",
+        &["OrdersTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+    ),
+    ("OrderEvents", &["OrdersTable", "OrderQueue"]),
+    ("OrderOutbox", &["OrdersTable", "CafeBus"]),
+    (
+        "InventoryApi",
+        &["InventoryTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+    ),
+    ("InventoryEvents", &["InventoryTable", "InventoryQueue", "CafeBus"]),
+    (
+        "BeverageApi",
+        &["BeveragesTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+    ),
+    ("BeverageEvents", &["BeveragesTable", "BeverageQueue", "CafeBus"]),
+    (
+        "NotifyApi",
+        &["NotificationsTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+    ),
+    (
+        "NotifyEvents",
+        &["NotificationsTable", "NotifyQueue", "CafeBus", "NotificationTopic"],
+    ),
+    (
+        "KioskApi",
+        &["KioskTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+    ),
+    ("KioskEvents", &["KioskTable", "KioskQueue"]),
+];
+
+/// `*` resources AWS gives no narrower form for: X-Ray takes no resource at all, and a text
+/// message to a phone number (notify's SMS) has no ARN.
+fn star_allowed(function: &str, action: &str) -> bool {
+    matches!(action, "xray:PutTraceSegments" | "xray:PutTelemetryRecords")
+        || (function == "NotifyEvents" && action == "sns:Publish")
+}
+
+fn transformed_template() -> Value {
+    let root = workspace_root();
+    let out = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("localstack/sam_transform.py"))
+        .arg("CanaryDeployments=true")
+        .output()
+        .expect("python in .venv runs sam_transform.py (localstack/test.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+/// The logical ids a resource expression names, and the literal text around them.
+fn named_resources(resource: &Value) -> (BTreeSet<String>, String) {
+    let mut names = BTreeSet::new();
+    let mut literal = String::new();
+    if let Some(name) = resource.get("Ref").and_then(Value::as_str) {
+        names.insert(name.to_string());
+    } else if let Some(att) = resource.get("Fn::GetAtt").and_then(Value::as_array) {
+        names.insert(att[0].as_str().unwrap().to_string());
+    } else if let Some(text) = resource.get("Fn::Sub").and_then(Value::as_str) {
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            literal.push_str(&rest[..start]);
+            let end = rest[start..].find('}').unwrap() + start;
+            let name = rest[start + 2..end].split('.').next().unwrap();
+            names.insert(name.to_string());
+            rest = &rest[end + 1..];
+        }
+        literal.push_str(rest);
+    } else {
+        literal = resource.to_string();
+    }
+    (names, literal)
+}
+
+#[test]
+fn each_function_may_touch_only_its_own_resources() {
+    let template = transformed_template();
+    let resources = template["Resources"].as_object().unwrap();
+    let functions: BTreeMap<&String, &Value> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .collect();
+    assert_eq!(functions.len(), GRANTS.len(), "{:?}", functions.keys());
+    let mut roles_seen = BTreeSet::new();
+    let mut statements = 0;
+
+    for (function, grants) in GRANTS {
+        let logical = format!("{function}Function");
+        let properties = &functions.get(&logical).unwrap_or_else(|| panic!("no {logical}"))["Properties"];
+        let role_name = properties["Role"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{logical} names its own role: {}", properties["Role"]));
+        assert!(roles_seen.insert(role_name.to_string()), "{role_name} is shared");
+        let role = &resources[role_name];
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        assert!(
+            role["Properties"].get("ManagedPolicyArns").is_none(),
+            "{role_name} has managed policies (their resources are `*`)"
+        );
+        let mut allowed: BTreeSet<String> = grants.iter().map(|g| g.to_string()).collect();
+        allowed.insert(format!("{function}Logs"));
+        let mut named = BTreeSet::new();
+
+        for policy in role["Properties"]["Policies"].as_array().unwrap() {
+            for statement in as_list(&policy["PolicyDocument"]["Statement"]) {
+                statements += 1;
+                assert_eq!(statement["Effect"], "Allow");
+                let actions = as_list(&statement["Action"]);
+                for action in &actions {
+                    let action = action.as_str().unwrap();
+                    assert!(!action.contains('*'), "{role_name}: wildcard action {action}");
+                }
+                for resource in as_list(&statement["Resource"]) {
+                    if resource == "*" {
+                        for action in &actions {
+                            assert!(
+                                star_allowed(function, action.as_str().unwrap()),
+                                "{role_name}: {action} on `*`"
+                            );
+                        }
+                        continue;
+                    }
+                    let (names, literal) = named_resources(&resource);
+                    assert!(
+                        ["", "/index/*", "/stream/*"].contains(&literal.as_str()),
+                        "{role_name}: resource {resource} is wider than a named resource"
+                    );
+                    assert!(!names.is_empty(), "{role_name}: {resource} names nothing");
+                    named.extend(names);
+                }
+            }
+        }
+        let foreign: Vec<_> = named.difference(&allowed).collect();
+        assert!(foreign.is_empty(), "{logical} may touch {foreign:?}");
+        let unused: Vec<_> = allowed.difference(&named).collect();
+        assert!(unused.is_empty(), "{logical} lacks access to {unused:?}");
+    }
+
+    // Nothing else grants the function roles more: no policy resources attached to them.
+    for (name, resource) in resources {
+        let kind = resource["Type"].as_str().unwrap();
+        assert!(
+            !matches!(kind, "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy"),
+            "{name} ({kind}) may add to a function's role"
+        );
+    }
+    eprintln!(
+        "[iam] {} functions, {} roles, {statements} statements: only own resources",
+        functions.len(),
+        roles_seen.len()
+    );
+}
