@@ -15,4 +15,4 @@ build_functions
 step "4/4 tests"
 cd "$ROOT"
 # --nocapture: the end-to-end tests print their figures (orders, duplicates, time to recover).
-cargo test --workspace -- --nocapture "$@"
+cargo test --workspace --no-fail-fast -- --nocapture "$@"

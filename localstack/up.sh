@@ -22,10 +22,21 @@ step "4/4 deploy template.yaml (CloudFormation)"
 deploy_stack "$endpoint" "$@"
 
 api=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["LocalApiUrl"])' "$STATE/outputs.json")
+# The operator token is the value of a secret the stack generated; it is printed here, for the
+# operator at this terminal, and stored nowhere else on disk.
+token=$(python - "$STATE/outputs.json" "$endpoint" <<'PY'
+import json, sys, boto3
+outputs = json.load(open(sys.argv[1]))
+secrets = boto3.client("secretsmanager", endpoint_url=sys.argv[2])
+print(secrets.get_secret_value(SecretId=outputs["OperatorTokenSecretArn"])["SecretString"])
+PY
+)
 cat <<MSG
 
 The cafe is open.
   API:    $api      (try: curl ${api}menu)
   Kiosk:  $api      (open in a browser)
+  Operator token: $token
+          (the Operator tab asks for it; curl -H "Authorization: Bearer \$TOKEN" ${api}inventories)
   Stop:   localstack/down.sh
 MSG

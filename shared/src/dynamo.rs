@@ -8,9 +8,45 @@ use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// A string attribute.
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
 /// Whether a write failed only because its condition did not hold.
 pub fn is_conditional_check_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// Which writes of a transaction failed their condition: `Ok(vec![])` when it committed, the
+/// failed items' positions when it was cancelled by conditions, an error otherwise.
+pub fn failed_conditions<R>(
+    outcome: Result<R, SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError>>,
+) -> Result<Vec<usize>, Error> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match outcome {
+        Ok(_) => Ok(Vec::new()),
+        Err(SdkError::ServiceError(e)) => match e.into_err() {
+            TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                let failed: Vec<usize> = (cancelled.cancellation_reasons().iter().enumerate())
+                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    .map(|(i, _)| i)
+                    .collect();
+                if failed.is_empty() {
+                    Err(format!("transaction cancelled: {:?}", cancelled.cancellation_reasons()).into())
+                } else {
+                    Ok(failed)
+                }
+            }
+            other => Err(other.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Writes `item` unless one with the same key exists (`key_attribute` names the hash key):

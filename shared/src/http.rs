@@ -39,6 +39,20 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// No credential, or one that is not valid.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// A valid credential that does not reach this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+    }
+
     /// A failure of ours (a store or the bus), logged in full but answered without detail.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(error = %error, "request failed");
@@ -51,7 +65,19 @@ impl ApiError {
 
     pub fn into_response(self) -> Response<Body> {
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        json_response(self.status, &body)
+        let mut response = json_response(self.status, &body);
+        let extra = match self.status {
+            StatusCode::UNAUTHORIZED => Some(("www-authenticate", "Bearer")),
+            // Rate windows are whole minutes.
+            StatusCode::TOO_MANY_REQUESTS => Some(("retry-after", "60")),
+            _ => None,
+        };
+        if let Some((name, value)) = extra {
+            response
+                .headers_mut()
+                .insert(name, value.parse().expect("a valid header value"));
+        }
+        response
     }
 }
 
@@ -75,7 +101,14 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
 
 /// Turns a handler's outcome into the answer API Gateway returns.
 pub fn respond(outcome: Result<Response<Body>, ApiError>) -> Response<Body> {
-    outcome.unwrap_or_else(ApiError::into_response)
+    outcome.unwrap_or_else(|refused| {
+        // Refusals are what an operator watches for (probing, lost tokens, abuse); the message
+        // is left out, as it may repeat what the client sent.
+        if refused.status.is_client_error() {
+            tracing::info!(status = refused.status.as_u16(), code = refused.code, "request refused");
+        }
+        refused.into_response()
+    })
 }
 
 /// Which route a request is for: its method and API Gateway's resource template, such as

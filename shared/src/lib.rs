@@ -1,6 +1,7 @@
 //! What every cafe function needs: the saga's event types and their bus envelope, AWS SDK
 //! set-up, the HTTP error shape, SQS batch handling and structured logging.
 
+pub mod auth;
 pub mod bus;
 pub mod config;
 pub mod dynamo;

@@ -8,6 +8,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 const [url, shots] = process.argv.slice(2);
+// The operator token comes in the environment, never on a command line.
+const operatorToken = process.env.CAFE_OPERATOR_TOKEN;
 if (!url || !shots) throw new Error("usage: kiosk.mjs <kiosk URL> <screenshot folder>");
 mkdirSync(shots, { recursive: true });
 
@@ -28,8 +30,12 @@ try {
   await page.goto(url);
   await page.getByRole("button", { name: "Americano" }).waitFor();
 
-  step("operator sets 10 cups");
+  step("without the operator token the operator view asks for it");
   await page.getByRole("tab", { name: "Operator" }).tap();
+  await page.locator("#op-message").filter({ hasText: "Enter the operator token." }).waitFor();
+
+  step("operator sets 10 cups");
+  await page.getByLabel("Operator token").fill(operatorToken);
   await page.getByLabel("Stock item to set").fill("cup");
   await page.getByLabel("Level to set").fill("10");
   await page.getByRole("button", { name: "Set stock level" }).tap();
@@ -97,8 +103,19 @@ try {
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: '"mocha" is not on the menu' }).waitFor();
 
+  step("another kiosk, without customer 2's token, shows none of their orders");
+  const stranger = await (await browser.newContext()).newPage();
+  await stranger.goto(url);
+  await stranger.getByLabel("Customer id").fill("2");
+  await stranger.getByLabel("Customer id").press("Enter");
+  await stranger.getByText("Your orders show here once you order on this kiosk.").waitFor();
+  assert.equal(await stranger.locator(".card").count(), 0);
+
   step("on a phone the page fits the screen");
-  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
+    storageState: await kiosk.storageState(), // the customer's token, as on the kiosk
+  });
   const small = await phone.newPage();
   await small.goto(url);
   await small.getByLabel("Customer id").fill("2");

@@ -21,6 +21,8 @@ pub struct LocalCloud {
     pub stack: String,
     pub api_url: String,
     pub outputs: Value,
+    /// The operator's bearer token, read from its secret.
+    pub operator_token: String,
 }
 
 /// Where a test's stack goes: a MiniStack of its own, or the user's cloud at `CAFE_ENDPOINT`.
@@ -171,12 +173,15 @@ impl LocalCloud {
         );
         eprintln!("[e2e] stack deployed in {:.1} s", deployed.elapsed().as_secs_f64());
         let outputs: Value = serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
-        LocalCloud {
+        let mut cloud = LocalCloud {
             endpoint: cloud.url,
             stack: cloud.name,
             api_url: outputs["LocalApiUrl"].as_str().unwrap().to_string(),
             outputs,
-        }
+            operator_token: String::new(),
+        };
+        cloud.operator_token = cloud.read_operator_token();
+        cloud
     }
 
     pub fn output(&self, key: &str) -> String {
@@ -201,21 +206,56 @@ impl LocalCloud {
 
     /// An SDK configuration pointed at this cloud.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "e2e"))
-            .load()
-            .await
+        sdk_config(&self.endpoint).await
     }
 
-    /// The client for the cafe's HTTP API.
+    fn read_operator_token(&self) -> String {
+        let (endpoint, secret) = (self.endpoint.clone(), self.output("OperatorTokenSecretArn"));
+        // Its own thread and runtime: a test may call `start` from inside its async runtime.
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(read_secret(&endpoint, &secret))
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// The client for the cafe's HTTP API, as the operator (who may see and do everything).
     pub fn api(&self) -> Api {
+        self.anonymous_api().with_token(&self.operator_token)
+    }
+
+    /// The client for the cafe's HTTP API, with no credential.
+    pub fn anonymous_api(&self) -> Api {
         Api {
             base: self.api_url.clone(),
             http: reqwest::Client::new(),
+            token: None,
         }
     }
+}
+
+/// An SDK configuration pointed at a local cloud.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "e2e"))
+        .load()
+        .await
+}
+
+/// The value of a secret on a local cloud.
+pub async fn read_secret(endpoint: &str, secret: &str) -> String {
+    aws_sdk_secretsmanager::Client::new(&sdk_config(endpoint).await)
+        .get_secret_value()
+        .secret_id(secret)
+        .send()
+        .await
+        .expect("the secret is readable")
+        .secret_string
+        .expect("the secret has a value")
 }
 
 /// Starts the command from a thread that lives as long as the process, with the kernel told
@@ -260,14 +300,28 @@ impl Answer {
 pub struct Api {
     pub base: String,
     pub http: reqwest::Client,
+    /// Sent as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
 }
 
 impl Api {
+    /// The same API, calling with this bearer token.
+    pub fn with_token(&self, token: &str) -> Api {
+        Api {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path.trim_start_matches('/'))
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
         let response = request.send().await.expect("the API answers");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();

@@ -25,6 +25,7 @@ fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
         .arg(&cloud.api_url)
         .arg(&screenshots)
         .env("CHROMIUM", &chromium)
+        .env("CAFE_OPERATOR_TOKEN", &cloud.operator_token)
         .output()
         .expect("node runs");
     let out = String::from_utf8_lossy(&run.stdout);

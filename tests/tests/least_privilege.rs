@@ -12,7 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 const GRANTS: [(&str, &[&str]); 11] = [
     (
         "OrderApi",
-        &["OrdersTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+        &[
+            "OrdersTable",
+            "CustomersTable",
+            "OperatorTokenSecret",
+            "CustomerTokenKeySecret",
+        ],
     ),
     ("OrderEvents", &["OrdersTable", "OrderQueue"]),
     ("OrderOutbox", &["OrdersTable", "CafeBus"]),

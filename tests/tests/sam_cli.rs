@@ -2,7 +2,7 @@
 //! builds every function through cargo-lambda, and `sam deploy --config-env local` (samconfig.toml)
 //! deploys a stack to the local cloud that takes an order through to its outcome.
 
-use cafe_e2e::{Api, CloudEndpoint, workspace_root};
+use cafe_e2e::{Api, CloudEndpoint, read_secret, workspace_root};
 use serde_json::{Value, json};
 use std::process::{Command, Output};
 
@@ -131,6 +131,7 @@ async fn sam_build_and_sam_deploy_to_the_local_cloud_serve_an_order() {
             output("StageName")
         ),
         http: reqwest::Client::new(),
+        token: Some(read_secret(&cloud.url, &output("OperatorTokenSecretArn")).await),
     };
 
     let stocked = api.post("/inventories", &json!({"stockName": "cup", "qty": 3})).await;

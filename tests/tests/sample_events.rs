@@ -39,11 +39,14 @@ async fn every_sample_event_is_accepted_by_its_function_and_changes_nothing_twic
             .status,
         201
     );
+    // Customer 2's first order, placed from the kiosk (no token yet), as the sample is.
     let order = json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1});
-    let placed = api
+    let kiosk = cloud.anonymous_api();
+    let placed = kiosk
         .send(
-            api.http
-                .post(api.url("/orders"))
+            kiosk
+                .http
+                .post(kiosk.url("/orders"))
                 .header("Idempotency-Key", "kiosk-7-0001")
                 .json(&order),
         )
@@ -73,6 +76,10 @@ async fn every_sample_event_is_accepted_by_its_function_and_changes_nothing_twic
             assert_eq!(answer["statusCode"], 201, "{file}: {answer}");
             let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
             assert_eq!(body["orderId"], order_id.as_str(), "the same key gives the same order");
+            assert_eq!(
+                body["customerToken"], placed.body["customerToken"],
+                "and the same token"
+            );
         } else {
             assert_eq!(answer["batchItemFailures"], json!([]), "{file} -> {binary}: {answer}");
         }

@@ -12,6 +12,15 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 /// `GET /beverages[?orderId=]`, `GET /beverages/{beverageId}`.
 pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
+    // The beverages made are the operators' view of the cafe.
+    if let Err(refused) = service
+        .credentials
+        .caller(&req)
+        .await
+        .and_then(|c| c.require_operator())
+    {
+        return Ok(respond(Err(refused)));
+    }
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/beverages") => list(service, &req).await,
         ("GET", "/beverages/{beverageId}") => get(service, &req).await,

@@ -15,6 +15,7 @@ pub struct BeverageService {
     pub bus: EventBus,
     /// Simulated brewing time per order (`BREW_SECONDS`).
     pub brew_time: Duration,
+    pub credentials: cafe_shared::auth::Credentials,
 }
 
 impl BeverageService {
@@ -22,6 +23,7 @@ impl BeverageService {
         let sdk = config::aws_sdk_config().await;
         let brew_seconds: f64 = std::env::var("BREW_SECONDS").unwrap_or_else(|_| "0".into()).parse()?;
         Ok(Self {
+            credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: BeverageStore::new(&sdk, config::required_env("BEVERAGES_TABLE")?),
             bus: EventBus::from_env(&sdk, "beverage")?,
             brew_time: Duration::try_from_secs_f64(brew_seconds)?,

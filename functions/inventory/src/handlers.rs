@@ -11,6 +11,15 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 /// `POST /inventories`, `GET /inventories`, `GET|PUT /inventories/{stockName}`.
 pub async fn http(service: &InventoryService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
+    // Stock is the operators' business: every inventory endpoint needs their token.
+    if let Err(refused) = service
+        .credentials
+        .caller(&req)
+        .await
+        .and_then(|c| c.require_operator())
+    {
+        return Ok(respond(Err(refused)));
+    }
     let outcome = match (method.as_str(), resource.as_str()) {
         ("POST", "/inventories") => create(service, &req).await,
         ("GET", "/inventories") => Ok(json_response(StatusCode::OK, &service.store.list().await?)),

@@ -12,12 +12,14 @@ use store::InventoryStore;
 pub struct InventoryService {
     pub store: InventoryStore,
     pub bus: EventBus,
+    pub credentials: cafe_shared::auth::Credentials,
 }
 
 impl InventoryService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
+            credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: InventoryStore::new(&sdk, config::required_env("INVENTORY_TABLE")?),
             bus: EventBus::from_env(&sdk, "inventory")?,
         })

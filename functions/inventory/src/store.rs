@@ -3,11 +3,10 @@
 
 use crate::domain::{Reservation, StockItem, cups_needed};
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use aws_sdk_dynamodb::{Client, error::SdkError};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use cafe_shared::Error;
-use cafe_shared::dynamo::{self, Item};
+use cafe_shared::dynamo::{self, Item, n, s};
 use cafe_shared::events::OrderPlaced;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -20,14 +19,6 @@ const FIRST_DECISION: &str = "attribute_not_exists(entry)";
 pub struct InventoryStore {
     client: Client,
     table: String,
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: u32) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn key(stock_name: &str, entry: &str) -> Item {
@@ -189,28 +180,16 @@ impl InventoryStore {
             .transact_items(TransactWriteItem::builder().update(take_cups).build())
             .send()
             .await;
-        let reasons = match transaction {
-            Ok(_) => return Ok(reserved),
-            Err(SdkError::ServiceError(e)) => match e.into_err() {
-                TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
-                    .cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().unwrap_or("None").to_string())
-                    .collect::<Vec<_>>(),
-                other => return Err(other.into()),
-            },
-            Err(e) => return Err(e.into()),
-        };
-        let failed = |i: usize| reasons.get(i).is_some_and(|code| code == "ConditionalCheckFailed");
-        if failed(0) {
+        let failed = dynamo::failed_conditions(transaction)?;
+        if failed.is_empty() {
+            return Ok(reserved);
+        }
+        if failed.contains(&0) {
             // A concurrent delivery of the same event decided first.
             return self
                 .reservation(placed)
                 .await?
                 .ok_or_else(|| "reservation vanished".into());
-        }
-        if !failed(1) {
-            return Err(format!("cup reservation cancelled: {reasons:?}").into());
         }
         let available = self.get(&placed.stock_name).await?.map(|item| item.qty);
         let out_of_stock = Reservation::out_of_stock(&placed.stock_name, cups, available);

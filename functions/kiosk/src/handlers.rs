@@ -35,15 +35,19 @@ fn asset(content_type: &str, content: &str) -> Response<Body> {
 }
 
 async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = service.credentials.caller(req).await?;
+    caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
     match service.store.get(&order_id).await? {
-        Some(view) => Ok(json_response(StatusCode::OK, &view)),
-        None => Err(ApiError::not_found("order", &order_id)),
+        // Another customer's order is answered as unknown.
+        Some(view) if caller.may_see(&view.customer_id) => Ok(json_response(StatusCode::OK, &view)),
+        _ => Err(ApiError::not_found("order", &order_id)),
     }
 }
 
 async fn customer_orders(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
     let customer_id = path_param(req, "customerId")?;
+    service.credentials.caller(req).await?.require_customer(&customer_id)?;
     let orders = service.store.list_for_customer(&customer_id).await?;
     Ok(json_response(StatusCode::OK, &orders))
 }

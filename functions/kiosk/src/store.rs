@@ -8,7 +8,7 @@ use crate::domain::{
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
-use cafe_shared::dynamo::{self, Item};
+use cafe_shared::dynamo::{self, Item, s};
 use cafe_shared::events::BusMessage;
 
 const STEP_PREFIX: &str = "step#";
@@ -17,10 +17,6 @@ const STEP_PREFIX: &str = "step#";
 pub struct KioskStore {
     client: Client,
     table: String,
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
 }
 
 impl KioskStore {

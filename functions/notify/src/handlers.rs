@@ -20,7 +20,12 @@ pub async fn http(service: &NotifyService, req: Request) -> Result<Response<Body
 }
 
 async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = service.credentials.caller(req).await?;
     let customer_id = query_param(req, "customerId")?;
+    match &customer_id {
+        Some(customer_id) => caller.require_customer(customer_id)?,
+        None => caller.require_operator()?,
+    }
     let notifications = service.store.list(customer_id.as_deref()).await?;
     Ok(json_response(StatusCode::OK, &notifications))
 }

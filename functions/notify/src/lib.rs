@@ -16,12 +16,14 @@ pub struct NotifyService {
     pub store: NotificationStore,
     pub sender: NotificationSender,
     pub bus: EventBus,
+    pub credentials: cafe_shared::auth::Credentials,
 }
 
 impl NotifyService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
+            credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: NotificationStore::new(&sdk, config::required_env("NOTIFICATIONS_TABLE")?),
             sender: NotificationSender::new(&sdk, config::required_env("NOTIFICATION_TOPIC_ARN")?),
             bus: EventBus::from_env(&sdk, "notify")?,

@@ -6,6 +6,7 @@ use crate::domain::{Order, OrderRequest, OrderStatus, Outcome, event_for_change,
 use crate::store::{Placed, Recorded};
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::auth::Caller;
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, check_text, header, json_body, json_response, no_route, path_param, query_param, respond, route,
@@ -27,8 +28,24 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
     Ok(respond(outcome))
 }
 
+/// A placed order, with the customer's token when this was their first order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlacedOrder {
+    #[serde(flatten)]
+    order: Order,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_token: Option<String>,
+}
+
+/// Anyone may place a customer's first order, and gets the customer's token with it; after that
+/// only the customer's token (or the operator's) orders for them.
 async fn place_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let request: OrderRequest = json_body(req)?;
+    let caller = service.credentials.caller(req).await?;
+    if caller != Caller::Anonymous {
+        caller.require_customer(&request.customer_id)?;
+    }
     let key = header(req, "idempotency-key");
     if let Some(key) = &key {
         check_text("Idempotency-Key", key, 128)?;
@@ -38,33 +55,76 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         None => uuid::Uuid::new_v4().to_string(),
     };
     let order = Order::place(request, &service.menu, order_id, Utc::now())?;
+    let first_of_customer = caller == Caller::Anonymous;
     // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an order
     // that is stored is always announced, even if the bus is down at this moment.
-    let order = match service.store.place(&order).await? {
+    let placed = service
+        .store
+        .place(&order, first_of_customer, service.max_orders_per_minute)
+        .await?;
+    let order = match placed {
         Placed::New(order) => order,
-        Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => existing,
+        Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => {
+            // A retried first order gets its token again; any other retry needs the token.
+            if first_of_customer
+                && service.store.first_order_of(&order.customer_id).await? != Some(existing.order_id.clone())
+            {
+                return Err(customer_known(&order.customer_id));
+            }
+            existing
+        }
         Placed::AlreadyPlaced(_) => {
             return Err(ApiError::conflict(
                 "this Idempotency-Key was already used for a different order",
             ));
         }
+        Placed::CustomerKnown => return Err(customer_known(&order.customer_id)),
+        Placed::TooManyOrders => {
+            return Err(ApiError::too_many_requests(format!(
+                "customer {:?} has placed {} orders this minute, the most allowed; try again in a minute",
+                order.customer_id, service.max_orders_per_minute
+            )));
+        }
     };
-    Ok(json_response(StatusCode::CREATED, &order))
+    let customer_token = match first_of_customer {
+        true => Some(service.credentials.customer_token(&order.customer_id).await?),
+        false => None,
+    };
+    Ok(json_response(
+        StatusCode::CREATED,
+        &PlacedOrder { order, customer_token },
+    ))
+}
+
+fn customer_known(customer_id: &str) -> ApiError {
+    ApiError::unauthorized(format!(
+        "customer {customer_id:?} has ordered before: send their token (Authorization: Bearer <customerToken>)"
+    ))
 }
 
 async fn list_orders(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = service.credentials.caller(req).await?;
     let orders = match query_param(req, "customerId")? {
-        Some(customer_id) => service.store.list_for_customer(&customer_id).await?,
-        None => service.store.list_all().await?,
+        Some(customer_id) => {
+            caller.require_customer(&customer_id)?;
+            service.store.list_for_customer(&customer_id).await?
+        }
+        None => {
+            caller.require_operator()?;
+            service.store.list_all().await?
+        }
     };
     Ok(json_response(StatusCode::OK, &orders))
 }
 
+/// Another customer's order is answered as unknown: its id tells nothing.
 async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = service.credentials.caller(req).await?;
+    caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
     match service.store.get(&order_id).await? {
-        Some(order) => Ok(json_response(StatusCode::OK, &order)),
-        None => Err(ApiError::not_found("order", &order_id)),
+        Some(order) if caller.may_see(&order.customer_id) => Ok(json_response(StatusCode::OK, &order)),
+        _ => Err(ApiError::not_found("order", &order_id)),
     }
 }
 

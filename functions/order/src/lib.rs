@@ -5,7 +5,7 @@ pub mod domain;
 pub mod handlers;
 pub mod store;
 
-use cafe_shared::{Error, bus::EventBus, config};
+use cafe_shared::{Error, auth::Credentials, bus::EventBus, config};
 use domain::Menu;
 use store::OrderStore;
 
@@ -14,15 +14,27 @@ pub struct OrderService {
     pub store: OrderStore,
     pub bus: EventBus,
     pub menu: Menu,
+    pub credentials: Credentials,
+    /// Orders one customer may place in a minute.
+    pub max_orders_per_minute: u32,
 }
 
 impl OrderService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
-            store: OrderStore::new(&sdk, config::required_env("ORDERS_TABLE")?),
+            store: OrderStore::new(
+                &sdk,
+                config::required_env("ORDERS_TABLE")?,
+                std::env::var("CUSTOMERS_TABLE").unwrap_or_default(),
+            ),
             bus: EventBus::from_env(&sdk, "order")?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
+            credentials: Credentials::from_env(&sdk),
+            max_orders_per_minute: std::env::var("MAX_ORDERS_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20),
         })
     }
 }

@@ -1,14 +1,19 @@
-//! The orders table (DynamoDB), keyed by `orderId`, with the `byCustomer` index.
+//! The orders table (DynamoDB), keyed by `orderId`, with the `byCustomer` index; and the
+//! customers table, keyed by `customerKey`: `customer#<id>` records the order a customer first
+//! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute.
 
 use crate::domain::{Order, OrderStatus, Outcome};
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
-use cafe_shared::{Error, dynamo};
+use cafe_shared::Error;
+use cafe_shared::dynamo::{self, n, s};
 
 #[derive(Clone)]
 pub struct OrderStore {
     client: Client,
     table: String,
+    customers_table: String,
 }
 
 /// What storing a new order found.
@@ -16,6 +21,10 @@ pub enum Placed {
     New(Order),
     /// An order with this id was already stored (a retried request with the same key).
     AlreadyPlaced(Order),
+    /// Asked as the customer's first order, but they have ordered before.
+    CustomerKnown,
+    /// The customer has placed as many orders this minute as allowed.
+    TooManyOrders,
 }
 
 /// What recording a saga outcome found.
@@ -27,23 +36,77 @@ pub enum Recorded {
 }
 
 impl OrderStore {
-    pub fn new(sdk: &SdkConfig, table: String) -> Self {
+    pub fn new(sdk: &SdkConfig, table: String, customers_table: String) -> Self {
         Self {
             client: Client::new(sdk),
             table,
+            customers_table,
         }
     }
 
-    /// Stores a new pending order unless one with its id exists.
-    pub async fn place(&self, order: &Order) -> Result<Placed, Error> {
-        if dynamo::put_if_absent(&self.client, &self.table, serde_dynamo::to_item(order)?, "orderId").await? {
-            return Ok(Placed::New(order.clone()));
+    /// Stores a new pending order unless one with its id exists, in one transaction with its
+    /// count in the customer's current minute (at most `max_per_minute`) and, for a
+    /// `first_of_customer` order, the customer's registration (which must not exist yet).
+    pub async fn place(&self, order: &Order, first_of_customer: bool, max_per_minute: u32) -> Result<Placed, Error> {
+        let put_order = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(order)?))
+            .condition_expression("attribute_not_exists(orderId)")
+            .build()?;
+        let minute = order.order_date.timestamp() / 60;
+        let count = Update::builder()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(format!("rate#{}#{minute}", order.customer_id)))
+            .update_expression("ADD placed :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(placed) OR placed < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max_per_minute))
+            // Gone (DynamoDB TTL) a minute after its window.
+            .expression_attribute_values(":expires", n((minute + 2) * 60))
+            .build()?;
+        let mut transaction = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put_order).build())
+            .transact_items(TransactWriteItem::builder().update(count).build());
+        if first_of_customer {
+            let register = Put::builder()
+                .table_name(&self.customers_table)
+                .item("customerKey", s(format!("customer#{}", order.customer_id)))
+                .item("firstOrderId", s(order.order_id.clone()))
+                .condition_expression("attribute_not_exists(customerKey)")
+                .build()?;
+            transaction = transaction.transact_items(TransactWriteItem::builder().put(register).build());
         }
-        let existing = self
-            .get(&order.order_id)
-            .await?
-            .ok_or("order vanished after a conflicting write")?;
-        Ok(Placed::AlreadyPlaced(existing))
+        let failed = dynamo::failed_conditions(transaction.send().await)?;
+        if failed.is_empty() {
+            Ok(Placed::New(order.clone()))
+        } else if failed.contains(&0) {
+            let existing = self
+                .get(&order.order_id)
+                .await?
+                .ok_or("order vanished after a conflicting write")?;
+            Ok(Placed::AlreadyPlaced(existing))
+        } else if failed.contains(&2) {
+            Ok(Placed::CustomerKnown)
+        } else {
+            Ok(Placed::TooManyOrders)
+        }
+    }
+
+    /// The order a customer first ordered with, if they have ordered as a new customer.
+    pub async fn first_order_of(&self, customer_id: &str) -> Result<Option<String>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(format!("customer#{customer_id}")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out
+            .item
+            .and_then(|item| item.get("firstOrderId").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<Order>, Error> {

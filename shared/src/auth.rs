@@ -1,0 +1,204 @@
+//! Who is calling the API. Operators send the operator token (a Secrets Manager secret); a
+//! customer sends the token issued with their first order: their id signed (HMAC-SHA256) with
+//! the customer token key, another secret, so every API function checks it without a lookup.
+//! Both arrive as `Authorization: Bearer <token>`.
+
+use crate::Error;
+use crate::http::{ApiError, header};
+use aws_config::SdkConfig;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use hmac::{Hmac, Mac};
+use lambda_http::Request;
+use sha2::Sha256;
+use std::time::{Duration, Instant};
+
+/// How long fetched secrets are trusted: a rotated secret takes over within this.
+const REFRESH_AFTER: Duration = Duration::from_secs(60);
+
+/// A customer token's prefix, naming its format.
+const CUSTOMER_TOKEN_PREFIX: &str = "c1.";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Operator,
+    Customer(String),
+    Anonymous,
+}
+
+impl Caller {
+    /// Operator endpoints: none else.
+    pub fn require_operator(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Operator => Ok(()),
+            Caller::Customer(_) => Err(ApiError::forbidden("this needs the operator token")),
+            Caller::Anonymous => Err(ApiError::unauthorized("this needs the operator token")),
+        }
+    }
+
+    /// A customer's own data: that customer, or an operator.
+    pub fn require_customer(&self, customer_id: &str) -> Result<(), ApiError> {
+        match self {
+            Caller::Operator => Ok(()),
+            Caller::Customer(own) if own == customer_id => Ok(()),
+            Caller::Customer(_) => Err(ApiError::forbidden("a customer sees only their own orders")),
+            Caller::Anonymous => Err(ApiError::unauthorized(
+                "this needs the customer's token (issued with their first order)",
+            )),
+        }
+    }
+
+    /// Reads by id: a customer or an operator (which records they see is `may_see`'s).
+    pub fn require_identified(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Anonymous => Err(ApiError::unauthorized(
+                "this needs the customer's token or the operator's",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a record of this customer may be shown; one that may not is answered as unknown.
+    pub fn may_see(&self, customer_id: &str) -> bool {
+        self.require_customer(customer_id).is_ok()
+    }
+}
+
+#[derive(Clone)]
+struct Keys {
+    operator_token: String,
+    customer_key: String,
+}
+
+/// The two secrets, fetched on first use (not at cold start) and refreshed every minute.
+/// Only API functions are given the secrets' names; the others never ask for them.
+pub struct Credentials {
+    client: aws_sdk_secretsmanager::Client,
+    operator_secret: Option<String>,
+    customer_key_secret: Option<String>,
+    cached: tokio::sync::Mutex<Option<(Instant, Keys)>>,
+}
+
+impl Credentials {
+    pub fn from_env(sdk: &SdkConfig) -> Self {
+        Self {
+            client: aws_sdk_secretsmanager::Client::new(sdk),
+            operator_secret: std::env::var("OPERATOR_TOKEN_SECRET").ok(),
+            customer_key_secret: std::env::var("CUSTOMER_TOKEN_KEY_SECRET").ok(),
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn keys(&self) -> Result<Keys, Error> {
+        let mut cached = self.cached.lock().await;
+        if let Some((fetched, keys)) = cached.as_ref()
+            && fetched.elapsed() < REFRESH_AFTER
+        {
+            return Ok(keys.clone());
+        }
+        let keys = Keys {
+            operator_token: self.secret(&self.operator_secret).await?,
+            customer_key: self.secret(&self.customer_key_secret).await?,
+        };
+        *cached = Some((Instant::now(), keys.clone()));
+        Ok(keys)
+    }
+
+    async fn secret(&self, id: &Option<String>) -> Result<String, Error> {
+        let id = id
+            .as_deref()
+            .ok_or("OPERATOR_TOKEN_SECRET and CUSTOMER_TOKEN_KEY_SECRET are not set")?;
+        let out = self.client.get_secret_value().secret_id(id).send().await?;
+        out.secret_string
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("secret {id} has no value").into())
+    }
+
+    /// Who sent the request. A token that is neither the operator's nor a valid customer token
+    /// is refused (401), never treated as no token.
+    pub async fn caller(&self, req: &Request) -> Result<Caller, ApiError> {
+        let Some(authorization) = header(req, "authorization") else {
+            return Ok(Caller::Anonymous);
+        };
+        let token = authorization
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?
+            .trim();
+        let keys = self.keys().await?;
+        if same_bytes(token.as_bytes(), keys.operator_token.as_bytes()) {
+            return Ok(Caller::Operator);
+        }
+        verify_customer_token(&keys.customer_key, token)
+            .map(Caller::Customer)
+            .ok_or_else(|| ApiError::unauthorized("the token is not valid (it may have been rotated)"))
+    }
+
+    /// The token a customer uses from their first order on.
+    pub async fn customer_token(&self, customer_id: &str) -> Result<String, Error> {
+        Ok(sign_customer_token(&self.keys().await?.customer_key, customer_id))
+    }
+}
+
+fn mac(key: &str, customer_id: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(b"cafe customer\n");
+    mac.update(customer_id.as_bytes());
+    mac
+}
+
+/// `c1.<customer id>.<signature>`, both parts base64url.
+pub fn sign_customer_token(key: &str, customer_id: &str) -> String {
+    let signature = mac(key, customer_id).finalize().into_bytes();
+    format!(
+        "{CUSTOMER_TOKEN_PREFIX}{}.{}",
+        B64.encode(customer_id),
+        B64.encode(signature)
+    )
+}
+
+/// The customer a token was issued to, if its signature holds (checked in constant time).
+pub fn verify_customer_token(key: &str, token: &str) -> Option<String> {
+    let (id, signature) = token.strip_prefix(CUSTOMER_TOKEN_PREFIX)?.split_once('.')?;
+    let customer_id = String::from_utf8(B64.decode(id).ok()?).ok()?;
+    let signature = B64.decode(signature).ok()?;
+    mac(key, &customer_id).verify_slice(&signature).ok()?;
+    Some(customer_id)
+}
+
+/// Equal, in a time that does not tell how much of a guess was right.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customer_token_names_its_customer_and_only_with_the_right_key() {
+        let token = sign_customer_token("key-1", "customer 7");
+        assert_eq!(verify_customer_token("key-1", &token).as_deref(), Some("customer 7"));
+        assert_eq!(verify_customer_token("key-2", &token), None, "rotated key");
+    }
+
+    #[test]
+    fn a_token_edited_to_name_another_customer_is_refused() {
+        let token = sign_customer_token("key", "1");
+        let (_, signature) = token.rsplit_once('.').unwrap();
+        let forged = format!("c1.{}.{signature}", B64.encode("2"));
+        assert_eq!(verify_customer_token("key", &forged), None);
+        assert_eq!(verify_customer_token("key", "c1.garbage"), None);
+        assert_eq!(verify_customer_token("key", ""), None);
+    }
+
+    #[test]
+    fn callers_reach_only_what_is_theirs() {
+        let alice = Caller::Customer("alice".into());
+        assert!(alice.require_customer("alice").is_ok());
+        assert_eq!(alice.require_customer("bob").unwrap_err().status, 403);
+        assert_eq!(alice.require_operator().unwrap_err().status, 403);
+        assert_eq!(Caller::Anonymous.require_customer("alice").unwrap_err().status, 401);
+        assert_eq!(Caller::Anonymous.require_operator().unwrap_err().status, 401);
+        assert!(Caller::Operator.require_customer("alice").is_ok());
+        assert!(Caller::Operator.require_operator().is_ok());
+    }
+}
