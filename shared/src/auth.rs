@@ -132,6 +132,11 @@ impl Credentials {
             .ok_or_else(|| ApiError::unauthorized("the token is not valid (it may have been rotated)"))
     }
 
+    /// For endpoints only operators use.
+    pub async fn require_operator(&self, req: &Request) -> Result<(), ApiError> {
+        self.caller(req).await?.require_operator()
+    }
+
     /// The token a customer uses from their first order on.
     pub async fn customer_token(&self, customer_id: &str) -> Result<String, Error> {
         Ok(sign_customer_token(&self.keys().await?.customer_key, customer_id))

@@ -13,12 +13,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     // The beverages made are the operators' view of the cafe.
-    if let Err(refused) = service
-        .credentials
-        .caller(&req)
-        .await
-        .and_then(|c| c.require_operator())
-    {
+    if let Err(refused) = service.credentials.require_operator(&req).await {
         return Ok(respond(Err(refused)));
     }
     let outcome = match (method.as_str(), resource.as_str()) {

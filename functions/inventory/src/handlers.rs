@@ -12,12 +12,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 pub async fn http(service: &InventoryService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     // Stock is the operators' business: every inventory endpoint needs their token.
-    if let Err(refused) = service
-        .credentials
-        .caller(&req)
-        .await
-        .and_then(|c| c.require_operator())
-    {
+    if let Err(refused) = service.credentials.require_operator(&req).await {
         return Ok(respond(Err(refused)));
     }
     let outcome = match (method.as_str(), resource.as_str()) {
