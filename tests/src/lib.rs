@@ -23,6 +23,8 @@ pub struct LocalCloud {
     pub outputs: Value,
     /// The operator's bearer token, read from its secret.
     pub operator_token: String,
+    /// The stack's outputs as `deploy.py` wrote them (what `make up` leaves in .cafe/outputs.json).
+    pub outputs_file: PathBuf,
 }
 
 /// Where a test's stack goes: a MiniStack of its own, or the user's cloud at `CAFE_ENDPOINT`.
@@ -148,7 +150,8 @@ impl LocalCloud {
     pub fn start(parameters: &[(&str, &str)]) -> LocalCloud {
         let cloud = CloudEndpoint::start();
         let root = workspace_root();
-        let outputs_file = root.join(format!("target/e2e/outputs-{}.json", cloud.name));
+        let port = cloud.url.rsplit(':').next().unwrap_or_default().trim_end_matches('/');
+        let outputs_file = root.join(format!("target/e2e/outputs-{}-{port}.json", cloud.name));
         let mut deploy = Command::new(root.join(".venv/bin/python"));
         deploy
             .arg(root.join("localstack/deploy.py"))
@@ -179,6 +182,7 @@ impl LocalCloud {
             api_url: outputs["LocalApiUrl"].as_str().unwrap().to_string(),
             outputs,
             operator_token: String::new(),
+            outputs_file,
         };
         cloud.operator_token = cloud.read_operator_token();
         cloud

@@ -256,6 +256,48 @@ async fn limits_are_clear_4xx_answers() {
     println!("[security] rate: {accepted} orders accepted, then 429 (limit {ORDERS_PER_MINUTE}/min)");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_operator_token_takes_over_and_the_old_one_stops_working() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let secrets = aws_sdk_secretsmanager::Client::new(&cloud.sdk().await);
+    let secret = cloud.output("OperatorTokenSecretArn");
+    let set_token = |value: String| {
+        secrets
+            .put_secret_value()
+            .secret_id(&secret)
+            .secret_string(value)
+            .send()
+    };
+    let old = cloud.api();
+    assert_eq!(old.get("/inventories").await.status, 200);
+
+    // The README's rotation: a new value for the secret.
+    let rotated = format!("rotated-{}", std::process::id());
+    TOKENS_SEEN.lock().await.push(rotated.clone());
+    set_token(rotated.clone()).await.unwrap();
+    let new = cloud.anonymous_api().with_token(&rotated);
+    let started = std::time::Instant::now();
+    new.wait_for("/inventories", std::time::Duration::from_secs(15), |a| a.status == 200)
+        .await;
+    let new_works_in = started.elapsed();
+    let old_refused = old
+        .wait_for("/inventories", std::time::Duration::from_secs(90), |a| a.status == 401)
+        .await;
+    refused(&old_refused, 401, "unauthorized");
+    let old_refused_in = started.elapsed();
+    println!(
+        "[security] rotation: the new operator token worked after {:.1} s, the old one was refused after {:.1} s",
+        new_works_in.as_secs_f64(),
+        old_refused_in.as_secs_f64()
+    );
+
+    // Back to the token the other tests use.
+    set_token(cloud.operator_token.clone()).await.unwrap();
+    old.wait_for("/inventories", std::time::Duration::from_secs(15), |a| a.status == 200)
+        .await;
+}
+
 /// Runs after the others (test names are ordered): every token handed out, and the operator's,
 /// must appear in no function's log, though the refusals were logged.
 #[tokio::test(flavor = "multi_thread")]
