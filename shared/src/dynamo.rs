@@ -49,6 +49,24 @@ pub fn failed_conditions<R>(
     }
 }
 
+/// A one-attribute key (a table's hash key).
+pub fn key(attribute: &str, value: impl Into<String>) -> Item {
+    HashMap::from([(attribute.to_string(), s(value))])
+}
+
+/// The item under `key`, read consistently: every store reads its own writes (idempotency checks,
+/// answers right after an order).
+pub async fn get_item(client: &Client, table: &str, key: Item) -> Result<Option<Item>, Error> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await?;
+    Ok(out.item)
+}
+
 /// Writes `item` unless one with the same key exists (`key_attribute` names the hash key):
 /// `true` when written now, `false` when it was already there.
 pub async fn put_if_absent(client: &Client, table: &str, item: Item, key_attribute: &str) -> Result<bool, Error> {

@@ -2,7 +2,7 @@
 
 use crate::domain::Beverage;
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use aws_sdk_dynamodb::Client;
 use cafe_shared::{Error, dynamo};
 
 #[derive(Clone)]
@@ -37,15 +37,8 @@ impl BeverageStore {
     }
 
     pub async fn get(&self, beverage_id: &str) -> Result<Option<Beverage>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("beverageId", AttributeValue::S(beverage_id.to_string()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+        let item = dynamo::get_item(&self.client, &self.table, dynamo::key("beverageId", beverage_id)).await?;
+        Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
     /// Every beverage made, newest first.

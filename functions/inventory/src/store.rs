@@ -93,15 +93,8 @@ impl InventoryStore {
     }
 
     pub async fn get(&self, stock_name: &str) -> Result<Option<StockItem>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(stock_name, STOCK_ENTRY)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.as_ref().map(stock_item).transpose()
+        let item = dynamo::get_item(&self.client, &self.table, key(stock_name, STOCK_ENTRY)).await?;
+        item.as_ref().map(stock_item).transpose()
     }
 
     pub async fn list(&self) -> Result<Vec<StockItem>, Error> {
@@ -124,18 +117,10 @@ impl InventoryStore {
 
     /// The outcome already decided for an order, if any.
     async fn reservation(&self, placed: &OrderPlaced) -> Result<Option<Reservation>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                &placed.stock_name,
-                &reservation_entry(&placed.order.order_id),
-            )))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item else { return Ok(None) };
+        let entry = key(&placed.stock_name, &reservation_entry(&placed.order.order_id));
+        let Some(item) = dynamo::get_item(&self.client, &self.table, entry).await? else {
+            return Ok(None);
+        };
         let stored = item
             .get("reservation")
             .and_then(|v| v.as_s().ok())

@@ -66,15 +66,8 @@ impl KioskStore {
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("orderId", s(order_id))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.as_ref().map(view_of).transpose()
+        let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
+        item.as_ref().map(view_of).transpose()
     }
 
     /// A customer's orders, newest first.

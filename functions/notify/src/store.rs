@@ -44,15 +44,13 @@ impl NotificationStore {
     }
 
     pub async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("notificationId", AttributeValue::S(notification_id.to_string()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+        let item = dynamo::get_item(
+            &self.client,
+            &self.table,
+            dynamo::key("notificationId", notification_id),
+        )
+        .await?;
+        Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
     /// Notifications, newest first: one customer's, or everyone's.

@@ -96,29 +96,15 @@ impl OrderStore {
 
     /// The order a customer first ordered with, if they have ordered as a new customer.
     pub async fn first_order_of(&self, customer_id: &str) -> Result<Option<String>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(format!("customer#{customer_id}")))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out
-            .item
+        let registration = dynamo::key("customerKey", format!("customer#{customer_id}"));
+        Ok(dynamo::get_item(&self.client, &self.customers_table, registration)
+            .await?
             .and_then(|item| item.get("firstOrderId").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<Order>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("orderId", AttributeValue::S(order_id.to_string()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.item.map(serde_dynamo::from_item).transpose()?)
+        let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
+        Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
     /// A customer's orders, newest first.
