@@ -1,6 +1,6 @@
 //! Publishing saga events on the `cafe` EventBridge bus.
 
-use crate::{Error, config, events::CafeEvent};
+use crate::{Error, config, events::CafeEvent, sqs::StepError};
 use aws_config::SdkConfig;
 
 /// One function's publisher: every event it sends carries `source` `cafe.<service>`.
@@ -22,13 +22,15 @@ impl EventBus {
     }
 
     /// Publishes one event; see [`EventBus::publish_all`].
-    pub async fn publish(&self, event: &CafeEvent) -> Result<(), Error> {
+    pub async fn publish(&self, event: &CafeEvent) -> Result<(), StepError> {
         self.publish_all(std::slice::from_ref(event)).await
     }
 
-    /// Publishes events, ten to a `PutEvents` call (its limit). An entry EventBridge refuses is
-    /// an error, so the caller's input is retried rather than the event silently lost.
-    pub async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), Error> {
+    /// Publishes events in order, ten to a `PutEvents` call (its limit). An entry EventBridge
+    /// refuses is an error, so the caller's input is never taken as announced: retried when the
+    /// refusal may pass (throttling, a failure of its own, missing permissions that an operator
+    /// can grant), poison when that event can never be accepted (invalid or malformed).
+    pub async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), StepError> {
         for chunk in events.chunks(10) {
             let entries = chunk
                 .iter()
@@ -43,23 +45,53 @@ impl EventBus {
                 .collect();
             let out = self.client.put_events().set_entries(Some(entries)).send().await?;
             if out.failed_entry_count() > 0 {
-                let why = out
-                    .entries()
+                let refused: Vec<_> = out.entries().iter().filter(|e| e.error_code().is_some()).collect();
+                let why = refused
                     .iter()
-                    .filter_map(|e| e.error_message())
+                    .map(|e| format!("{}: {}", e.error_code().unwrap_or("?"), e.error_message().unwrap_or("")))
                     .collect::<Vec<_>>()
                     .join("; ");
-                return Err(format!(
-                    "EventBridge refused {} of {} events: {why}",
-                    out.failed_entry_count(),
-                    chunk.len()
-                )
-                .into());
+                let why = format!("EventBridge refused {} of {} events: {why}", refused.len(), chunk.len());
+                return Err(match refused.iter().all(|e| is_invalid_event(e.error_code())) {
+                    true => StepError::Poison(why),
+                    false => StepError::Retry(why.into()),
+                });
             }
             for event in chunk {
                 tracing::info!(order_id = %event.order().order_id, detail_type = event.detail_type(), "event published");
             }
         }
         Ok(())
+    }
+}
+
+/// The refusals of an entry that no retry can change: the event itself is not acceptable.
+fn is_invalid_event(error_code: Option<&str>) -> bool {
+    matches!(
+        error_code,
+        Some("InvalidArgument" | "MalformedDetail" | "RedactionFailure")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_refusal_of_the_event_itself_is_poison() {
+        for code in ["InvalidArgument", "MalformedDetail", "RedactionFailure"] {
+            assert!(is_invalid_event(Some(code)), "{code}");
+        }
+        // These may pass later: the bus recovers, or an operator grants the permission.
+        for code in [
+            "ThrottlingException",
+            "InternalFailure",
+            "AccessDeniedException",
+            "NotAuthorizedForSourceException",
+            "ResourceNotFoundException",
+        ] {
+            assert!(!is_invalid_event(Some(code)), "{code}");
+        }
+        assert!(!is_invalid_event(None));
     }
 }

@@ -200,10 +200,11 @@ impl LocalCloud {
         CONSUMERS.iter().map(|c| self.output(&format!("{c}QueueUrl"))).collect()
     }
 
-    /// Their dead-letter queues.
+    /// Their dead-letter queues, and the order outbox's.
     pub fn dead_letter_queues(&self) -> Vec<String> {
         CONSUMERS
             .iter()
+            .chain(&["OrderOutbox"])
             .map(|c| self.output(&format!("{c}DeadLetterQueueUrl")))
             .collect()
     }

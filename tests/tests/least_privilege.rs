@@ -1,7 +1,7 @@
 //! Least privilege, read from the template as CloudFormation runs it on AWS (the SAM transform
 //! applied by `localstack/sam_transform.py`, canary deployments on): each function has a role of
 //! its own, with no managed policy, no `*` action, and resources naming only its own table, queue
-//! or stream, its log group, the bus, the topic and (API functions) the two token secrets. The
+//! or stream (and a saga step's own dead-letter queue), its log group, the bus, the topic and (API functions) the two token secrets. The
 //! only `*` resources are those AWS offers no narrower resource for, each named below.
 
 use cafe_e2e::workspace_root;
@@ -19,31 +19,48 @@ const GRANTS: [(&str, &[&str]); 11] = [
             "CustomerTokenKeySecret",
         ],
     ),
-    ("OrderEvents", &["OrdersTable", "OrderQueue"]),
-    ("OrderOutbox", &["OrdersTable", "CafeBus"]),
+    ("OrderEvents", &["OrdersTable", "OrderQueue", "OrderDeadLetterQueue"]),
+    ("OrderOutbox", &["OrdersTable", "CafeBus", "OrderOutboxDeadLetterQueue"]),
     (
         "InventoryApi",
         &["InventoryTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
     ),
-    ("InventoryEvents", &["InventoryTable", "InventoryQueue", "CafeBus"]),
+    (
+        "InventoryEvents",
+        &[
+            "InventoryTable",
+            "InventoryQueue",
+            "InventoryDeadLetterQueue",
+            "CafeBus",
+        ],
+    ),
     (
         "BeverageApi",
         &["BeveragesTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
     ),
-    ("BeverageEvents", &["BeveragesTable", "BeverageQueue", "CafeBus"]),
+    (
+        "BeverageEvents",
+        &["BeveragesTable", "BeverageQueue", "BeverageDeadLetterQueue", "CafeBus"],
+    ),
     (
         "NotifyApi",
         &["NotificationsTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
     ),
     (
         "NotifyEvents",
-        &["NotificationsTable", "NotifyQueue", "CafeBus", "NotificationTopic"],
+        &[
+            "NotificationsTable",
+            "NotifyQueue",
+            "NotifyDeadLetterQueue",
+            "CafeBus",
+            "NotificationTopic",
+        ],
     ),
     (
         "KioskApi",
         &["KioskTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
     ),
-    ("KioskEvents", &["KioskTable", "KioskQueue"]),
+    ("KioskEvents", &["KioskTable", "KioskQueue", "KioskDeadLetterQueue"]),
 ];
 
 /// `*` resources AWS gives no narrower form for: X-Ray takes no resource at all, and a text

@@ -232,41 +232,24 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
         "the good message waited for the poison's retries: {good_in:?}"
     );
 
-    // After MaxReceiveCount (2) receives the poison moves to the DLQ, and only it.
-    let started = Instant::now();
-    let dead = loop {
-        let n = queued(&sqs, &kiosk_dlq).await;
-        if n > 0 {
-            break n;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the poison message never reached the DLQ"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    // The step knows it can never read it: it goes to the DLQ at once, not after MaxReceiveCount
+    // (2) receives of 20 s visibility each, and only it.
+    let dead = wait_for_dead_letters(&sqs, &kiosk_dlq).await;
     let dead_lettered_in = sent.elapsed();
     assert_eq!(dead, 1);
-
-    // The README's command lists it and redrives it to its queue.
-    let dlq_command = |args: &[&str]| {
-        let out = std::process::Command::new(cafe_e2e::workspace_root().join(".venv/bin/python"))
-            .arg(cafe_e2e::workspace_root().join("localstack/dlq.py"))
-            .args(args)
-            .args(["--endpoint", &cloud.endpoint, "--stack-name", &cloud.stack])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let listed = dlq_command(&["list", "kiosk"]);
     assert!(
-        listed.contains("kiosk: 1 dead-lettered") && listed.contains("not a cafe event"),
+        dead_lettered_in < Duration::from_secs(20),
+        "the poison was retried before it was dead-lettered: {dead_lettered_in:?}"
+    );
+
+    // The README's command lists it with its reason and redrives it to its queue.
+    let listed = dlq(cloud, &["list", "kiosk"]);
+    assert!(
+        listed.contains("kiosk: 1 dead-lettered") && listed.contains("(message is not a cafe event"),
         "{listed}"
     );
-    let redriven = dlq_command(&["redrive", "kiosk"]);
+    let redriven = dlq(cloud, &["redrive", "kiosk"]);
     assert!(redriven.contains("1 messages redriven"), "{redriven}");
-    assert_eq!(queued(&sqs, &kiosk_dlq).await, 0, "redrive emptied the DLQ");
     // Still poison: it fails again and returns to the DLQ; take it out for the other tests.
     let started = Instant::now();
     while drain(&sqs, &kiosk_dlq).await.is_empty() {
@@ -277,11 +260,264 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     println!(
-        "[reliability] poison: its good neighbour was applied in {:.1} s; the poison was dead-lettered after 2 \
-         receives in {:.1} s, listed and redriven by localstack/dlq.py",
+        "[reliability] poison: its good neighbour was applied in {:.1} s; the poison was dead-lettered at once, \
+         in {:.1} s (no retry), listed with its reason and redriven by localstack/dlq.py",
         good_in.as_secs_f64(),
         dead_lettered_in.as_secs_f64()
     );
+}
+
+/// Waits until a dead-letter queue holds something; how many.
+async fn wait_for_dead_letters(sqs: &aws_sdk_sqs::Client, dlq: &str) -> u64 {
+    let started = Instant::now();
+    loop {
+        let n = queued(sqs, dlq).await;
+        if n > 0 {
+            return n;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "nothing reached the dead-letter queue {dlq}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The README's `localstack/dlq.py` against this cloud's stack; what it printed.
+fn dlq(cloud: &LocalCloud, args: &[&str]) -> String {
+    let out = std::process::Command::new(cafe_e2e::workspace_root().join(".venv/bin/python"))
+        .arg(cafe_e2e::workspace_root().join("localstack/dlq.py"))
+        .args(args)
+        .args(["--endpoint", &cloud.endpoint, "--stack-name", &cloud.stack])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_the_outbox_can_never_announce_is_set_aside_and_the_orders_behind_it_go_on() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    let outbox_dlq = cloud.output("OrderOutboxDeadLetterQueueUrl");
+    set_cups(&api, 1000).await;
+
+    // A good order, then a change of the orders table that is no order the outbox can read (an
+    // unknown status, as a bad deploy or a hand edit might write), then more good orders.
+    let first = place_lattes(&api, "stream-before", 1).await;
+    put_order_item(cloud, "poison-change", "brewing");
+    let started = Instant::now();
+    let behind = place_lattes(&api, "stream-behind", 3).await;
+    for placed in first.iter().chain(&behind) {
+        let order_id = placed["orderId"].as_str().unwrap();
+        assert_eq!(
+            api.final_order(order_id).await["orderStatus"],
+            "completed",
+            "{order_id}"
+        );
+    }
+    let completed_in = started.elapsed();
+    assert!(
+        completed_in < Duration::from_secs(20),
+        "the orders behind the poison waited: {completed_in:?}"
+    );
+
+    // The poison is in the outbox's dead-letter queue, once (the stream moved past it).
+    let dead = wait_for_dead_letters(&sqs, &outbox_dlq).await;
+    let dead_lettered_in = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!((dead, queued(&sqs, &outbox_dlq).await), (1, 1), "dead-lettered once");
+    let listed = dlq(cloud, &["list", "outbox"]);
+    assert!(
+        listed.contains("outbox: 1 dead-lettered")
+            && listed.contains("INSERT of order poison-change")
+            && listed.contains("(the new image is not an order"),
+        "{listed}"
+    );
+
+    // Replayed, both as the function set it aside and as AWS's on-failure destination would
+    // (the batch's stream position), it is read from the stream again and, still no order,
+    // comes back to the queue once for each.
+    let set_aside: Value = serde_json::from_str(drain(&sqs, &outbox_dlq).await[0].body().unwrap()).unwrap();
+    let stream_arn = set_aside["eventSourceARN"].as_str().unwrap();
+    let sequence_number = set_aside["dynamodb"]["SequenceNumber"].as_str().unwrap();
+    let on_failure = json!({"version": "1.0", "DDBStreamBatchInfo": {
+        "shardId": only_shard_of(cloud, stream_arn), "startSequenceNumber": sequence_number,
+        "endSequenceNumber": sequence_number, "batchSize": 1, "streamArn": stream_arn}});
+    for body in [set_aside.to_string(), on_failure.to_string()] {
+        sqs.send_message()
+            .queue_url(&outbox_dlq)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let replayed = dlq(cloud, &["redrive", "outbox"]);
+    assert!(replayed.contains("2 messages redriven"), "{replayed}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let back = drain(&sqs, &outbox_dlq).await;
+    assert_eq!(back.len(), 2, "each replay dead-lettered once more");
+    for message in &back {
+        let record: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+        assert_eq!(record["dynamodb"]["Keys"]["orderId"]["S"], "poison-change");
+        assert_eq!(record["dynamodb"]["SequenceNumber"], sequence_number);
+    }
+    println!(
+        "[reliability] outbox poison: the 4 orders around a change it can never announce completed in {:.1} s; \
+         the change was dead-lettered once in {:.1} s, listed with its order and reason, and replayed from the \
+         queue and from its stream position by localstack/dlq.py",
+        completed_in.as_secs_f64(),
+        dead_lettered_in.as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn orders_placed_while_the_bus_refuses_the_outbox_are_announced_once_it_accepts_again() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    let lambda = aws_sdk_lambda::Client::new(&cloud.sdk().await);
+    set_cups(&api, 1000).await;
+
+    // A deploy of the outbox that names a bus EventBridge refuses (one in another region, so each
+    // PutEvents entry fails with ResourceNotFoundException): transient, as far as the outbox can
+    // tell, so it must keep the changes rather than set them aside.
+    let outbox = cloud.output("OrderOutboxFunctionName");
+    let live = lambda
+        .get_alias()
+        .function_name(&outbox)
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    let good_version = live.function_version().unwrap().to_string();
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&outbox)
+        .send()
+        .await
+        .unwrap();
+    let mut variables = config.environment().unwrap().variables().unwrap().clone();
+    variables.insert(
+        "EVENT_BUS_NAME".into(),
+        "arn:aws:events:eu-west-3:000000000000:event-bus/elsewhere".into(),
+    );
+    let environment = aws_sdk_lambda::types::Environment::builder()
+        .set_variables(Some(variables))
+        .build();
+    lambda
+        .update_function_configuration()
+        .function_name(&outbox)
+        .environment(environment)
+        .send()
+        .await
+        .unwrap();
+    let refused_version = lambda.publish_version().function_name(&outbox).send().await.unwrap();
+    let point_live_at = |version: String| {
+        lambda
+            .update_alias()
+            .function_name(&outbox)
+            .name("live")
+            .function_version(version)
+            .send()
+    };
+    point_live_at(refused_version.version().unwrap().to_string())
+        .await
+        .unwrap();
+
+    let orders: Vec<Value> = place_lattes(&api, "refused", 3).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for order in &orders {
+        let order_id = order["orderId"].as_str().unwrap();
+        assert_eq!(
+            api.get(&format!("/orders/{order_id}")).await.body["orderStatus"],
+            "pending"
+        );
+        assert_eq!(
+            api.get(&format!("/kiosk/orders/{order_id}")).await.status,
+            404,
+            "nothing announced"
+        );
+    }
+    assert_eq!(
+        queued(&sqs, &cloud.output("OrderOutboxDeadLetterQueueUrl")).await,
+        0,
+        "a refusal that may pass is not poison"
+    );
+
+    // The bus is reachable again (the earlier version is live): every order is announced and completes.
+    point_live_at(good_version).await.unwrap();
+    let back = Instant::now();
+    for order in &orders {
+        let order_id = order["orderId"].as_str().unwrap();
+        assert_eq!(api.final_order(order_id).await["orderStatus"], "completed");
+    }
+    let recovered_in = back.elapsed();
+    for order in &orders {
+        let customer = order["customerId"].as_str().unwrap();
+        assert_eq!(
+            api.notifications_of(customer).await.len(),
+            1,
+            "{customer}: one notification"
+        );
+    }
+    println!(
+        "[reliability] bus refused: 3 orders stored while every PutEvents of the outbox was refused (4 s) stayed \
+         pending, none dead-lettered; all completed {:.1} s after the bus accepted again",
+        recovered_in.as_secs_f64()
+    );
+}
+
+/// Places `n` orders of one latte, each for its own customer `<prefix>-<i>`.
+async fn place_lattes(api: &Api, prefix: &str, n: usize) -> Vec<Value> {
+    let mut placed = Vec::new();
+    for i in 0..n {
+        placed.push(
+            api.place(json!({"customerId": format!("{prefix}-{i}"), "beverageName": "latte", "beverageQty": 1}))
+                .await,
+        );
+    }
+    placed
+}
+
+/// Writes an item straight into the orders table (as a hand edit or a bad deploy would).
+fn put_order_item(cloud: &LocalCloud, order_id: &str, status: &str) {
+    python(
+        cloud,
+        "import boto3, sys; boto3.client('dynamodb', endpoint_url=sys.argv[1]).put_item(TableName=sys.argv[2], \
+         Item={'orderId': {'S': sys.argv[3]}, 'customerId': {'S': 'stream-poison'}, 'orderStatus': {'S': sys.argv[4]}, \
+         'orderDate': {'S': '2026-11-25T01:00:00Z'}})",
+        &[&cloud.output("OrdersTableName"), order_id, status],
+    );
+}
+
+/// The one shard of a DynamoDB stream (the local cloud keeps one per table).
+fn only_shard_of(cloud: &LocalCloud, stream_arn: &str) -> String {
+    python(
+        cloud,
+        "import boto3, sys; print(boto3.client('dynamodbstreams', endpoint_url=sys.argv[1]).describe_stream(\
+         StreamArn=sys.argv[2])['StreamDescription']['Shards'][0]['ShardId'])",
+        &[stream_arn],
+    )
+    .trim()
+    .to_string()
+}
+
+/// Runs a line of boto3 against this cloud (the project's .venv has it); what it printed.
+fn python(cloud: &LocalCloud, code: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(cafe_e2e::workspace_root().join(".venv/bin/python"))
+        .args(["-c", code, &cloud.endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,9 +3,10 @@
 use crate::BeverageService;
 use crate::domain::{Beverage, beverage_id_for};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::Error;
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{ApiError, json_response, no_route, path_param, query_param, respond, route};
-use cafe_shared::{Error, sqs};
+use cafe_shared::sqs::{self, StepError};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -47,10 +48,10 @@ async fn get(service: &BeverageService, req: &Request) -> Result<Response<Body>,
 
 /// `CupStockDecreased`: make the order's beverages once, then tell the saga.
 pub async fn saga_events(service: &BeverageService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, |message| on_event(service, message)).await
+    sqs::handle_batch(batch, &service.dead_letters, |message| on_event(service, message)).await
 }
 
-async fn on_event(service: &BeverageService, message: BusMessage) -> Result<(), Error> {
+async fn on_event(service: &BeverageService, message: BusMessage) -> Result<(), StepError> {
     let CafeEvent::CupStockDecreased(reserved) = &message.event else {
         tracing::warn!(
             detail_type = message.event.detail_type(),

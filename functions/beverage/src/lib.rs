@@ -11,6 +11,8 @@ use store::BeverageStore;
 
 /// What the beverage function's handlers share across invocations, built once per cold start.
 pub struct BeverageService {
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: BeverageStore,
     pub bus: EventBus,
     /// Simulated brewing time per order (`BREW_SECONDS`).
@@ -23,6 +25,7 @@ impl BeverageService {
         let sdk = config::aws_sdk_config().await;
         let brew_seconds: f64 = std::env::var("BREW_SECONDS").unwrap_or_else(|_| "0".into()).parse()?;
         Ok(Self {
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: BeverageStore::new(&sdk, config::required_env("BEVERAGES_TABLE")?),
             bus: EventBus::from_env(&sdk, "beverage")?,

@@ -3,9 +3,10 @@
 use crate::InventoryService;
 use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::Error;
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{ApiError, json_body, json_response, no_route, path_param, respond, route};
-use cafe_shared::{Error, sqs};
+use cafe_shared::sqs::{self, StepError};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `POST /inventories`, `GET /inventories`, `GET|PUT /inventories/{stockName}`.
@@ -58,10 +59,10 @@ async fn restock(service: &InventoryService, req: &Request) -> Result<Response<B
 
 /// `OrderPlaced`: reserve one cup per beverage, then tell the saga the outcome.
 pub async fn saga_events(service: &InventoryService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, |message| on_event(service, message)).await
+    sqs::handle_batch(batch, &service.dead_letters, |message| on_event(service, message)).await
 }
 
-async fn on_event(service: &InventoryService, message: BusMessage) -> Result<(), Error> {
+async fn on_event(service: &InventoryService, message: BusMessage) -> Result<(), StepError> {
     let CafeEvent::OrderPlaced(placed) = &message.event else {
         tracing::warn!(
             detail_type = message.event.detail_type(),

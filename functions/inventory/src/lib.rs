@@ -10,6 +10,8 @@ use store::InventoryStore;
 
 /// What the inventory function's handlers share across invocations, built once per cold start.
 pub struct InventoryService {
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: InventoryStore,
     pub bus: EventBus,
     pub credentials: cafe_shared::auth::Credentials,
@@ -19,6 +21,7 @@ impl InventoryService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: InventoryStore::new(&sdk, config::required_env("INVENTORY_TABLE")?),
             bus: EventBus::from_env(&sdk, "inventory")?,

@@ -3,8 +3,9 @@
 
 use crate::KioskService;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::Error;
 use cafe_shared::http::{ApiError, json_response, no_route, path_param, respond, route};
-use cafe_shared::{Error, sqs};
+use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// The kiosk page, built into the binary: no files to ship beside it, no third-party fetches.
@@ -54,5 +55,8 @@ async fn customer_orders(service: &KioskService, req: &Request) -> Result<Respon
 
 /// Every saga event: fold it into its order's view.
 pub async fn saga_events(service: &KioskService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, |message| async move { service.store.apply(&message).await }).await
+    sqs::handle_batch(batch, &service.dead_letters, |message| async move {
+        Ok(service.store.apply(&message).await?)
+    })
+    .await
 }

@@ -10,6 +10,8 @@ use store::KioskStore;
 
 /// What the kiosk function's handlers share across invocations, built once per cold start.
 pub struct KioskService {
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: KioskStore,
     pub credentials: cafe_shared::auth::Credentials,
 }
@@ -18,6 +20,7 @@ impl KioskService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: KioskStore::new(&sdk, config::required_env("KIOSK_TABLE")?),
         })

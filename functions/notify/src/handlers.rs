@@ -3,9 +3,10 @@
 use crate::NotifyService;
 use crate::domain::{Notification, notification_id_for};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::Error;
 use cafe_shared::events::BusMessage;
 use cafe_shared::http::{ApiError, json_response, no_route, query_param, respond, route};
-use cafe_shared::{Error, sqs};
+use cafe_shared::sqs::{self, StepError};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -32,10 +33,10 @@ async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, 
 
 /// `OrderCancelled` and `OrderCompleted`: notify the customer once, then `CustomerNotified`.
 pub async fn saga_events(service: &NotifyService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, |message| on_event(service, message)).await
+    sqs::handle_batch(batch, &service.dead_letters, |message| on_event(service, message)).await
 }
 
-async fn on_event(service: &NotifyService, message: BusMessage) -> Result<(), Error> {
+async fn on_event(service: &NotifyService, message: BusMessage) -> Result<(), StepError> {
     let Some(fresh) = Notification::for_outcome(&message.event, Utc::now()) else {
         tracing::warn!(
             detail_type = message.event.detail_type(),

@@ -13,6 +13,8 @@ use store::NotificationStore;
 
 /// What the notify function's handlers share across invocations, built once per cold start.
 pub struct NotifyService {
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: NotificationStore,
     pub sender: NotificationSender,
     pub bus: EventBus,
@@ -23,6 +25,7 @@ impl NotifyService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: NotificationStore::new(&sdk, config::required_env("NOTIFICATIONS_TABLE")?),
             sender: NotificationSender::new(&sdk, config::required_env("NOTIFICATION_TOPIC_ARN")?),

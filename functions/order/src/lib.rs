@@ -11,6 +11,8 @@ use store::OrderStore;
 
 /// What the order function's handlers share across invocations, built once per cold start.
 pub struct OrderService {
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: OrderStore,
     pub bus: EventBus,
     pub menu: Menu,
@@ -23,6 +25,7 @@ impl OrderService {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             store: OrderStore::new(
                 &sdk,
                 config::required_env("ORDERS_TABLE")?,
