@@ -36,7 +36,8 @@ cat <<MSG
 The cafe is open.
   API:    $api      (try: curl ${api}menu)
   Kiosk:  $api      (open in a browser)
+  Operator page: ${api}operator
   Operator token: $token
-          (the Operator tab asks for it; curl -H "Authorization: Bearer \$TOKEN" ${api}inventories)
+          (the operator page asks for it; curl -H "Authorization: Bearer \$TOKEN" ${api}inventories)
   Stop:   localstack/down.sh
 MSG

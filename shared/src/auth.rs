@@ -1,7 +1,9 @@
 //! Who is calling the API. Operators send the operator token (a Secrets Manager secret); a
 //! customer sends the token issued with their first order: their id signed (HMAC-SHA256) with
 //! the customer token key, another secret, so every API function checks it without a lookup.
-//! Both arrive as `Authorization: Bearer <token>`.
+//! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
+//! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
+//! function checks it without a lookup and a rotated operator token ends every session).
 
 use crate::Error;
 use crate::http::{ApiError, header};
@@ -21,6 +23,9 @@ const RECHECK_AFTER: Duration = Duration::from_secs(5);
 
 /// A customer token's prefix, naming its format.
 const CUSTOMER_TOKEN_PREFIX: &str = "c1.";
+
+/// An operator session token's prefix, naming its format.
+const SESSION_PREFIX: &str = "s1.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -127,10 +132,20 @@ impl Credentials {
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?
             .trim();
+        let now = chrono::Utc::now().timestamp();
         for max_age in [REFRESH_AFTER, RECHECK_AFTER] {
             let keys = self.keys(max_age).await?;
             if same_bytes(token.as_bytes(), keys.operator_token.as_bytes()) {
                 return Ok(Caller::Operator);
+            }
+            match verify_operator_session(&keys.operator_token, token, now) {
+                Session::Valid => return Ok(Caller::Operator),
+                Session::Expired => {
+                    return Err(ApiError::unauthorized(
+                        "the operator session has expired: sign in again",
+                    ));
+                }
+                Session::Invalid => {}
             }
             if let Some(customer_id) = verify_customer_token(&keys.customer_key, token) {
                 return Ok(Caller::Customer(customer_id));
@@ -139,6 +154,26 @@ impl Credentials {
         Err(ApiError::unauthorized(
             "the token is not valid (it may have been rotated)",
         ))
+    }
+
+    /// A session for the operator's page, traded for the operator token itself (never for a
+    /// session, so a session cannot be stretched past its end): `(token, expires at)`.
+    pub async fn operator_session(&self, req: &Request, lifetime: Duration) -> Result<(String, i64), ApiError> {
+        self.require_operator(req).await?;
+        let presented = header(req, "authorization").unwrap_or_default();
+        if presented
+            .trim_start_matches("Bearer ")
+            .trim()
+            .starts_with(SESSION_PREFIX)
+        {
+            return Err(ApiError::forbidden(
+                "a session is opened with the operator token, not with a session",
+            ));
+        }
+        let expires_at = chrono::Utc::now().timestamp() + lifetime.as_secs() as i64;
+        let operator_token = self.keys(REFRESH_AFTER).await?.operator_token;
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        Ok((sign_operator_session(&operator_token, expires_at, &nonce), expires_at))
     }
 
     /// For endpoints only operators use.
@@ -181,6 +216,51 @@ pub fn verify_customer_token(key: &str, token: &str) -> Option<String> {
     Some(customer_id)
 }
 
+fn session_mac(operator_token: &str, expires_at: i64, nonce: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(operator_token.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("cafe operator session\n{expires_at}.{nonce}").as_bytes());
+    mac
+}
+
+/// `s1.<expires at, Unix seconds>.<nonce>.<signature>`, signed with the operator token.
+pub fn sign_operator_session(operator_token: &str, expires_at: i64, nonce: &str) -> String {
+    let signature = session_mac(operator_token, expires_at, nonce).finalize().into_bytes();
+    format!("{SESSION_PREFIX}{expires_at}.{nonce}.{}", B64.encode(signature))
+}
+
+/// What an operator session token is at `now`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Session {
+    Valid,
+    /// Signed with the operator token, but past its end.
+    Expired,
+    /// Not a session signed with this operator token.
+    Invalid,
+}
+
+pub fn verify_operator_session(operator_token: &str, token: &str, now: i64) -> Session {
+    let parsed = token.strip_prefix(SESSION_PREFIX).and_then(|rest| {
+        let mut parts = rest.splitn(3, '.');
+        let expires_at: i64 = parts.next()?.parse().ok()?;
+        let nonce = parts.next()?;
+        let signature = B64.decode(parts.next()?).ok()?;
+        Some((expires_at, nonce, signature))
+    });
+    let Some((expires_at, nonce, signature)) = parsed else {
+        return Session::Invalid;
+    };
+    if session_mac(operator_token, expires_at, nonce)
+        .verify_slice(&signature)
+        .is_err()
+    {
+        Session::Invalid
+    } else if now >= expires_at {
+        Session::Expired
+    } else {
+        Session::Valid
+    }
+}
+
 /// Equal, in a time that does not tell how much of a guess was right.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -205,6 +285,27 @@ mod tests {
         assert_eq!(verify_customer_token("key", &forged), None);
         assert_eq!(verify_customer_token("key", "c1.garbage"), None);
         assert_eq!(verify_customer_token("key", ""), None);
+    }
+
+    #[test]
+    fn an_operator_session_holds_until_its_end_and_only_for_its_operator_token() {
+        let session = sign_operator_session("operator-1", 1_000, "n");
+        assert_eq!(verify_operator_session("operator-1", &session, 999), Session::Valid);
+        assert_eq!(verify_operator_session("operator-1", &session, 1_000), Session::Expired);
+        assert_eq!(
+            verify_operator_session("operator-2", &session, 999),
+            Session::Invalid,
+            "rotated"
+        );
+        let stretched = session.replacen("1000", "9000", 1);
+        assert_eq!(verify_operator_session("operator-1", &stretched, 999), Session::Invalid);
+        for junk in ["s1.", "s1.x.n.sig", "s1.1000.n", "c1.abc.def", ""] {
+            assert_eq!(
+                verify_operator_session("operator-1", junk, 999),
+                Session::Invalid,
+                "{junk}"
+            );
+        }
     }
 
     #[test]

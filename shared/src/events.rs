@@ -158,7 +158,7 @@ mod tests {
         let body = r#"{"version":"0","id":"e-1","detail-type":"CupOutOfStock","source":"cafe.inventory",
             "account":"000000000000","time":"2026-11-25T01:00:00Z","region":"us-east-1","resources":[],
             "detail":{"orderId":"o-1","customerId":"1","beverageName":"americano","beverageQty":11,
-            "stockName":"cup","cupsRequested":11,"cupsAvailable":10,"reason":"only 10 cups left"}}"#;
+            "stockName":"cup","cupsRequested":11,"cupsAvailable":10,"reason":"not enough cups for 11 beverages"}}"#;
         let msg: BusMessage = serde_json::from_str(body).unwrap();
         assert_eq!(msg.id, "e-1");
         assert_eq!(msg.source, "cafe.inventory");
@@ -169,7 +169,7 @@ mod tests {
                 stock_name: "cup".into(),
                 cups_requested: 11,
                 cups_available: Some(10),
-                reason: "only 10 cups left".into(),
+                reason: "not enough cups for 11 beverages".into(),
             })
         );
     }

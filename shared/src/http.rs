@@ -103,7 +103,7 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
 /// Each answer is logged in one line (an access log; on MiniStack also the output it waits for
 /// after an invocation, up to 50 ms when a function printed nothing).
 pub fn respond(outcome: Result<Response<Body>, ApiError>) -> Response<Body> {
-    match outcome {
+    let mut answer = match outcome {
         Ok(answer) => {
             tracing::info!(status = answer.status().as_u16(), "request answered");
             answer
@@ -116,7 +116,20 @@ pub fn respond(outcome: Result<Response<Body>, ApiError>) -> Response<Body> {
             }
             refused.into_response()
         }
+    };
+    // Answers carry tokens and customers' orders: never sniffed as another type, never kept by a
+    // shared browser or proxy, never leaking the page's URL to another site.
+    let headers = answer.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(lambda_http::http::HeaderValue::from_static(value));
     }
+    answer
 }
 
 /// Which route a request is for: its method and API Gateway's resource template, such as
@@ -146,7 +159,7 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
         .path_parameters_ref()
         .and_then(|p| p.first(name))
         .ok_or_else(|| ApiError::bad_request("missing_parameter", format!("path parameter {name} is missing")))?;
-    check_id(name, value)?;
+    check_id(name, value, MAX_ID_CHARS)?;
     Ok(value.to_string())
 }
 
@@ -156,13 +169,26 @@ pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError
         .query_string_parameters_ref()
         .and_then(|q| q.first(name))
         .filter(|v| !v.is_empty());
-    value.map(|v| check_id(name, v).map(|()| v.to_string())).transpose()
+    value
+        .map(|v| check_id(name, v, MAX_ID_CHARS).map(|()| v.to_string()))
+        .transpose()
 }
 
-/// Ids are at most [`MAX_ID_CHARS`] characters: longer ones cannot exist, and would be refused
-/// as keys by DynamoDB (which would otherwise surface as a 500).
-fn check_id(name: &str, value: &str) -> Result<(), ApiError> {
-    check_text(name, value, MAX_ID_CHARS)
+/// Ids are 1 to `max` characters of `A-Z a-z 0-9 . _ ~ -` (URL-safe as they are): longer ones
+/// cannot exist, and would be refused as keys by DynamoDB (a 500 otherwise); and no two ids that
+/// look alike (a zero-width space, a right-to-left mark, a full-width letter) name two customers.
+pub fn check_id(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    check_text(name, value, max)?;
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | '-'))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("{name} may hold only letters A-Z and a-z, digits and . _ ~ -"),
+        ));
+    }
+    Ok(())
 }
 
 /// A request header, if present and valid text.
@@ -267,5 +293,30 @@ mod tests {
         assert!(check_text("customerId", "  ", 64).is_err());
         assert!(check_text("customerId", &"é".repeat(65), 64).is_err());
         assert!(check_text("customerId", "a\u{0}b", 64).is_err());
+    }
+
+    #[test]
+    fn ids_that_look_alike_are_refused() {
+        for id in ["alice", "rush-12", "o_1.2~x", "550e8400-e29b-41d4-a716-446655440000"] {
+            assert!(check_id("customerId", id, 64).is_ok(), "{id}");
+        }
+        // A zero-width space, a right-to-left override, full-width letters, a Cyrillic "а".
+        for id in [
+            "ali\u{200b}ce",
+            "\u{202e}ecila",
+            "ａｌｉｃｅ",
+            "\u{430}lice",
+            "a b",
+            "a/b",
+            "a%2Fb",
+        ] {
+            let refused = check_id("customerId", id, 64).unwrap_err();
+            assert_eq!(
+                (refused.status.as_u16(), refused.code),
+                (400, "invalid_field"),
+                "{id:?}"
+            );
+        }
+        assert!(check_id("customerId", &"a".repeat(65), 64).is_err());
     }
 }

@@ -1,4 +1,5 @@
-// Clicks through the kiosk page in headless Chromium, as a customer and an operator would:
+// Clicks through the kiosk page and the operator's page in headless Chromium, as customers and an
+// operator would:
 //   node tests/browser/kiosk.mjs <kiosk URL> <screenshot folder>
 // Run by tests/tests/kiosk_page.rs against a freshly deployed stack. Exits non-zero on the
 // first expectation that fails, saying what the page showed.
@@ -22,27 +23,49 @@ const step = (what) => console.log(`[kiosk] ${what}`);
 const SAGA = { timeout: 30_000 };
 
 try {
+  // The operator's page, on its own screen, with a clock the test can move.
+  const office = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await office.clock.install();
+  const operator = await office.newPage();
+  const sessions = [];
+  operator.on("response", async (r) => {
+    if (r.url().endsWith("/sessions") && r.status() === 201) sessions.push((await r.json()).sessionToken);
+  });
+  await operator.goto(`${url}operator`);
+
+  step("the operator page asks for the operator token and refuses a wrong one");
+  await operator.getByRole("button", { name: "Sign in" }).click();
+  await operator.getByRole("alert").filter({ hasText: "Enter the operator token." }).waitFor();
+  await operator.getByLabel("Operator token").fill("not-the-token");
+  await operator.getByRole("button", { name: "Sign in" }).click();
+  await operator.getByRole("alert").filter({ hasText: "the token is not valid" }).waitFor();
+
+  step("operator signs in and sets 10 cups");
+  const signIn = async () => {
+    await operator.getByLabel("Operator token").fill(operatorToken);
+    await operator.getByRole("button", { name: "Sign in" }).click();
+    await operator.getByRole("button", { name: "Sign out" }).waitFor();
+  };
+  await signIn();
+  assert.equal(await operator.getByLabel("Operator token").inputValue(), "", "the token left the field");
+  await operator.getByLabel("Stock item to set").fill("cup");
+  await operator.getByLabel("Level to set").fill("10");
+  await operator.getByRole("button", { name: "Set stock level" }).click();
+  await operator.locator('#stock tr[data-stock="cup"] td:nth-child(2)').filter({ hasText: /^10$/ }).waitFor();
+
   // A portrait kiosk touch screen.
   const kiosk = await browser.newContext({ viewport: { width: 1080, height: 1600 }, hasTouch: true });
   const page = await kiosk.newPage();
-  const external = [];
-  page.on("request", (r) => { if (!r.url().startsWith(new URL(url).origin)) external.push(r.url()); });
+  const external = [], orderKeys = [];
+  page.on("request", (r) => {
+    if (!r.url().startsWith(new URL(url).origin)) external.push(r.url());
+    if (r.method() === "POST" && r.url().endsWith("/orders")) orderKeys.push(r.headers()["idempotency-key"]);
+  });
   await page.goto(url);
   await page.getByRole("button", { name: "Americano" }).waitFor();
-
-  step("without the operator token the operator view asks for it");
-  await page.getByRole("tab", { name: "Operator" }).tap();
-  await page.locator("#op-message").filter({ hasText: "Enter the operator token." }).waitFor();
-
-  step("operator sets 10 cups");
-  await page.getByLabel("Operator token").fill(operatorToken);
-  await page.getByLabel("Stock item to set").fill("cup");
-  await page.getByLabel("Level to set").fill("10");
-  await page.getByRole("button", { name: "Set stock level" }).tap();
-  await page.locator('#stock tr[data-stock="cup"] td:nth-child(2)').filter({ hasText: /^10$/ }).waitFor();
+  assert.equal(await page.getByRole("tab").count(), 0, "the kiosk has no operator tab");
 
   step("customer 1 orders 11 americanos: cancelled, with the reason and the notification");
-  await page.getByRole("tab", { name: "Order" }).tap();
   await page.getByLabel("Customer id").fill("1");
   await page.getByLabel("Phone").fill("+821012345678");
   await page.getByRole("button", { name: "Americano" }).tap();
@@ -50,7 +73,7 @@ try {
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   const card1 = page.locator(".card").first();
   await card1.locator(".status", { hasText: "cancelled" }).waitFor(SAGA);
-  await card1.getByText("only 10 cups left, 11 needed", { exact: true }).waitFor();
+  await card1.getByText("not enough cups for 11 beverages", { exact: true }).waitFor();
   await card1.locator(".note", { hasText: "Sorry, your order of 11 americanos was cancelled" }).waitFor(SAGA);
   assert.equal(await page.locator(".card").count(), 1);
   await page.screenshot({ path: join(shots, "customer-1-cancelled.png"), fullPage: true });
@@ -78,18 +101,49 @@ try {
   await page.screenshot({ path: join(shots, "customer-2-completed.png"), fullPage: true });
 
   step("the operator sees 9 cups and both orders");
-  await page.getByRole("tab", { name: "Operator" }).tap();
-  await page.locator('#stock tr[data-stock="cup"] td:nth-child(2)').filter({ hasText: /^9$/ }).waitFor();
-  await page.locator("#recent .status.completed").first().waitFor();
-  await page.locator("#recent .status.cancelled").first().waitFor();
-  await page.screenshot({ path: join(shots, "operator.png"), fullPage: true });
+  await operator.locator('#stock tr[data-stock="cup"] td:nth-child(2)').filter({ hasText: /^9$/ }).waitFor(SAGA);
+  await operator.locator("#recent .status.completed").first().waitFor();
+  await operator.locator("#recent .status.cancelled").first().waitFor();
+  await operator.screenshot({ path: join(shots, "operator.png"), fullPage: true });
 
-  step("the API unreachable: the page says so");
-  await page.getByRole("tab", { name: "Order" }).tap();
+  // What a shared screen holds once the operator is gone: no credential, no order, no stock.
+  const nothingLeft = async (why) => {
+    await operator.getByRole("button", { name: "Sign in" }).waitFor();
+    await operator.getByRole("alert").filter({ hasText: why }).waitFor();
+    const held = await operator.evaluate(() => ({
+      storage: localStorage.length + sessionStorage.length, cookies: document.cookie,
+      html: document.documentElement.outerHTML, rows: document.querySelectorAll("tbody tr").length,
+      field: document.getElementById("op-token").value, session: typeof session === "undefined" ? null : session,
+    }));
+    assert.deepEqual([held.storage, held.cookies, held.rows, held.field, held.session], [0, "", 0, "", null], why);
+    for (const secret of [operatorToken, ...sessions]) assert.ok(!held.html.includes(secret), `${why}: a token is in the page`);
+    assert.ok(!held.html.includes("americano") && !held.html.includes("iced-tea"), `${why}: orders are in the page`);
+  };
+  step("sign-out leaves nothing of the session or the orders in the page or the browser");
+  await operator.getByRole("button", { name: "Sign out" }).click();
+  await nothingLeft("Signed out.");
+  await operator.screenshot({ path: join(shots, "operator-signed-out.png"), fullPage: true });
+
+  step("after 5 minutes without use the operator page signs itself out");
+  await signIn();
+  await operator.locator("#recent tr").first().waitFor(SAGA);
+  await office.clock.fastForward("05:01");
+  await nothingLeft("Signed out after 5 minutes without use.");
+  assert.equal(sessions.length, 2, "one session per sign-in");
+
+  step("the API unreachable: the page says so; the retried tap sends the same Idempotency-Key and orders once");
+  const before = await page.locator(".card").count();
   await page.route("**/orders", (route) => route.abort("connectionrefused"));
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: "The cafe cannot be reached" }).waitFor();
   assert.deepEqual(external, [], "the page fetches nothing from other hosts");
+  await page.unroute("**/orders");
+  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.waitForFunction((n) => document.querySelectorAll(".card").length === n + 1, before, SAGA);
+  const [lost, retried] = orderKeys.slice(-2);
+  assert.ok(/^[0-9a-f]{32}$/.test(retried), `an Idempotency-Key on every order: ${orderKeys}`);
+  assert.equal(lost, retried, "the retry reuses the key of the tap that failed");
+  assert.equal(new Set(orderKeys).size, orderKeys.length - 1, "a new key for each other order");
 
   step("a beverage no longer on the menu (a stale screen) is refused with a clear message");
   await page.unroute("**/orders");

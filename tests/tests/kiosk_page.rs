@@ -1,5 +1,6 @@
-//! The kiosk page in a real browser: Debian's headless Chromium, driven by playwright-core
-//! (`tests/browser/kiosk.mjs`), clicks through the seed's scenarios on a freshly deployed stack.
+//! The kiosk page and the operator's page in a real browser: Debian's headless Chromium, driven by
+//! playwright-core (`tests/browser/kiosk.mjs`), clicks through the seed's scenarios on a freshly
+//! deployed stack, and checks that the operator's page keeps nothing after sign-out or when idle.
 //! Screenshots of each final state are kept in `target/e2e/screenshots/`.
 
 use cafe_e2e::{LocalCloud, workspace_root};
@@ -40,6 +41,7 @@ fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
         "customer-1-cancelled.png",
         "customer-2-completed.png",
         "operator.png",
+        "operator-signed-out.png",
         "phone.png",
     ] {
         assert!(screenshots.join(shot).exists(), "{shot} was not taken");

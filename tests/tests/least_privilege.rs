@@ -123,6 +123,7 @@ fn each_function_may_touch_only_its_own_resources() {
     assert_eq!(functions.len(), GRANTS.len(), "{:?}", functions.keys());
     let mut roles_seen = BTreeSet::new();
     let mut statements = 0;
+    let mut put_events = 0;
 
     for (function, grants) in GRANTS {
         let logical = format!("{function}Function");
@@ -149,6 +150,19 @@ fn each_function_may_touch_only_its_own_resources() {
                 for action in &actions {
                     let action = action.as_str().unwrap();
                     assert!(!action.contains('*'), "{role_name}: wildcard action {action}");
+                    if action == "events:PutEvents" {
+                        // A step publishes only as itself, never as another step.
+                        let service = function
+                            .trim_end_matches("Events")
+                            .trim_end_matches("Outbox")
+                            .to_lowercase();
+                        assert_eq!(
+                            statement["Condition"]["StringEquals"]["events:source"],
+                            format!("cafe.{service}"),
+                            "{role_name}: PutEvents is not limited to its own source"
+                        );
+                        put_events += 1;
+                    }
                 }
                 for resource in as_list(&statement["Resource"]) {
                     if resource == "*" {
@@ -184,8 +198,10 @@ fn each_function_may_touch_only_its_own_resources() {
             "{name} ({kind}) may add to a function's role"
         );
     }
+    assert_eq!(put_events, 4, "the outbox and three saga steps publish");
     eprintln!(
-        "[iam] {} functions, {} roles, {statements} statements: only own resources",
+        "[iam] {} functions, {} roles, {statements} statements: only own resources; {put_events} \
+         PutEvents grants, each for its own source",
         functions.len(),
         roles_seen.len()
     );

@@ -143,7 +143,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     assert!(order1["orderDate"].is_string());
     let order1 = api.final_order(&id1).await;
     assert_eq!(order1["orderStatus"], "cancelled");
-    assert_eq!(order1["reason"], "only 10 cups left, 11 needed");
+    assert_eq!(order1["reason"], "not enough cups for 11 beverages");
     assert_eq!(cups(&api).await.body["qty"], 10);
 
     // Customer 2 orders 1 iced tea: a beverage is made, completed, cups are 9.
@@ -170,7 +170,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     // The kiosk read model shows both orders with their timelines, built from events alone.
     let view1 = final_kiosk_view(&api, &id1).await;
     assert_eq!(view1["orderStatus"], "cancelled");
-    assert_eq!(view1["reason"], "only 10 cups left, 11 needed");
+    assert_eq!(view1["reason"], "not enough cups for 11 beverages");
     assert_eq!(
         timeline_events(&view1),
         ["OrderPlaced", "CupOutOfStock", "OrderCancelled", "CustomerNotified"]
@@ -202,7 +202,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     );
     assert_eq!(
         n1[0]["message"],
-        "Sorry, your order of 11 americanos was cancelled: only 10 cups left, 11 needed."
+        "Sorry, your order of 11 americanos was cancelled: not enough cups for 11 beverages."
     );
     let n2 = api.notifications_of("2").await;
     assert_eq!(n2.len(), 1, "{n2:?}");

@@ -1,7 +1,9 @@
-//! Security, end to end on its own local cloud (at most 5 orders per customer a minute): only the
-//! operator token restocks or sees everyone's data; a customer's token, issued with their first
-//! order, reaches only that customer's orders; limits give clear 4xx answers; and no token shows
-//! up in an answer or in the functions' logs.
+//! Security, end to end on its own local cloud (at most 5 orders per customer a minute, operator
+//! sessions of 6 s): only the operator token (or a session opened with it, until it ends) restocks
+//! or sees everyone's data; a customer's token, issued with their first order, reaches only that
+//! customer's orders; look-alike ids and other bad input get clear 4xx answers and change nothing;
+//! pages and answers carry protective headers; a cancelled customer is not told the stock level;
+//! and no token shows up in an answer or in the functions' logs.
 
 use cafe_e2e::{Answer, Api, LocalCloud};
 use serde_json::{Value, json};
@@ -9,10 +11,16 @@ use std::sync::OnceLock;
 use tokio::sync::Mutex;
 
 const ORDERS_PER_MINUTE: u32 = 5;
+const SESSION_SECONDS: i64 = 6;
 
 fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
-    CLOUD.get_or_init(|| LocalCloud::start(&[("MaxOrdersPerCustomerPerMinute", "5")]))
+    CLOUD.get_or_init(|| {
+        LocalCloud::start(&[
+            ("MaxOrdersPerCustomerPerMinute", "5"),
+            ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
+        ])
+    })
 }
 
 /// Every token handed out during the run, for the log check at the end.
@@ -303,6 +311,158 @@ async fn a_rotated_operator_token_takes_over_and_the_old_one_stops_working() {
     set_token(cloud.operator_token.clone()).await.unwrap();
     old.wait_for("/inventories", std::time::Duration::from_secs(15), |a| a.status == 200)
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_session_opens_only_with_the_operator_token_and_ends_on_time() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let anonymous = cloud.anonymous_api();
+    let opened = cloud.api().post("/sessions", &json!({})).await;
+    assert_eq!(opened.status, 201, "{opened:?}");
+    let session = opened.body["sessionToken"].as_str().unwrap().to_string();
+    TOKENS_SEEN.lock().await.push(session.clone());
+    let expires_at: chrono::DateTime<chrono::Utc> = opened.body["expiresAt"].as_str().unwrap().parse().unwrap();
+    let lasts = (expires_at - chrono::Utc::now()).num_seconds();
+    assert!(
+        (SESSION_SECONDS - 3..=SESSION_SECONDS).contains(&lasts),
+        "lasts {lasts} s"
+    );
+
+    // It opens every operator route, in every function.
+    let on_session = anonymous.with_token(&session);
+    for path in ["/inventories", "/orders", "/beverages", "/notifications"] {
+        assert_eq!(on_session.get(path).await.status, 200, "{path}");
+    }
+    // Only the operator token opens one: not a session (it would never end), not a customer, not
+    // no one; and a session edited to last longer no longer holds.
+    refused(&on_session.post("/sessions", &json!({})).await, 403, "forbidden");
+    let (_, customer) = first_order(&anonymous, "session-probe").await;
+    refused(
+        &anonymous.with_token(&customer).post("/sessions", &json!({})).await,
+        403,
+        "forbidden",
+    );
+    refused(&anonymous.post("/sessions", &json!({})).await, 401, "unauthorized");
+    let end = expires_at.timestamp();
+    let stretched = session.replacen(&format!("s1.{end}."), &format!("s1.{}.", end + 3600), 1);
+    assert_ne!(stretched, session);
+    refused(
+        &anonymous.with_token(&stretched).get("/inventories").await,
+        401,
+        "unauthorized",
+    );
+
+    // At its end it stops working everywhere, and says why.
+    tokio::time::sleep(std::time::Duration::from_secs((lasts + 1) as u64)).await;
+    for path in ["/inventories", "/orders"] {
+        let ended = on_session.get(path).await;
+        refused(&ended, 401, "unauthorized");
+        assert!(
+            ended.body["error"]["message"].as_str().unwrap().contains("expired"),
+            "{ended:?}"
+        );
+    }
+    println!(
+        "[security] operator session: lasted {lasts} s and opened 4 functions' operator routes; a session, a \
+         customer token, no token and a stretched session were refused; refused everywhere once ended"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_and_answers_carry_protective_headers() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let http = reqwest::Client::new();
+    let url = |path: &str| cloud.anonymous_api().url(path);
+    for page in ["/", "/operator"] {
+        let answer = http.get(url(page)).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{page}");
+        let header = |name: &str| answer.headers()[name].to_str().unwrap().to_string();
+        let policy = header("content-security-policy");
+        for rule in [
+            "default-src 'none'",
+            "script-src 'sha256-",
+            "frame-ancestors 'none'",
+            "connect-src 'self'",
+        ] {
+            assert!(policy.contains(rule), "{page}: {rule} missing from {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{page}: {policy}");
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("referrer-policy"), "no-referrer");
+    }
+    // Answers (accepted or refused) are never kept by a shared browser or sniffed as another type.
+    for (path, status) in [("/menu", 200), ("/orders", 401), ("/kiosk/orders/nope", 401)] {
+        let answer = http.get(url(path)).send().await.unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+        assert_eq!(answer.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(answer.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
+    println!("[security] headers: 2 pages with a hash-only CSP and no framing; 3 answers not stored, not sniffed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn look_alike_customer_ids_are_refused_and_change_nothing() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let operator = cloud.api();
+    let anonymous = cloud.anonymous_api();
+    let orders_before = operator.get("/orders").await.body.as_array().unwrap().len();
+    // A zero-width space, a right-to-left override, full-width letters, a Cyrillic "а".
+    let look_alikes = ["grace\u{200b}", "\u{202e}ecarg", "ｇｒａｃｅ", "gr\u{430}ce"];
+    for id in look_alikes {
+        let order = json!({"customerId": id, "beverageName": "latte", "beverageQty": 1});
+        refused(&anonymous.post("/orders", &order).await, 400, "invalid_field");
+        refused(&operator.post("/orders", &order).await, 400, "invalid_field");
+        refused(
+            &operator.get(&format!("/orders?customerId={id}")).await,
+            400,
+            "invalid_field",
+        );
+    }
+    assert_eq!(
+        operator.get("/orders").await.body.as_array().unwrap().len(),
+        orders_before
+    );
+    println!(
+        "[security] look-alike ids: {} ids x 3 requests refused with 400, no order stored",
+        look_alikes.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_customer_is_not_told_the_stock_level() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let operator = cloud.api();
+    if operator
+        .post("/inventories", &json!({"stockName": "cup", "qty": 7}))
+        .await
+        .status
+        == 409
+    {
+        assert_eq!(operator.put("/inventories/cup", &json!({"qty": 7})).await.status, 200);
+    }
+    let placed = cloud
+        .anonymous_api()
+        .place(json!({"customerId": "heidi", "beverageName": "americano", "beverageQty": 9}))
+        .await;
+    let order = operator.final_order(placed["orderId"].as_str().unwrap()).await;
+    assert_eq!(order["orderStatus"], "cancelled");
+    assert_eq!(order["reason"], "not enough cups for 9 beverages");
+    let notified = operator
+        .wait_for("/notifications?customerId=heidi", cafe_e2e::SAGA_TIMEOUT, |a| {
+            a.body != json!([])
+        })
+        .await;
+    let message = notified.body[0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains('7') && !order["reason"].as_str().unwrap().contains('7'),
+        "{message}"
+    );
+    println!("[security] stock level: 9 asked of 7 cups; the customer read {message:?}");
 }
 
 /// Runs after the others (test names are ordered): every token handed out, and the operator's,

@@ -70,11 +70,13 @@ pub enum Reservation {
 
 impl Reservation {
     /// Not enough cups: `available` is the stock level, or `None` when the item does not exist.
+    /// The reason reaches the customer (the order, the notification, an SMS), so it never tells
+    /// the stock level; the event's `cupsAvailable` keeps it for the operator.
     pub fn out_of_stock(stock_name: &str, requested: u32, available: Option<u32>) -> Self {
         let reason = match available {
             None => format!("there is no {stock_name} stock"),
             Some(0) => format!("{stock_name}s are sold out"),
-            Some(n) => format!("only {n} {stock_name}s left, {requested} needed"),
+            Some(_) => format!("not enough {stock_name}s for {requested} beverages"),
         };
         Reservation::OutOfStock {
             cups_requested: requested,
@@ -123,7 +125,7 @@ mod tests {
         };
         assert_eq!(r(None), "there is no cup stock");
         assert_eq!(r(Some(0)), "cups are sold out");
-        assert_eq!(r(Some(10)), "only 10 cups left, 11 needed");
+        assert_eq!(r(Some(10)), "not enough cups for 11 beverages");
     }
 
     #[test]

@@ -2,23 +2,22 @@
 //! event from its queue.
 
 use crate::KioskService;
+use crate::pages::{KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::http::{ApiError, json_response, no_route, path_param, respond, route};
 use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-/// The kiosk page, built into the binary: no files to ship beside it, no third-party fetches.
-const KIOSK_PAGE: &str = include_str!("../static/index.html");
-/// The OpenAPI 3 document of the whole HTTP API.
-const OPENAPI: &str = include_str!("../static/openapi.json");
-
-/// `GET /`, `GET /openapi.json`, `GET /kiosk/orders/{orderId}`, `GET /kiosk/customers/{customerId}/orders`.
+/// `GET /`, `GET /operator`, `GET /openapi.json`, `POST /sessions`, `GET /kiosk/orders/{orderId}`,
+/// `GET /kiosk/customers/{customerId}/orders`.
 pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
-        ("GET", "/") => Ok(asset("text/html; charset=utf-8", KIOSK_PAGE)),
+        ("GET", "/") => Ok(page(KIOSK_PAGE, &KIOSK_PAGE_POLICY)),
+        ("GET", "/operator") => Ok(page(OPERATOR_PAGE, &OPERATOR_PAGE_POLICY)),
         ("GET", "/openapi.json") => Ok(asset("application/json", OPENAPI)),
+        ("POST", "/sessions") => open_operator_session(service, &req).await,
         ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
         _ => Err(no_route(&req)),
@@ -33,6 +32,32 @@ fn asset(content_type: &str, content: &str) -> Response<Body> {
         .header("cache-control", "no-cache")
         .body(Body::Text(content.to_string()))
         .expect("a valid response")
+}
+
+/// A page, with the policy that lets it run only its own script and style and be framed by no one.
+fn page(html: &str, policy: &str) -> Response<Body> {
+    let mut answer = asset("text/html; charset=utf-8", html);
+    let headers = answer.headers_mut();
+    headers.insert(
+        "content-security-policy",
+        policy.parse().expect("a policy is a valid header"),
+    );
+    headers.insert("x-frame-options", "DENY".parse().expect("a valid header"));
+    answer
+}
+
+/// `POST /sessions` with the operator token: a session for the operator's page, which keeps only
+/// that, in memory, until it ends or the operator signs out.
+async fn open_operator_session(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (session_token, expires_at) = service
+        .credentials
+        .operator_session(req, service.operator_session)
+        .await?;
+    let expires_at = chrono::DateTime::from_timestamp(expires_at, 0).expect("a time within range");
+    Ok(json_response(
+        StatusCode::CREATED,
+        &serde_json::json!({"sessionToken": session_token, "expiresAt": expires_at}),
+    ))
 }
 
 async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {

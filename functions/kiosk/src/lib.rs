@@ -3,6 +3,7 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod pages;
 pub mod store;
 
 use cafe_shared::{Error, config};
@@ -14,6 +15,8 @@ pub struct KioskService {
     pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: KioskStore,
     pub credentials: cafe_shared::auth::Credentials,
+    /// How long an operator's page session lasts (`OPERATOR_SESSION_SECONDS`).
+    pub operator_session: std::time::Duration,
 }
 
 impl KioskService {
@@ -23,6 +26,12 @@ impl KioskService {
             dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: KioskStore::new(&sdk, config::required_env("KIOSK_TABLE")?),
+            operator_session: std::time::Duration::from_secs(
+                std::env::var("OPERATOR_SESSION_SECONDS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(900),
+            ),
         })
     }
 }

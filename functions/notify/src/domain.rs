@@ -99,13 +99,13 @@ mod tests {
     fn a_cancellation_says_why() {
         let event = CafeEvent::OrderCancelled(OrderCancelled {
             order: order(11),
-            reason: "only 10 cups left, 11 needed".into(),
+            reason: "not enough cups for 11 beverages".into(),
         });
         let n = Notification::for_outcome(&event, Utc::now()).unwrap();
         assert_eq!(n.order_status, "cancelled");
         assert_eq!(
             n.message,
-            "Sorry, your order of 11 americanos was cancelled: only 10 cups left, 11 needed."
+            "Sorry, your order of 11 americanos was cancelled: not enough cups for 11 beverages."
         );
         assert!(n.sms);
     }

@@ -1,7 +1,7 @@
 //! Orders and the menu: the rules, with no I/O.
 
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderPlaced, OrderSummary};
-use cafe_shared::http::{ApiError, check_text};
+use cafe_shared::http::{ApiError, check_id};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +80,7 @@ impl Order {
     /// Checks a customer's request against the menu and the limits, and makes the pending order.
     /// `order_id` comes from the caller: derived from an idempotency key, or fresh.
     pub fn place(request: OrderRequest, menu: &Menu, order_id: String, now: DateTime<Utc>) -> Result<Self, ApiError> {
-        check_text("customerId", &request.customer_id, 64)?;
+        check_id("customerId", &request.customer_id, 64)?;
         let item = menu.find(&request.beverage_name).ok_or_else(|| {
             ApiError::bad_request(
                 "unknown_beverage",

@@ -9,7 +9,8 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::auth::Caller;
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
-    ApiError, check_text, header, json_body, json_response, no_route, path_param, query_param, respond, route,
+    ApiError, MAX_ID_CHARS, check_id, header, json_body, json_response, no_route, path_param, query_param, respond,
+    route,
 };
 use cafe_shared::sqs::{self, StepError};
 use cafe_shared::{Error, metrics};
@@ -49,7 +50,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     }
     let key = header(req, "idempotency-key");
     if let Some(key) = &key {
-        check_text("Idempotency-Key", key, 128)?;
+        check_id("Idempotency-Key", key, MAX_ID_CHARS)?;
     }
     let order_id = match &key {
         Some(key) => order_id_for_key(&request.customer_id, key),
