@@ -1,5 +1,5 @@
 //! DynamoDB helpers every function's store uses: first-write-wins puts (the idempotency of
-//! every saga step rests on them) and reading a whole table or a customer's items.
+//! every saga step rests on them) and reading lists a page at a time.
 
 use crate::Error;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -85,29 +85,71 @@ pub async fn put_if_absent(client: &Client, table: &str, item: Item, key_attribu
     }
 }
 
-/// Every item of a table (the cafe's tables are small; the operator views read them whole).
-pub async fn scan_all(client: &Client, table: &str) -> Result<Vec<Item>, Error> {
-    Ok(client
-        .scan()
-        .table_name(table)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await?)
+/// One page of a list: its items, and the key to start the next page from when there is more.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Item>,
 }
 
-/// A customer's items through the table's `byCustomer` index.
-pub async fn query_by_customer(client: &Client, table: &str, customer_id: &str) -> Result<Vec<Item>, Error> {
-    Ok(client
+impl<T> Page<T> {
+    /// The same page with each item turned into another type.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            next: self.next,
+        })
+    }
+}
+
+/// Which way a page of an index runs along its sort key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// Dates: newest first.
+    Descending,
+    /// Names: A to Z.
+    Ascending,
+}
+
+/// One page of an index: the items whose `partition` attribute is `value`, in `order` of the
+/// index's sort key, at most `limit`, starting after `start`.
+pub async fn query_page(
+    client: &Client,
+    table: &str,
+    index: &str,
+    (partition, value): (&str, &str),
+    order: SortOrder,
+    limit: i32,
+    start: Option<Item>,
+) -> Result<Page<Item>, Error> {
+    let out = client
         .query()
         .table_name(table)
-        .index_name("byCustomer")
-        .key_condition_expression("customerId = :c")
-        .expression_attribute_values(":c", AttributeValue::S(customer_id.to_string()))
-        .into_paginator()
-        .items()
+        .index_name(index)
+        .key_condition_expression("#p = :v")
+        .expression_attribute_names("#p", partition)
+        .expression_attribute_values(":v", s(value))
+        .scan_index_forward(order == SortOrder::Ascending)
+        .limit(limit)
+        .set_exclusive_start_key(start)
         .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await?)
+        .await?;
+    Ok(Page {
+        items: out.items.unwrap_or_default(),
+        next: out.last_evaluated_key.filter(|key| !key.is_empty()),
+    })
+}
+
+/// One page of a whole table, in no particular order: at most `limit` items, after `start`.
+pub async fn scan_page(client: &Client, table: &str, limit: i32, start: Option<Item>) -> Result<Page<Item>, Error> {
+    let out = client
+        .scan()
+        .table_name(table)
+        .limit(limit)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    Ok(Page {
+        items: out.items.unwrap_or_default(),
+        next: out.last_evaluated_key.filter(|key| !key.is_empty()),
+    })
 }

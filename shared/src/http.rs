@@ -1,6 +1,8 @@
 //! The HTTP side every API function shares: routing on API Gateway's resource template,
 //! JSON bodies with a size limit, and the `{"error":{"code","message"}}` answer for bad input.
 
+use crate::dynamo;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode, request::RequestContext};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -191,6 +193,73 @@ pub fn check_id(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A list's page size unless `limit` asks for another, and the most it may ask for.
+pub const DEFAULT_PAGE_SIZE: i32 = 50;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// Which page of a list a request asks for: `limit` items (1 to [`MAX_PAGE_SIZE`]), from where
+/// the `nextToken` (the previous page's `Next-Token` header) says.
+#[derive(Debug, PartialEq)]
+pub struct PageRequest {
+    pub limit: i32,
+    pub start: Option<dynamo::Item>,
+}
+
+/// The page a request asks for. A `nextToken` must name exactly the list's `key_attributes`, and
+/// those in `fixed` with the given values (a customer's list goes on only in that customer's
+/// items); anything else is a 400, never a DynamoDB error.
+pub fn page_request(req: &Request, key_attributes: &[&str], fixed: &[(&str, &str)]) -> Result<PageRequest, ApiError> {
+    let query = req.query_string_parameters_ref();
+    let limit = match query.and_then(|q| q.first("limit")) {
+        None => DEFAULT_PAGE_SIZE,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_field",
+                    format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                )
+            })?,
+    };
+    let start = match query.and_then(|q| q.first("nextToken")).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(token) => Some(
+            decode_next_token(token, key_attributes, fixed)
+                .ok_or_else(|| ApiError::bad_request("invalid_field", "nextToken is not one this list gave out"))?,
+        ),
+    };
+    Ok(PageRequest { limit, start })
+}
+
+fn decode_next_token(token: &str, key_attributes: &[&str], fixed: &[(&str, &str)]) -> Option<dynamo::Item> {
+    let json = B64.decode(token).ok()?;
+    let key: std::collections::BTreeMap<String, String> = serde_json::from_slice(&json).ok()?;
+    let names_match = key.len() == key_attributes.len() && key_attributes.iter().all(|a| key.contains_key(*a));
+    let fixed_match = fixed
+        .iter()
+        .all(|(name, value)| key.get(*name).map(String::as_str) == Some(*value));
+    (names_match && fixed_match).then(|| key.into_iter().map(|(name, value)| (name, dynamo::s(value))).collect())
+}
+
+/// A page of a list: the items as a JSON array (the lists' shape since the seed), and where the
+/// next page starts in the `Next-Token` header (to send back as `nextToken`) when there is more.
+pub fn page_response<T: Serialize>(page: &dynamo::Page<T>) -> Response<Body> {
+    let mut answer = json_response(StatusCode::OK, &page.items);
+    if let Some(next) = &page.next {
+        let key: std::collections::BTreeMap<&str, &str> = next
+            .iter()
+            .filter_map(|(name, value)| value.as_s().ok().map(|v| (name.as_str(), v.as_str())))
+            .collect();
+        let token = B64.encode(serde_json::to_vec(&key).expect("a key serializes"));
+        answer
+            .headers_mut()
+            .insert("next-token", token.parse().expect("base64url is a valid header"));
+    }
+    answer
+}
+
 /// A request header, if present and valid text.
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers()
@@ -293,6 +362,41 @@ mod tests {
         assert!(check_text("customerId", "  ", 64).is_err());
         assert!(check_text("customerId", &"é".repeat(65), 64).is_err());
         assert!(check_text("customerId", "a\u{0}b", 64).is_err());
+    }
+
+    #[test]
+    fn a_next_token_goes_on_only_in_the_list_that_gave_it() {
+        let page = dynamo::Page {
+            items: vec![1],
+            next: Some(
+                [
+                    ("orderId", "o-9"),
+                    ("customerId", "alice"),
+                    ("orderDate", "2026-11-25T01:00:00Z"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), dynamo::s(v)))
+                .collect(),
+            ),
+        };
+        let answer = page_response(&page);
+        let token = answer.headers()["next-token"].to_str().unwrap();
+        let keys = ["orderId", "customerId", "orderDate"];
+        let start = decode_next_token(token, &keys, &[("customerId", "alice")]).unwrap();
+        assert_eq!(Some(start), page.next, "the page after it starts where it ended");
+        assert_eq!(
+            decode_next_token(token, &keys, &[("customerId", "bob")]),
+            None,
+            "another's list"
+        );
+        assert_eq!(decode_next_token(token, &["notificationId"], &[]), None, "another list");
+        assert_eq!(decode_next_token("not base64!", &keys, &[]), None);
+        assert_eq!(decode_next_token(&B64.encode("[1,2]"), &keys, &[]), None);
+        let last = page_response(&dynamo::Page {
+            items: vec![1],
+            next: None,
+        });
+        assert!(last.headers().get("next-token").is_none(), "the last page says so");
     }
 
     #[test]

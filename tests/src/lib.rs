@@ -287,11 +287,13 @@ fn spawn_tied_to_this_process(command: &mut Command) {
     rx.recv().unwrap().expect("MiniStack starts");
 }
 
-/// An answer of the cafe's API: status and JSON body.
+/// An answer of the cafe's API: status, JSON body, and where a list's next page starts.
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The `Next-Token` header of a list with more pages.
+    pub next_token: Option<String>,
 }
 
 impl Answer {
@@ -329,9 +331,17 @@ impl Api {
         };
         let response = request.send().await.expect("the API answers");
         let status = response.status().as_u16();
+        let next_token = response
+            .headers()
+            .get("next-token")
+            .map(|v| v.to_str().unwrap().to_string());
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, body }
+        Answer {
+            status,
+            body,
+            next_token,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {

@@ -480,3 +480,83 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             .starts_with("text/html")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_come_a_page_at_a_time_newest_first() {
+    let cloud = LocalCloud::shared();
+    let api = cloud.api();
+    let order = json!({"customerId": "pager", "beverageName": "americano", "beverageQty": 1});
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        placed.push(api.place(order.clone()).await["orderId"].as_str().unwrap().to_string());
+    }
+
+    // A customer's orders, two at a time: each once, newest first, and the last page says so.
+    let pages = |list: &'static str| {
+        let api = api.clone();
+        async move {
+            let (mut items, mut token, mut pages) = (Vec::<Value>::new(), None::<String>, 0);
+            loop {
+                let path = match &token {
+                    None => format!("{list}limit=2"),
+                    Some(t) => format!("{list}limit=2&nextToken={t}"),
+                };
+                let page = api.get(&path).await;
+                assert_eq!(page.status, 200, "{path}: {page:?}");
+                let got = page.body.as_array().unwrap();
+                assert!(got.len() <= 2, "{path}: {} items", got.len());
+                items.extend(got.iter().cloned());
+                pages += 1;
+                match page.next_token {
+                    Some(next) => token = Some(next),
+                    None => return (items, pages),
+                }
+                assert!(pages < 500, "{list} never ends");
+            }
+        }
+    };
+    let (mine, customer_pages) = pages("/orders?customerId=pager&").await;
+    let ids: Vec<&str> = mine.iter().map(|o| o["orderId"].as_str().unwrap()).collect();
+    let mut expected: Vec<&str> = placed.iter().map(String::as_str).collect();
+    expected.reverse();
+    assert_eq!(ids, expected, "every order once, newest first");
+    assert!(customer_pages >= 3);
+
+    // Everyone's latest orders come from the date index, newest first, with no repeats.
+    let (latest, latest_pages) = pages("/orders?").await;
+    let dates: Vec<&str> = latest.iter().map(|o| o["orderDate"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first: {dates:?}");
+    let unique: std::collections::HashSet<&str> = latest.iter().map(|o| o["orderId"].as_str().unwrap()).collect();
+    assert_eq!(unique.len(), latest.len(), "no order twice");
+    assert!(placed.iter().all(|id| unique.contains(id.as_str())));
+    let (stock, _) = pages("/inventories?").await;
+    let names: Vec<&str> = stock.iter().map(|i| i["stockName"].as_str().unwrap()).collect();
+    assert!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "stock A to Z, each once: {names:?}"
+    );
+
+    // A bad page request is a 400, never a 500: out of range, not a token, another list's token.
+    let token = api.get("/orders?customerId=pager&limit=2").await.next_token.unwrap();
+    for path in [
+        "/orders?customerId=pager&limit=0".to_string(),
+        "/orders?customerId=pager&limit=101".to_string(),
+        "/orders?customerId=pager&limit=two".to_string(),
+        "/orders?customerId=pager&nextToken=garbage".to_string(),
+        format!("/orders?customerId=someone-else&nextToken={token}"),
+        format!("/orders?nextToken={token}"),
+        format!("/notifications?customerId=pager&nextToken={token}"),
+    ] {
+        let answer = api.get(&path).await;
+        assert_eq!(
+            (answer.status, answer.error_code()),
+            (400, "invalid_field"),
+            "{path}: {answer:?}"
+        );
+    }
+    println!(
+        "[saga] pages: 5 orders of a customer in {customer_pages} pages of 2; {} latest orders in {latest_pages} pages; \
+         7 bad page requests refused with 400",
+        latest.len()
+    );
+}

@@ -4,8 +4,11 @@ use crate::BeverageService;
 use crate::domain::{Beverage, beverage_id_for};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
+use cafe_shared::dynamo::Page;
 use cafe_shared::events::{BusMessage, CafeEvent};
-use cafe_shared::http::{ApiError, json_response, no_route, path_param, query_param, respond, route};
+use cafe_shared::http::{
+    ApiError, json_response, no_route, page_request, page_response, path_param, query_param, respond, route,
+};
 use cafe_shared::sqs::{self, StepError};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
@@ -25,17 +28,21 @@ pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Bo
     Ok(respond(outcome))
 }
 
+/// The order's beverage (at most one), or a page of all of them.
 async fn list(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
     let beverages = match query_param(req, "orderId")? {
-        Some(order_id) => service
-            .store
-            .get(&beverage_id_for(&order_id))
-            .await?
-            .into_iter()
-            .collect(),
-        None => service.store.list().await?,
+        Some(order_id) => Page {
+            items: service
+                .store
+                .get(&beverage_id_for(&order_id))
+                .await?
+                .into_iter()
+                .collect(),
+            next: None,
+        },
+        None => service.store.list(page_request(req, &["beverageId"], &[])?).await?,
     };
-    Ok(json_response(StatusCode::OK, &beverages))
+    Ok(page_response(&beverages))
 }
 
 async fn get(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -3,7 +3,9 @@
 use crate::domain::Beverage;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
-use cafe_shared::{Error, dynamo};
+use cafe_shared::Error;
+use cafe_shared::dynamo::{self, Page};
+use cafe_shared::http::PageRequest;
 
 #[derive(Clone)]
 pub struct BeverageStore {
@@ -41,11 +43,11 @@ impl BeverageStore {
         Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// Every beverage made, newest first.
-    pub async fn list(&self) -> Result<Vec<Beverage>, Error> {
-        let mut beverages: Vec<Beverage> =
-            serde_dynamo::from_items(dynamo::scan_all(&self.client, &self.table).await?)?;
-        beverages.sort_by_key(|x| std::cmp::Reverse(x.made_at));
+    /// A page of the beverages made (a page of the table, newest first within it).
+    pub async fn list(&self, page: PageRequest) -> Result<Page<Beverage>, Error> {
+        let found = dynamo::scan_page(&self.client, &self.table, page.limit, page.start).await?;
+        let mut beverages = found.try_map(serde_dynamo::from_item::<_, Beverage>)?;
+        beverages.items.sort_by_key(|x| std::cmp::Reverse(x.made_at));
         Ok(beverages)
     }
 }

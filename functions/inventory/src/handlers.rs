@@ -2,10 +2,13 @@
 
 use crate::InventoryService;
 use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
+use crate::store::STOCK_PAGE_KEY;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::events::{BusMessage, CafeEvent};
-use cafe_shared::http::{ApiError, json_body, json_response, no_route, path_param, respond, route};
+use cafe_shared::http::{
+    ApiError, json_body, json_response, no_route, page_request, page_response, path_param, respond, route,
+};
 use cafe_shared::sqs::{self, StepError};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -18,12 +21,18 @@ pub async fn http(service: &InventoryService, req: Request) -> Result<Response<B
     }
     let outcome = match (method.as_str(), resource.as_str()) {
         ("POST", "/inventories") => create(service, &req).await,
-        ("GET", "/inventories") => Ok(json_response(StatusCode::OK, &service.store.list().await?)),
+        ("GET", "/inventories") => list(service, &req).await,
         ("GET", "/inventories/{stockName}") => get(service, &req).await,
         ("PUT", "/inventories/{stockName}") => restock(service, &req).await,
         _ => Err(no_route(&req)),
     };
     Ok(respond(outcome))
+}
+
+/// A page of the stock items, A to Z.
+async fn list(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let page = page_request(req, &STOCK_PAGE_KEY, &[])?;
+    Ok(page_response(&service.store.list(page).await?))
 }
 
 async fn create(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -6,12 +6,18 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use cafe_shared::Error;
-use cafe_shared::dynamo::{self, Item, n, s};
+use cafe_shared::dynamo::SortOrder::Ascending;
+use cafe_shared::dynamo::{self, Item, Page, n, s};
 use cafe_shared::events::OrderPlaced;
+use cafe_shared::http::PageRequest;
 use chrono::Utc;
 use std::collections::HashMap;
 
 const STOCK_ENTRY: &str = "STOCK";
+/// Set on stock items only, so the `stockItems` index lists them without the reservations.
+const LISTED_AS: &str = "listedAs";
+/// The page key of the stock list, for `nextToken`.
+pub const STOCK_PAGE_KEY: [&str; 3] = ["stockName", "entry", LISTED_AS];
 /// Only the first decision for an order is recorded.
 const FIRST_DECISION: &str = "attribute_not_exists(entry)";
 
@@ -65,6 +71,7 @@ impl InventoryStore {
             updated_at: Utc::now(),
         };
         let mut row = key(stock_name, STOCK_ENTRY);
+        row.insert(LISTED_AS.into(), s(STOCK_ENTRY));
         row.insert("qty".into(), n(qty));
         row.insert("updatedAt".into(), s(item.updated_at.to_rfc3339()));
         let created = dynamo::put_if_absent(&self.client, &self.table, row, "stockName").await?;
@@ -97,22 +104,21 @@ impl InventoryStore {
         item.as_ref().map(stock_item).transpose()
     }
 
-    pub async fn list(&self) -> Result<Vec<StockItem>, Error> {
-        let items = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("entry = :stock")
-            .expression_attribute_values(":stock", s(STOCK_ENTRY))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
-        let mut stock = items.iter().map(stock_item).collect::<Result<Vec<_>, _>>()?;
-        stock.sort_by(|a, b| a.stock_name.cmp(&b.stock_name));
-        Ok(stock)
+    /// A page of the stock items, A to Z: the `stockItems` index holds only them (not the
+    /// reservations, one per order, that share the table).
+    pub async fn list(&self, page: PageRequest) -> Result<Page<StockItem>, Error> {
+        let index = (LISTED_AS, STOCK_ENTRY);
+        let found = dynamo::query_page(
+            &self.client,
+            &self.table,
+            "stockItems",
+            index,
+            Ascending,
+            page.limit,
+            page.start,
+        )
+        .await?;
+        found.try_map(|item| stock_item(&item))
     }
 
     /// The outcome already decided for an order, if any.

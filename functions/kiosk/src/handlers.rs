@@ -3,9 +3,10 @@
 
 use crate::KioskService;
 use crate::pages::{KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY};
+use crate::store::CUSTOMER_PAGE_KEY;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
-use cafe_shared::http::{ApiError, json_response, no_route, path_param, respond, route};
+use cafe_shared::http::{ApiError, json_response, no_route, page_request, page_response, path_param, respond, route};
 use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -74,8 +75,10 @@ async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, 
 async fn customer_orders(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
     let customer_id = path_param(req, "customerId")?;
     service.credentials.caller(req).await?.require_customer(&customer_id)?;
-    let orders = service.store.list_for_customer(&customer_id).await?;
-    Ok(json_response(StatusCode::OK, &orders))
+    let page = page_request(req, &CUSTOMER_PAGE_KEY, &[("customerId", &customer_id)])?;
+    Ok(page_response(
+        &service.store.list_for_customer(&customer_id, page).await?,
+    ))
 }
 
 /// Every saga event: fold it into its order's view.

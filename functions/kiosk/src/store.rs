@@ -8,8 +8,10 @@ use crate::domain::{
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
-use cafe_shared::dynamo::{self, Item, s};
+use cafe_shared::dynamo::SortOrder::Descending;
+use cafe_shared::dynamo::{self, Item, Page, s};
 use cafe_shared::events::BusMessage;
+use cafe_shared::http::PageRequest;
 
 const STEP_PREFIX: &str = "step#";
 
@@ -70,12 +72,20 @@ impl KioskStore {
         item.as_ref().map(view_of).transpose()
     }
 
-    /// A customer's orders, newest first.
-    pub async fn list_for_customer(&self, customer_id: &str) -> Result<Vec<KioskOrder>, Error> {
-        let items = dynamo::query_by_customer(&self.client, &self.table, customer_id).await?;
-        let mut orders = items.iter().map(view_of).collect::<Result<Vec<_>, _>>()?;
-        orders.sort_by_key(|x| std::cmp::Reverse(x.order_date));
-        Ok(orders)
+    /// A page of a customer's orders, newest first.
+    pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<KioskOrder>, Error> {
+        let index = ("customerId", customer_id);
+        let found = dynamo::query_page(
+            &self.client,
+            &self.table,
+            "byCustomer",
+            index,
+            Descending,
+            page.limit,
+            page.start,
+        )
+        .await?;
+        found.try_map(|item| view_of(&item))
     }
 }
 
@@ -108,3 +118,6 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
         timeline,
     })
 }
+
+/// The page key of a customer's orders, for `nextToken`.
+pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["orderId", "customerId", "orderDate"];

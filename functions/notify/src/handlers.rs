@@ -2,13 +2,14 @@
 
 use crate::NotifyService;
 use crate::domain::{Notification, notification_id_for};
+use crate::store::{ALL_PAGE_KEY, CUSTOMER_PAGE_KEY};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::events::BusMessage;
-use cafe_shared::http::{ApiError, json_response, no_route, query_param, respond, route};
+use cafe_shared::http::{ApiError, no_route, page_request, page_response, query_param, respond, route};
 use cafe_shared::sqs::{self, StepError};
 use chrono::Utc;
-use lambda_http::{Body, Request, Response, http::StatusCode};
+use lambda_http::{Body, Request, Response};
 
 /// `GET /notifications[?customerId=]`.
 pub async fn http(service: &NotifyService, req: Request) -> Result<Response<Body>, Error> {
@@ -27,8 +28,11 @@ async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, 
         Some(customer_id) => caller.require_customer(customer_id)?,
         None => caller.require_operator()?,
     }
-    let notifications = service.store.list(customer_id.as_deref()).await?;
-    Ok(json_response(StatusCode::OK, &notifications))
+    let page = match &customer_id {
+        Some(id) => page_request(req, &CUSTOMER_PAGE_KEY, &[("customerId", id)])?,
+        None => page_request(req, &ALL_PAGE_KEY, &[])?,
+    };
+    Ok(page_response(&service.store.list(customer_id.as_deref(), page).await?))
 }
 
 /// `OrderCancelled` and `OrderCompleted`: notify the customer once, then `CustomerNotified`.

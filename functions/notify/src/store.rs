@@ -3,7 +3,10 @@
 use crate::domain::Notification;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
-use cafe_shared::{Error, dynamo};
+use cafe_shared::Error;
+use cafe_shared::dynamo::SortOrder::Descending;
+use cafe_shared::dynamo::{self, Page};
+use cafe_shared::http::PageRequest;
 
 #[derive(Clone)]
 pub struct NotificationStore {
@@ -53,14 +56,33 @@ impl NotificationStore {
         Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// Notifications, newest first: one customer's, or everyone's.
-    pub async fn list(&self, customer_id: Option<&str>) -> Result<Vec<Notification>, Error> {
-        let items = match customer_id {
-            Some(customer_id) => dynamo::query_by_customer(&self.client, &self.table, customer_id).await?,
-            None => dynamo::scan_all(&self.client, &self.table).await?,
+    /// A page of notifications, newest first: one customer's (their index), or everyone's (a
+    /// page of the table, newest first within it).
+    pub async fn list(&self, customer_id: Option<&str>, page: PageRequest) -> Result<Page<Notification>, Error> {
+        let found = match customer_id {
+            Some(id) => {
+                let index = ("customerId", id);
+                dynamo::query_page(
+                    &self.client,
+                    &self.table,
+                    "byCustomer",
+                    index,
+                    Descending,
+                    page.limit,
+                    page.start,
+                )
+                .await?
+            }
+            None => dynamo::scan_page(&self.client, &self.table, page.limit, page.start).await?,
         };
-        let mut notifications: Vec<Notification> = serde_dynamo::from_items(items)?;
-        notifications.sort_by_key(|x| std::cmp::Reverse(x.notification_date));
+        let mut notifications = found.try_map(serde_dynamo::from_item::<_, Notification>)?;
+        notifications
+            .items
+            .sort_by_key(|x| std::cmp::Reverse(x.notification_date));
         Ok(notifications)
     }
 }
+
+/// The page keys of the two notification lists, for `nextToken`.
+pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["notificationId", "customerId", "notificationDate"];
+pub const ALL_PAGE_KEY: [&str; 1] = ["notificationId"];

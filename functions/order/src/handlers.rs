@@ -3,14 +3,14 @@
 
 use crate::OrderService;
 use crate::domain::{Order, OrderRequest, OrderStatus, Outcome, event_for_change, order_id_for_key};
-use crate::store::{Placed, Recorded};
+use crate::store::{CUSTOMER_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::auth::Caller;
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
-    ApiError, MAX_ID_CHARS, check_id, header, json_body, json_response, no_route, path_param, query_param, respond,
-    route,
+    ApiError, MAX_ID_CHARS, check_id, header, json_body, json_response, no_route, page_request, page_response,
+    path_param, query_param, respond, route,
 };
 use cafe_shared::sqs::{self, StepError};
 use cafe_shared::{Error, metrics};
@@ -104,19 +104,24 @@ fn customer_known(customer_id: &str) -> ApiError {
     ))
 }
 
+/// A page of a customer's orders, or of everyone's (the operator), newest first.
 async fn list_orders(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let orders = match query_param(req, "customerId")? {
         Some(customer_id) => {
             caller.require_customer(&customer_id)?;
-            service.store.list_for_customer(&customer_id).await?
+            let page = page_request(req, &CUSTOMER_PAGE_KEY, &[("customerId", &customer_id)])?;
+            service.store.list_for_customer(&customer_id, page).await?
         }
         None => {
             caller.require_operator()?;
-            service.store.list_all().await?
+            service
+                .store
+                .list_latest(page_request(req, &LATEST_PAGE_KEY, &[])?)
+                .await?
         }
     };
-    Ok(json_response(StatusCode::OK, &orders))
+    Ok(page_response(&orders))
 }
 
 /// Another customer's order is answered as unknown: its id tells nothing.

@@ -7,7 +7,17 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
-use cafe_shared::dynamo::{self, n, s};
+use cafe_shared::dynamo::SortOrder::Descending;
+use cafe_shared::dynamo::{self, Item, Page, n, s};
+use cafe_shared::http::PageRequest;
+
+/// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
+/// far below one partition's write rate).
+const LISTED_AS: &str = "listedAs";
+const ORDER: &str = "order";
+/// The page keys of the two order lists, for `nextToken`.
+pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["orderId", "customerId", "orderDate"];
+pub const LATEST_PAGE_KEY: [&str; 3] = ["orderId", LISTED_AS, "orderDate"];
 
 #[derive(Clone)]
 pub struct OrderStore {
@@ -48,9 +58,12 @@ impl OrderStore {
     /// count in the customer's current minute (at most `max_per_minute`) and, for a
     /// `first_of_customer` order, the customer's registration (which must not exist yet).
     pub async fn place(&self, order: &Order, first_of_customer: bool, max_per_minute: u32) -> Result<Placed, Error> {
+        let mut item: Item = serde_dynamo::to_item(order)?;
+        // Every order is in the `byDate` index, where the operator reads the latest.
+        item.insert(LISTED_AS.into(), s(ORDER));
         let put_order = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(order)?))
+            .set_item(Some(item))
             .condition_expression("attribute_not_exists(orderId)")
             .build()?;
         let minute = order.order_date.timestamp() / 60;
@@ -107,18 +120,36 @@ impl OrderStore {
         Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// A customer's orders, newest first.
-    pub async fn list_for_customer(&self, customer_id: &str) -> Result<Vec<Order>, Error> {
-        newest_first(serde_dynamo::from_items(
-            dynamo::query_by_customer(&self.client, &self.table, customer_id).await?,
-        )?)
+    /// A page of a customer's orders, newest first.
+    pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<Order>, Error> {
+        let index = ("customerId", customer_id);
+        let found = dynamo::query_page(
+            &self.client,
+            &self.table,
+            "byCustomer",
+            index,
+            Descending,
+            page.limit,
+            page.start,
+        )
+        .await?;
+        Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
-    /// Every order, newest first.
-    pub async fn list_all(&self) -> Result<Vec<Order>, Error> {
-        newest_first(serde_dynamo::from_items(
-            dynamo::scan_all(&self.client, &self.table).await?,
-        )?)
+    /// A page of everyone's orders, newest first (the `byDate` index, not a scan of the table).
+    pub async fn list_latest(&self, page: PageRequest) -> Result<Page<Order>, Error> {
+        let index = (LISTED_AS, ORDER);
+        let found = dynamo::query_page(
+            &self.client,
+            &self.table,
+            "byDate",
+            index,
+            Descending,
+            page.limit,
+            page.start,
+        )
+        .await?;
+        Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
     /// Moves a pending order to the outcome, atomically: only a pending order moves, so a
@@ -148,11 +179,6 @@ impl OrderStore {
             Err(e) => Err(e.into()),
         }
     }
-}
-
-fn newest_first(mut orders: Vec<Order>) -> Result<Vec<Order>, Error> {
-    orders.sort_by_key(|o| std::cmp::Reverse(o.order_date));
-    Ok(orders)
 }
 
 fn status_value(status: OrderStatus) -> AttributeValue {
