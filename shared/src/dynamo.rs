@@ -85,6 +85,13 @@ pub async fn put_if_absent(client: &Client, table: &str, item: Item, key_attribu
     }
 }
 
+/// Which page of a list to read: at most `limit` items, after the key `start` (none: the first).
+#[derive(Debug, PartialEq)]
+pub struct PageRequest {
+    pub limit: i32,
+    pub start: Option<Item>,
+}
+
 /// One page of a list: its items, and the key to start the next page from when there is more.
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -111,15 +118,14 @@ pub enum SortOrder {
 }
 
 /// One page of an index: the items whose `partition` attribute is `value`, in `order` of the
-/// index's sort key, at most `limit`, starting after `start`.
+/// index's sort key.
 pub async fn query_page(
     client: &Client,
     table: &str,
     index: &str,
     (partition, value): (&str, &str),
     order: SortOrder,
-    limit: i32,
-    start: Option<Item>,
+    page: PageRequest,
 ) -> Result<Page<Item>, Error> {
     let out = client
         .query()
@@ -129,8 +135,8 @@ pub async fn query_page(
         .expression_attribute_names("#p", partition)
         .expression_attribute_values(":v", s(value))
         .scan_index_forward(order == SortOrder::Ascending)
-        .limit(limit)
-        .set_exclusive_start_key(start)
+        .limit(page.limit)
+        .set_exclusive_start_key(page.start)
         .send()
         .await?;
     Ok(Page {
@@ -139,13 +145,13 @@ pub async fn query_page(
     })
 }
 
-/// One page of a whole table, in no particular order: at most `limit` items, after `start`.
-pub async fn scan_page(client: &Client, table: &str, limit: i32, start: Option<Item>) -> Result<Page<Item>, Error> {
+/// One page of a whole table, in no particular order.
+pub async fn scan_page(client: &Client, table: &str, page: PageRequest) -> Result<Page<Item>, Error> {
     let out = client
         .scan()
         .table_name(table)
-        .limit(limit)
-        .set_exclusive_start_key(start)
+        .limit(page.limit)
+        .set_exclusive_start_key(page.start)
         .send()
         .await?;
     Ok(Page {

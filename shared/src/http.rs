@@ -1,7 +1,7 @@
 //! The HTTP side every API function shares: routing on API Gateway's resource template,
 //! JSON bodies with a size limit, and the `{"error":{"code","message"}}` answer for bad input.
 
-use crate::dynamo;
+use crate::dynamo::{self, PageRequest};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode, request::RequestContext};
 use serde::{Serialize, de::DeserializeOwned};
@@ -197,15 +197,8 @@ pub fn check_id(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
 pub const DEFAULT_PAGE_SIZE: i32 = 50;
 pub const MAX_PAGE_SIZE: i32 = 100;
 
-/// Which page of a list a request asks for: `limit` items (1 to [`MAX_PAGE_SIZE`]), from where
-/// the `nextToken` (the previous page's `Next-Token` header) says.
-#[derive(Debug, PartialEq)]
-pub struct PageRequest {
-    pub limit: i32,
-    pub start: Option<dynamo::Item>,
-}
-
-/// The page a request asks for. A `nextToken` must name exactly the list's `key_attributes`, and
+/// The page a request asks for: `limit` items (1 to [`MAX_PAGE_SIZE`]), from where the `nextToken`
+/// (the previous page's `Next-Token` header) says. A `nextToken` must name exactly the list's `key_attributes`, and
 /// those in `fixed` with the given values (a customer's list goes on only in that customer's
 /// items); anything else is a 400, never a DynamoDB error.
 pub fn page_request(req: &Request, key_attributes: &[&str], fixed: &[(&str, &str)]) -> Result<PageRequest, ApiError> {

@@ -1,7 +1,7 @@
 //! The end-to-end harness: a fresh MiniStack on a free port with the stack deployed from
 //! template.yaml, shared by the tests of one test binary, and a small client for the cafe's API.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -365,6 +365,19 @@ impl Api {
                 .body(body),
         )
         .await
+    }
+
+    /// Sets a stock level as the operator's page does, creating the stock item if needed.
+    pub async fn set_stock(&self, stock_name: &str, qty: u32) {
+        let created = self
+            .post("/inventories", &json!({"stockName": stock_name, "qty": qty}))
+            .await;
+        if created.status == 409 {
+            let path = format!("/inventories/{stock_name}");
+            assert_eq!(self.put(&path, &json!({"qty": qty})).await.status, 200);
+        } else {
+            assert_eq!(created.status, 201, "{created:?}");
+        }
     }
 
     /// Places an order, which must be accepted as pending.

@@ -18,16 +18,6 @@ fn cloud() -> &'static LocalCloud {
 /// The tests share the cup stock and check that queues drain, so they take turns.
 static TURNS: Mutex<()> = Mutex::const_new(());
 
-/// Sets the cup level, creating the stock item if needed.
-async fn set_cups(api: &Api, qty: u32) {
-    let created = api.post("/inventories", &json!({"stockName": "cup", "qty": qty})).await;
-    if created.status == 409 {
-        assert_eq!(api.put("/inventories/cup", &json!({"qty": qty})).await.status, 200);
-    } else {
-        assert_eq!(created.status, 201, "{created:?}");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn no_oversell_under_concurrent_orders_and_one_notification_each() {
     let _turn = TURNS.lock().await;
@@ -37,7 +27,7 @@ async fn no_oversell_under_concurrent_orders_and_one_notification_each() {
     const CUSTOMERS: usize = 20;
     const ORDERS_EACH: usize = 10;
     const CUPS_IN_STOCK: u32 = 100;
-    set_cups(&api, CUPS_IN_STOCK).await;
+    api.set_stock("cup", CUPS_IN_STOCK).await;
 
     // 200 orders of 1..=3 beverages, 20 customers ordering at once.
     let started = Instant::now();
@@ -121,7 +111,7 @@ async fn orders_wait_while_a_consumer_is_down_and_all_finish_when_it_is_back() {
     let sdk = cloud.sdk().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let lambda = aws_sdk_lambda::Client::new(&sdk);
-    set_cups(&api, 1000).await;
+    api.set_stock("cup", 1000).await;
 
     // Turn the beverage step off: its event source mapping stops polling its queue.
     let beverage_queue = cloud.output("BeverageQueueUrl");
@@ -285,14 +275,9 @@ async fn wait_for_dead_letters(sqs: &aws_sdk_sqs::Client, dlq: &str) -> u64 {
 
 /// The README's `localstack/dlq.py` against this cloud's stack; what it printed.
 fn dlq(cloud: &LocalCloud, args: &[&str]) -> String {
-    let out = std::process::Command::new(cafe_e2e::workspace_root().join(".venv/bin/python"))
-        .arg(cafe_e2e::workspace_root().join("localstack/dlq.py"))
-        .args(args)
-        .args(["--endpoint", &cloud.endpoint, "--stack-name", &cloud.stack])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let script = cafe_e2e::workspace_root().join("localstack/dlq.py");
+    let stack = ["--endpoint", &cloud.endpoint, "--stack-name", &cloud.stack];
+    venv_python(&[&[script.to_str().unwrap()], args, &stack].concat())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -302,7 +287,7 @@ async fn a_change_the_outbox_can_never_announce_is_set_aside_and_the_orders_behi
     let api = cloud.api();
     let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
     let outbox_dlq = cloud.output("OrderOutboxDeadLetterQueueUrl");
-    set_cups(&api, 1000).await;
+    api.set_stock("cup", 1000).await;
 
     // A good order, then a change of the orders table that is no order the outbox can read (an
     // unknown status, as a bad deploy or a hand edit might write), then more good orders.
@@ -380,7 +365,7 @@ async fn orders_placed_while_the_bus_refuses_the_outbox_are_announced_once_it_ac
     let api = cloud.api();
     let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
     let lambda = aws_sdk_lambda::Client::new(&cloud.sdk().await);
-    set_cups(&api, 1000).await;
+    api.set_stock("cup", 1000).await;
 
     // A deploy of the outbox that names a bus EventBridge refuses (one in another region, so each
     // PutEvents entry fails with ResourceNotFoundException): transient, as far as the outbox can
@@ -506,10 +491,15 @@ fn only_shard_of(cloud: &LocalCloud, stream_arn: &str) -> String {
     .to_string()
 }
 
-/// Runs a line of boto3 against this cloud (the project's .venv has it); what it printed.
+/// Runs a line of boto3 against this cloud; what it printed.
 fn python(cloud: &LocalCloud, code: &str, args: &[&str]) -> String {
+    venv_python(&[&["-c", code, &cloud.endpoint], args].concat())
+}
+
+/// The project's Python (its .venv has boto3) with these arguments and the local cloud's
+/// credentials; what it printed.
+fn venv_python(args: &[&str]) -> String {
     let out = std::process::Command::new(cafe_e2e::workspace_root().join(".venv/bin/python"))
-        .args(["-c", code, &cloud.endpoint])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -526,7 +516,7 @@ async fn a_stored_order_is_announced_even_if_the_outbox_is_down_when_it_is_place
     let cloud = cloud();
     let api = cloud.api();
     let lambda = aws_sdk_lambda::Client::new(&cloud.sdk().await);
-    set_cups(&api, 1000).await;
+    api.set_stock("cup", 1000).await;
 
     // The outbox is down: its mapping stops reading the orders table's stream. (Throttling it, as
     // on AWS, does not reach the published version its alias runs on MiniStack 1.5.33.)

@@ -4,8 +4,7 @@ use crate::domain::Beverage;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use cafe_shared::Error;
-use cafe_shared::dynamo::{self, Page};
-use cafe_shared::http::PageRequest;
+use cafe_shared::dynamo::{self, Page, PageRequest};
 
 #[derive(Clone)]
 pub struct BeverageStore {
@@ -45,7 +44,7 @@ impl BeverageStore {
 
     /// A page of the beverages made (a page of the table, newest first within it).
     pub async fn list(&self, page: PageRequest) -> Result<Page<Beverage>, Error> {
-        let found = dynamo::scan_page(&self.client, &self.table, page.limit, page.start).await?;
+        let found = dynamo::scan_page(&self.client, &self.table, page).await?;
         let mut beverages = found.try_map(serde_dynamo::from_item::<_, Beverage>)?;
         beverages.items.sort_by_key(|x| std::cmp::Reverse(x.made_at));
         Ok(beverages)

@@ -7,9 +7,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Ascending;
-use cafe_shared::dynamo::{self, Item, Page, n, s};
+use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use cafe_shared::events::OrderPlaced;
-use cafe_shared::http::PageRequest;
 use chrono::Utc;
 use std::collections::HashMap;
 
@@ -108,16 +107,7 @@ impl InventoryStore {
     /// reservations, one per order, that share the table).
     pub async fn list(&self, page: PageRequest) -> Result<Page<StockItem>, Error> {
         let index = (LISTED_AS, STOCK_ENTRY);
-        let found = dynamo::query_page(
-            &self.client,
-            &self.table,
-            "stockItems",
-            index,
-            Ascending,
-            page.limit,
-            page.start,
-        )
-        .await?;
+        let found = dynamo::query_page(&self.client, &self.table, "stockItems", index, Ascending, page).await?;
         found.try_map(|item| stock_item(&item))
     }
 

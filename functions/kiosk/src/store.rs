@@ -9,9 +9,8 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
-use cafe_shared::dynamo::{self, Item, Page, s};
+use cafe_shared::dynamo::{self, Item, Page, PageRequest, s};
 use cafe_shared::events::BusMessage;
-use cafe_shared::http::PageRequest;
 
 const STEP_PREFIX: &str = "step#";
 
@@ -75,16 +74,7 @@ impl KioskStore {
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<KioskOrder>, Error> {
         let index = ("customerId", customer_id);
-        let found = dynamo::query_page(
-            &self.client,
-            &self.table,
-            "byCustomer",
-            index,
-            Descending,
-            page.limit,
-            page.start,
-        )
-        .await?;
+        let found = dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?;
         found.try_map(|item| view_of(&item))
     }
 }

@@ -5,8 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
-use cafe_shared::dynamo::{self, Page};
-use cafe_shared::http::PageRequest;
+use cafe_shared::dynamo::{self, Page, PageRequest};
 
 #[derive(Clone)]
 pub struct NotificationStore {
@@ -62,18 +61,9 @@ impl NotificationStore {
         let found = match customer_id {
             Some(id) => {
                 let index = ("customerId", id);
-                dynamo::query_page(
-                    &self.client,
-                    &self.table,
-                    "byCustomer",
-                    index,
-                    Descending,
-                    page.limit,
-                    page.start,
-                )
-                .await?
+                dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?
             }
-            None => dynamo::scan_page(&self.client, &self.table, page.limit, page.start).await?,
+            None => dynamo::scan_page(&self.client, &self.table, page).await?,
         };
         let mut notifications = found.try_map(serde_dynamo::from_item::<_, Notification>)?;
         notifications

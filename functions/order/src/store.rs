@@ -8,8 +8,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
-use cafe_shared::dynamo::{self, Item, Page, n, s};
-use cafe_shared::http::PageRequest;
+use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 
 /// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
 /// far below one partition's write rate).
@@ -123,32 +122,14 @@ impl OrderStore {
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = ("customerId", customer_id);
-        let found = dynamo::query_page(
-            &self.client,
-            &self.table,
-            "byCustomer",
-            index,
-            Descending,
-            page.limit,
-            page.start,
-        )
-        .await?;
+        let found = dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
     /// A page of everyone's orders, newest first (the `byDate` index, not a scan of the table).
     pub async fn list_latest(&self, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = (LISTED_AS, ORDER);
-        let found = dynamo::query_page(
-            &self.client,
-            &self.table,
-            "byDate",
-            index,
-            Descending,
-            page.limit,
-            page.start,
-        )
-        .await?;
+        let found = dynamo::query_page(&self.client, &self.table, "byDate", index, Descending, page).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
