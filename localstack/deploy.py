@@ -78,7 +78,16 @@ def wait_for(cfn, stack_name, timeout):
     sys.exit(f"stack {stack_name} did not settle within {timeout} s")
 
 
-def deploy(cfn, stack_name, body, parameters):
+def upload_template(s3, bucket, stack_name, body):
+    """The packaged template in the artifacts bucket, as a URL CloudFormation reads it from: a
+    template sent inline may hold at most 51,200 bytes (on AWS as on the local cloud), one in S3
+    up to 1 MB."""
+    key = f"templates/{stack_name}-{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    return f"{s3.meta.endpoint_url.rstrip('/')}/{bucket}/{key}"
+
+
+def deploy(cfn, stack_name, template_url, parameters):
     params = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
     caps = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
     try:
@@ -88,14 +97,15 @@ def deploy(cfn, stack_name, body, parameters):
         exists = False
     if exists:
         try:
-            cfn.update_stack(StackName=stack_name, TemplateBody=body, Parameters=params, Capabilities=caps)
+            cfn.update_stack(StackName=stack_name, TemplateURL=template_url, Parameters=params,
+                             Capabilities=caps)
             log(f"updating stack {stack_name}")
         except cfn.exceptions.ClientError as error:
             if "No updates are to be performed" not in str(error):
                 raise
             log(f"stack {stack_name} is up to date")
     else:
-        cfn.create_stack(StackName=stack_name, TemplateBody=body, Parameters=params, Capabilities=caps)
+        cfn.create_stack(StackName=stack_name, TemplateURL=template_url, Parameters=params, Capabilities=caps)
         log(f"creating stack {stack_name}")
     stack = wait_for(cfn, stack_name, timeout=300)
     status = stack["StackStatus"]
@@ -128,7 +138,7 @@ def main():
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
     body = json.dumps(package(template, s3, args.bucket))
     parameters = dict(p.split("=", 1) for p in args.parameter)
-    outputs = deploy(cfn, args.stack_name, body, parameters)
+    outputs = deploy(cfn, args.stack_name, upload_template(s3, args.bucket, args.stack_name, body), parameters)
 
     base = f"{args.endpoint.rstrip('/')}/_aws/execute-api/{outputs['ApiId']}/{outputs['StageName']}/"
     outputs["LocalApiUrl"] = base

@@ -209,6 +209,21 @@ impl LocalCloud {
             .collect()
     }
 
+    /// The texts (SMS) sent to a phone number: MiniStack's log of direct-to-phone publishes, else
+    /// LocalStack's (same shape, other path).
+    pub async fn texts_to(&self, phone: &str) -> Vec<Value> {
+        let mut answer = reqwest::get(format!("{}/_ministack/sns/sms-messages", self.endpoint))
+            .await
+            .unwrap();
+        if !answer.status().is_success() {
+            answer = reqwest::get(format!("{}/_aws/sns/sms-messages", self.endpoint))
+                .await
+                .unwrap();
+        }
+        let body: Value = answer.json().await.unwrap();
+        body["sms_messages"][phone].as_array().cloned().unwrap_or_default()
+    }
+
     /// An SDK configuration pointed at this cloud.
     pub async fn sdk(&self) -> aws_config::SdkConfig {
         sdk_config(&self.endpoint).await

@@ -93,20 +93,6 @@ async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     url
 }
 
-async fn sms_sent_to(cloud: &LocalCloud, phone: &str) -> Vec<Value> {
-    // MiniStack's log of direct-to-phone publishes, else LocalStack's (same shape, other path).
-    let mut answer = reqwest::get(format!("{}/_ministack/sns/sms-messages", cloud.endpoint))
-        .await
-        .unwrap();
-    if !answer.status().is_success() {
-        answer = reqwest::get(format!("{}/_aws/sns/sms-messages", cloud.endpoint))
-            .await
-            .unwrap();
-    }
-    let body: Value = answer.json().await.unwrap();
-    body["sms_messages"][phone].as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     let _turn = CUPS.lock().await;
@@ -225,7 +211,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     assert_eq!(published_for("0", "cancelled"), 1);
     assert_eq!(published_for("1", "cancelled"), 1);
     assert_eq!(published_for("2", "completed"), 1);
-    let texts = sms_sent_to(cloud, phone).await;
+    let texts = cloud.texts_to(phone).await;
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert_eq!(texts[0]["Message"], n1[0]["message"]);
 
@@ -292,7 +278,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     assert_eq!(api.notifications_of("2").await.len(), 1);
     assert_eq!(api.final_order(&id1).await["orderStatus"], "cancelled");
     assert_eq!(api.final_order(&id2).await["orderStatus"], "completed");
-    assert_eq!(sms_sent_to(cloud, phone).await.len(), 1, "no second SMS");
+    assert_eq!(cloud.texts_to(phone).await.len(), 1, "no second SMS");
     assert_eq!(drain(&sqs, &topic_tap).await.len(), 0, "no second topic notification");
     assert_eq!(
         final_kiosk_view(&api, &id2).await["timeline"],

@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 
 const ORDERS_PER_MINUTE: u32 = 5;
 const SESSION_SECONDS: i64 = 6;
+const TEXTS_PER_HOUR: usize = 3;
 
 fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
@@ -19,6 +20,7 @@ fn cloud() -> &'static LocalCloud {
         LocalCloud::start(&[
             ("MaxOrdersPerCustomerPerMinute", "5"),
             ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
+            ("MaxTextsPerNumberPerHour", &TEXTS_PER_HOUR.to_string()),
         ])
     })
 }
@@ -456,6 +458,76 @@ async fn a_cancelled_customer_is_not_told_the_stock_level() {
         "{message}"
     );
     println!("[security] stock level: 9 asked of 7 cups; the customer read {message:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_number_gets_at_most_its_texts_an_hour_and_only_in_the_cafes_countries() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let operator = cloud.api();
+    let anonymous = cloud.anonymous_api();
+    let order = |customer: &str, phone: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 1, "phoneNumber": phone});
+    let orders_of = |customer: String| {
+        let operator = operator.clone();
+        async move { operator.get(&format!("/orders?customerId={customer}")).await.body }
+    };
+
+    // A number outside the cafe's countries (the default: +82 only) is refused; nothing stored.
+    refused(
+        &anonymous.post("/orders", &order("ivan", "+12025550100")).await,
+        400,
+        "invalid_phone_number",
+    );
+    assert_eq!(orders_of("ivan".into()).await, json!([]));
+
+    // A flood: eight throw-away customers, one phone number, as fast as they can.
+    let phone = "+821099990000";
+    let mut accepted = Vec::new();
+    for i in 0..8 {
+        let answer = anonymous.post("/orders", &order(&format!("flood-{i}"), phone)).await;
+        match answer.status {
+            201 => accepted.push(answer.body["orderId"].as_str().unwrap().to_string()),
+            _ => {
+                refused(&answer, 429, "too_many_requests");
+                assert_eq!(
+                    orders_of(format!("flood-{i}")).await,
+                    json!([]),
+                    "a refused order stored nothing"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        accepted.len(),
+        TEXTS_PER_HOUR,
+        "as many orders with that number as texts allowed"
+    );
+    for order_id in &accepted {
+        operator.final_order(order_id).await;
+    }
+    let started = std::time::Instant::now();
+    let texts = loop {
+        let texts = cloud.texts_to(phone).await;
+        if texts.len() >= TEXTS_PER_HOUR {
+            break texts;
+        }
+        assert!(
+            started.elapsed() < cafe_e2e::SAGA_TIMEOUT,
+            "only {} texts arrived",
+            texts.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(cloud.texts_to(phone).await.len(), texts.len());
+    assert_eq!(texts.len(), TEXTS_PER_HOUR, "texts to one number in an hour");
+    println!(
+        "[security] text flood: 8 orders from 8 customers with one number: {} accepted, {} refused with 429, {} texts \
+         sent; a +1 number refused with 400",
+        accepted.len(),
+        8 - accepted.len(),
+        texts.len()
+    );
 }
 
 /// Runs after the others (test names are ordered): every token handed out, and the operator's,

@@ -178,6 +178,43 @@ fn check_phone_number(phone: &str) -> Result<(), ApiError> {
     }
 }
 
+/// How much one customer, and one phone number, may ask of the cafe (template parameters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLimits {
+    /// Orders one customer may place in a minute.
+    pub orders_per_minute: u32,
+    /// Texts one phone number may be sent in an hour (each order with that number is one).
+    pub texts_per_hour: u32,
+    /// The country calling codes texts may go to, such as `82`.
+    pub text_country_codes: Vec<String>,
+}
+
+impl OrderLimits {
+    /// A number the cafe may text: in one of the allowed countries (calling codes are a prefix
+    /// code, so a number's starts with exactly one of them).
+    pub fn check_textable(&self, phone: &str) -> Result<(), ApiError> {
+        let digits = phone.trim_start_matches('+');
+        if self
+            .text_country_codes
+            .iter()
+            .any(|code| digits.starts_with(code.as_str()))
+        {
+            return Ok(());
+        }
+        Err(ApiError::bad_request(
+            "invalid_phone_number",
+            format!(
+                "the cafe texts only numbers with the country codes {}; order without a phone number",
+                self.text_country_codes
+                    .iter()
+                    .map(|code| format!("+{code}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    }
+}
+
 /// The id of an order placed with an idempotency key: the same customer and key always give
 /// the same id, so a retried request finds the order it already placed.
 pub fn order_id_for_key(customer_id: &str, idempotency_key: &str) -> String {
@@ -245,6 +282,20 @@ mod tests {
             );
         }
         assert!(place(request("americano", 50)).is_ok());
+    }
+
+    #[test]
+    fn texts_go_only_to_the_allowed_countries() {
+        let limits = OrderLimits {
+            orders_per_minute: 20,
+            texts_per_hour: 5,
+            text_country_codes: vec!["82".into(), "1".into()],
+        };
+        assert!(limits.check_textable("+821012345678").is_ok());
+        assert!(limits.check_textable("+12025550100").is_ok());
+        let refused = limits.check_textable("+447700900123").unwrap_err();
+        assert_eq!(refused.code, "invalid_phone_number");
+        assert!(refused.message.contains("+82, +1"), "{}", refused.message);
     }
 
     #[test]

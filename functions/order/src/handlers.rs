@@ -57,13 +57,13 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         None => uuid::Uuid::new_v4().to_string(),
     };
     let order = Order::place(request, &service.menu, order_id, Utc::now())?;
+    if let Some(phone) = &order.phone_number {
+        service.limits.check_textable(phone)?;
+    }
     let first_of_customer = caller == Caller::Anonymous;
     // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an order
     // that is stored is always announced, even if the bus is down at this moment.
-    let placed = service
-        .store
-        .place(&order, first_of_customer, service.max_orders_per_minute)
-        .await?;
+    let placed = service.store.place(&order, first_of_customer, &service.limits).await?;
     let order = match placed {
         Placed::New(order) => order,
         Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => {
@@ -84,7 +84,14 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         Placed::TooManyOrders => {
             return Err(ApiError::too_many_requests(format!(
                 "customer {:?} has placed {} orders this minute, the most allowed; try again in a minute",
-                order.customer_id, service.max_orders_per_minute
+                order.customer_id, service.limits.orders_per_minute
+            )));
+        }
+        Placed::TooManyTexts => {
+            return Err(ApiError::too_many_requests(format!(
+                "this phone number has been texted {} times this hour, the most allowed; order without a phone \
+                 number, or try again later",
+                service.limits.texts_per_hour
             )));
         }
     };

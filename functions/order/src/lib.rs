@@ -6,7 +6,7 @@ pub mod handlers;
 pub mod store;
 
 use cafe_shared::{Error, auth::Credentials, bus::EventBus, config};
-use domain::Menu;
+use domain::{Menu, OrderLimits};
 use store::OrderStore;
 
 /// What the order function's handlers share across invocations, built once per cold start.
@@ -17,8 +17,8 @@ pub struct OrderService {
     pub bus: EventBus,
     pub menu: Menu,
     pub credentials: Credentials,
-    /// Orders one customer may place in a minute.
-    pub max_orders_per_minute: u32,
+    /// Orders a customer, and texts a phone number, may get.
+    pub limits: OrderLimits,
 }
 
 impl OrderService {
@@ -34,12 +34,23 @@ impl OrderService {
             bus: EventBus::from_env(&sdk, "order")?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
             credentials: Credentials::from_env(&sdk),
-            max_orders_per_minute: std::env::var("MAX_ORDERS_PER_MINUTE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(20),
+            limits: OrderLimits {
+                orders_per_minute: number_from_env("MAX_ORDERS_PER_MINUTE", 20),
+                texts_per_hour: number_from_env("MAX_TEXTS_PER_NUMBER_PER_HOUR", 5),
+                text_country_codes: std::env::var("TEXT_COUNTRY_CODES")
+                    .unwrap_or_else(|_| "82".into())
+                    .split(',')
+                    .map(|code| code.trim().trim_start_matches('+').to_string())
+                    .filter(|code| !code.is_empty())
+                    .collect(),
+            },
         })
     }
+}
+
+/// A whole number the template sets, or `default`.
+fn number_from_env(name: &str, default: u32) -> u32 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 cafe_shared::lambda_entry_points!(OrderService);

@@ -1,8 +1,9 @@
 //! The orders table (DynamoDB), keyed by `orderId`, with the `byCustomer` index; and the
 //! customers table, keyed by `customerKey`: `customer#<id>` records the order a customer first
-//! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute.
+//! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute
+//! and `texts#<phone number>#<hour>` the texts a number is sent in an hour.
 
-use crate::domain::{Order, OrderStatus, Outcome};
+use crate::domain::{Order, OrderLimits, OrderStatus, Outcome};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
@@ -34,6 +35,17 @@ pub enum Placed {
     CustomerKnown,
     /// The customer has placed as many orders this minute as allowed.
     TooManyOrders,
+    /// The order's phone number has been texted as often this hour as allowed.
+    TooManyTexts,
+}
+
+/// Which condition of the order's transaction failed, most telling first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Refusal {
+    AlreadyPlaced,
+    CustomerKnown,
+    TooManyOrders,
+    TooManyTexts,
 }
 
 /// What recording a saga outcome found.
@@ -54,9 +66,10 @@ impl OrderStore {
     }
 
     /// Stores a new pending order unless one with its id exists, in one transaction with its
-    /// count in the customer's current minute (at most `max_per_minute`) and, for a
-    /// `first_of_customer` order, the customer's registration (which must not exist yet).
-    pub async fn place(&self, order: &Order, first_of_customer: bool, max_per_minute: u32) -> Result<Placed, Error> {
+    /// count in the customer's current minute, for an order with a phone number its count in that
+    /// number's current hour (one text each), both within `limits`, and, for a `first_of_customer`
+    /// order, the customer's registration (which must not exist yet).
+    pub async fn place(&self, order: &Order, first_of_customer: bool, limits: &OrderLimits) -> Result<Placed, Error> {
         let mut item: Item = serde_dynamo::to_item(order)?;
         // Every order is in the `byDate` index, where the operator reads the latest.
         item.insert(LISTED_AS.into(), s(ORDER));
@@ -66,21 +79,29 @@ impl OrderStore {
             .condition_expression("attribute_not_exists(orderId)")
             .build()?;
         let minute = order.order_date.timestamp() / 60;
-        let count = Update::builder()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(format!("rate#{}#{minute}", order.customer_id)))
-            .update_expression("ADD placed :one SET expiresAt = :expires")
-            .condition_expression("attribute_not_exists(placed) OR placed < :max")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max_per_minute))
-            // Gone (DynamoDB TTL) a minute after its window.
-            .expression_attribute_values(":expires", n((minute + 2) * 60))
-            .build()?;
-        let mut transaction = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put_order).build())
-            .transact_items(TransactWriteItem::builder().update(count).build());
+        let mut writes = vec![
+            (
+                Refusal::AlreadyPlaced,
+                TransactWriteItem::builder().put(put_order).build(),
+            ),
+            (
+                Refusal::TooManyOrders,
+                self.count(
+                    format!("rate#{}#{minute}", order.customer_id),
+                    limits.orders_per_minute,
+                    (minute + 2) * 60,
+                )?,
+            ),
+        ];
+        if let Some(phone) = &order.phone_number {
+            let hour = order.order_date.timestamp() / 3600;
+            let texts = self.count(
+                format!("texts#{phone}#{hour}"),
+                limits.texts_per_hour,
+                (hour + 2) * 3600,
+            )?;
+            writes.push((Refusal::TooManyTexts, texts));
+        }
         if first_of_customer {
             let register = Put::builder()
                 .table_name(&self.customers_table)
@@ -88,22 +109,46 @@ impl OrderStore {
                 .item("firstOrderId", s(order.order_id.clone()))
                 .condition_expression("attribute_not_exists(customerKey)")
                 .build()?;
-            transaction = transaction.transact_items(TransactWriteItem::builder().put(register).build());
+            writes.push((
+                Refusal::CustomerKnown,
+                TransactWriteItem::builder().put(register).build(),
+            ));
         }
-        let failed = dynamo::failed_conditions(transaction.send().await)?;
-        if failed.is_empty() {
-            Ok(Placed::New(order.clone()))
-        } else if failed.contains(&0) {
-            let existing = self
-                .get(&order.order_id)
-                .await?
-                .ok_or("order vanished after a conflicting write")?;
-            Ok(Placed::AlreadyPlaced(existing))
-        } else if failed.contains(&2) {
-            Ok(Placed::CustomerKnown)
-        } else {
-            Ok(Placed::TooManyOrders)
-        }
+        let transaction = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes.iter().map(|(_, write)| write.clone()).collect()));
+        let refused: Vec<Refusal> = dynamo::failed_conditions(transaction.send().await)?
+            .into_iter()
+            .map(|i| writes[i].0)
+            .collect();
+        // A stored order with this id explains every other refusal: it is a retry.
+        Ok(match refused.iter().min() {
+            None => Placed::New(order.clone()),
+            Some(Refusal::AlreadyPlaced) => Placed::AlreadyPlaced(
+                self.get(&order.order_id)
+                    .await?
+                    .ok_or("order vanished after a conflicting write")?,
+            ),
+            Some(Refusal::CustomerKnown) => Placed::CustomerKnown,
+            Some(Refusal::TooManyOrders) => Placed::TooManyOrders,
+            Some(Refusal::TooManyTexts) => Placed::TooManyTexts,
+        })
+    }
+
+    /// One more in the window counter `key`, if it holds fewer than `max`; gone (DynamoDB TTL)
+    /// at `expires_at`, a window after its own.
+    fn count(&self, key: String, max: u32, expires_at: i64) -> Result<TransactWriteItem, Error> {
+        let update = Update::builder()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(key))
+            .update_expression("ADD placed :one SET expiresAt = :expires")
+            .condition_expression("attribute_not_exists(placed) OR placed < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
+            .expression_attribute_values(":expires", n(expires_at))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// The order a customer first ordered with, if they have ordered as a new customer.
