@@ -441,10 +441,13 @@ async fn orders_placed_while_the_bus_refuses_the_outbox_are_announced_once_it_ac
         assert_eq!(api.final_order(order_id).await["orderStatus"], "completed");
     }
     let recovered_in = back.elapsed();
+    // Each is notified once, after its order completed (notify runs on OrderCompleted).
     for order in &orders {
         let customer = order["customerId"].as_str().unwrap();
+        let path = format!("/notifications?customerId={customer}");
+        let notified = api.wait_for(&path, SAGA_TIMEOUT, |a| a.body != json!([])).await;
         assert_eq!(
-            api.notifications_of(customer).await.len(),
+            notified.body.as_array().unwrap().len(),
             1,
             "{customer}: one notification"
         );

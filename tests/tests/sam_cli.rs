@@ -141,8 +141,13 @@ async fn sam_build_and_sam_deploy_to_the_local_cloud_serve_an_order() {
         .await;
     let order = api.final_order(order["orderId"].as_str().unwrap()).await;
     assert_eq!(order["orderStatus"], "completed", "{order}");
-    let notifications = api.notifications_of("sam-1").await;
-    assert_eq!(notifications.len(), 1, "{notifications:?}");
+    // The notification follows the completed order (notify runs on OrderCompleted).
+    let notified = api
+        .wait_for("/notifications?customerId=sam-1", cafe_e2e::SAGA_TIMEOUT, |a| {
+            a.body != json!([])
+        })
+        .await;
+    assert_eq!(notified.body.as_array().unwrap().len(), 1, "{:?}", notified.body);
     eprintln!(
         "[sam] built {} functions, deployed stack {stack}, order completed",
         functions.len()
