@@ -654,10 +654,28 @@ def wait_by_polling_api(api, customer_id, token, order_id, plan, deadline):
 ORDERS_PER_CUSTOMER = 10
 
 
-def drive_customers(api_url, plan, customer_ids, wait_for_notification, tally, on_final=None, timeout_s=60):
+def register_kiosks(stack, count):
+    """One registered kiosk per concurrent customer, as the operator (each stays well within its
+    orders a minute: a kiosk places only a customer id's first order, the token the later ones)."""
+    api = ApiClient(stack.api_url, stack.operator_token)
+    try:
+        tokens = []
+        for i in range(count):
+            status, kiosk = api.request("POST", "kiosks", {"kioskName": f"bench till {i}"})
+            if status != 201:
+                raise RuntimeError(f"registering a kiosk answered {status}: {kiosk}")
+            tokens.append(kiosk["kioskToken"])
+        return tokens
+    finally:
+        api.close()
+
+
+def drive_customers(api_url, plan, customer_ids, kiosk_tokens, wait_for_notification, tally, on_final=None,
+                    timeout_s=60):
     """Each of the concurrent customers places its orders one at a time, waiting for each one's
     notification (`on_final` hears each saga latency in seconds); its first order under each id
-    gets the customer's token, used for its later orders and polls. One record per order."""
+    is placed by its kiosk and gets the customer's token, used for its later orders and polls.
+    One record per order."""
 
     def customer(index):
         api = ApiClient(api_url)
@@ -668,7 +686,7 @@ def drive_customers(api_url, plan, customer_ids, wait_for_notification, tally, o
                     customer_id, token = f"{customer_ids[index]}-{n // ORDERS_PER_CUSTOMER}", None
                 sent_wall, sent = time.time(), time.monotonic()
                 status, order = api.request("POST", "orders", {"customerId": customer_id, "beverageName": beverage,
-                                                               "beverageQty": qty}, token=token)
+                                                               "beverageQty": qty}, token=token or kiosk_tokens[index])
                 posted = time.monotonic()
                 record = {"customer": customer_id, "qty": qty, "sent_wall": sent_wall,
                           "post_ms": (posted - sent) * 1000, "outcome": "failed", "polls": 0}
@@ -714,6 +732,7 @@ def run_end_to_end(stack, args, menu, progress, cpu):
     # near the end of the run, and the orders after that are cancelled.
     set_stock(api, warmup_cups + stock)
     api.close()
+    kiosks = register_kiosks(stack, args.customers)
     polls = PollPlan()
 
     def by_api(client, customer_id, token, order_id, deadline):
@@ -722,14 +741,14 @@ def run_end_to_end(stack, args, menu, progress, cpu):
     tally = OrderTally(args.customers)
     progress.phase(f"end-to-end warm-up: {args.customers} orders (one per customer, not measured)", tally.line)
     # Customers of their own: the measured orders start with first orders, as a kiosk's do.
-    drive_customers(stack.api_url, warmup, [f"{c}-warmup" for c in customers], by_api, tally, polls.observe)
+    drive_customers(stack.api_url, warmup, [f"{c}-warmup" for c in customers], kiosks, by_api, tally, polls.observe)
     wait_for_empty_queues(stack)  # so that the window below holds none of the warm-up's invocations
 
     tally = OrderTally(args.orders)
     progress.phase(f"end-to-end: {args.orders} orders from {args.customers} customers, {stock} of "
                    f"{cups} cups in stock", tally.line)
     started_ms, start = int(time.time() * 1000), cpu.reading()
-    records = drive_customers(stack.api_url, plan, customers, by_api, tally, polls.observe)
+    records = drive_customers(stack.api_url, plan, customers, kiosks, by_api, tally, polls.observe)
     usage = cpu.usage(start, len(records))
     wait_for_empty_queues(stack)  # the REPORT lines below then include the orders' trailing invocations
     ended_ms = int(time.time() * 1000)
@@ -869,6 +888,9 @@ class FloorResources:
                 spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
             spec["AttributeDefinitions"] = [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)]
             self.ddb.create_table(**spec)
+        # The kiosk that places first orders, as the saga's are registered.
+        self.ddb.put_item(TableName=self.table("customers"), Item={"customerKey": {"S": "kiosk#floor"},
+                                                                   "secretHash": {"S": "floor"}})
         self.events.create_event_bus(Name=self.name)
         self.topic = self.sns.create_topic(Name=self.name)["TopicArn"]
         self.queues = [self.sqs.create_queue(QueueName=f"{self.name}-{i}")["QueueUrl"] for i in range(workers)]
@@ -940,7 +962,8 @@ class FloorWorker:
         kiosk_events = []
         started = time.monotonic()
         # order-api: the pending order with the customer's count this minute (and, for their first
-        # order, their registration) in one transaction; order-outbox (stream): OrderPlaced.
+        # order, the kiosk's check, its count this minute and the customer's registration) in one
+        # transaction; order-outbox (stream): OrderPlaced.
         minute = int(time.time()) // 60
         writes = [
             {"Put": {"TableName": self.res.table("orders"), "ConditionExpression": "attribute_not_exists(orderId)",
@@ -954,6 +977,18 @@ class FloorWorker:
                                                       ":expires": {"N": str((minute + 2) * 60)}}}},
         ]
         if first_of_customer:
+            writes[:0] = [
+                {"ConditionCheck": {"TableName": self.res.table("customers"), "Key": {"customerKey": s("kiosk#floor")},
+                                    "ConditionExpression": "secretHash = :hash",
+                                    "ExpressionAttributeValues": {":hash": s("floor")}}},
+                # One counter per customer here (the saga's: one per kiosk, one kiosk per customer).
+                {"Update": {"TableName": self.res.table("customers"),
+                            "Key": {"customerKey": s(f"kioskrate#{customer_id}#{minute}")},
+                            "UpdateExpression": "ADD placed :one SET expiresAt = :expires",
+                            "ConditionExpression": "attribute_not_exists(placed) OR placed < :max",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": "30"},
+                                                          ":expires": {"N": str((minute + 2) * 60)}}}},
+            ]
             writes.append({"Put": {"TableName": self.res.table("customers"),
                                    "Item": {"customerKey": s(f"customer#{customer_id}"), "firstOrderId": s(order_id)},
                                    "ConditionExpression": "attribute_not_exists(customerKey)"}})
@@ -1123,6 +1158,7 @@ def count_calls_per_order(cloud, stack, outcome, args, menu, progress):
     api = ApiClient(stack.api_url, stack.operator_token)
     set_stock(api, 1_000_000 if outcome == "completed" else 0)
     api.close()
+    kiosks = register_kiosks(stack, args.customers)  # before the count starts: not an order's call
     wait_until_quiet(cloud, stack)
     ddb = aws(stack.endpoint, "dynamodb", args.customers + 4)
     table = stack.resources["NotificationsTable"]
@@ -1142,7 +1178,8 @@ def count_calls_per_order(cloud, stack, outcome, args, menu, progress):
     tally = OrderTally(count)
     progress.phase(f"calls: {count} orders that are {outcome}, through the counting proxy", tally.line)
     before, offset, started_ms = cloud.proxy.snapshot(), cloud.log_offset(), int(time.time() * 1000)
-    records = drive_customers(stack.api_url, plan_orders(count, args.customers, args.seed, menu), customers, by_table, tally)
+    records = drive_customers(stack.api_url, plan_orders(count, args.customers, args.seed, menu), customers, kiosks,
+                              by_table, tally)
     wait_until_quiet(cloud, stack)
     counts, batches = cloud.proxy.snapshot() - before, cloud.esm_batches(offset, cloud.log_offset())
     invocations = emulator_invocations(stack, (started_ms, int(time.time() * 1000)))
@@ -1391,8 +1428,8 @@ class EventFeeds:
 
     def describe(self, binary):
         return {
-            "order-api": "POST /orders (REST proxy event from api-post-order.json, no Idempotency-Key): a new "
-                         "customer's first order each (registers them, issues their token)",
+            "order-api": "POST /orders (REST proxy event from api-post-order.json, no Idempotency-Key, operator "
+                         "token): a new customer's first order each (registers them)",
             "order-outbox": "DynamoDB stream batch of 1 INSERT of an order order-api stored (read back as stored)",
             "order-events": "BeverageMade (beverage-made.json) for a pending order order-api stored: completes it",
             "inventory-api": "GET /inventories/cup (operator token)",
@@ -1409,8 +1446,9 @@ class EventFeeds:
         fresh = str(uuid.uuid4())
         token = self.stack.operator_token
         if binary == "order-api":
+            # As the operator: a kiosk's orders a minute would cap the 100 runs.
             return api_event("POST", "/orders", "/orders", {"customerId": f"bench-fn-{fresh}", "beverageName": "latte",
-                                                            "beverageQty": 1})
+                                                            "beverageQty": 1}, token=token)
         if binary in ("order-outbox", "order-events") and not self.placed:
             raise RuntimeError("order-api made no order to feed order-outbox and order-events")
         if binary == "order-outbox":

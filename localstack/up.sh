@@ -31,11 +31,14 @@ secrets = boto3.client("secretsmanager", endpoint_url=sys.argv[2])
 print(secrets.get_secret_value(SecretId=outputs["OperatorTokenSecretArn"])["SecretString"])
 PY
 )
+# This machine's screen as a kiosk (the one `make up` registered before is revoked).
+kiosk_link=$(python "$ROOT/localstack/kiosk.py" --endpoint "$endpoint" register "this machine (make up)" --replace --link)
 cat <<MSG
 
 The cafe is open.
   API:    $api      (try: curl ${api}menu)
-  Kiosk:  $api      (open in a browser)
+  Kiosk:  $kiosk_link
+          (open it in a browser: it registers that screen as a kiosk; more: make kiosk NAME=...)
   Operator page: ${api}operator
   Operator token: $token
           (the operator page asks for it; curl -H "Authorization: Bearer \$TOKEN" ${api}inventories)

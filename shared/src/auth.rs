@@ -4,6 +4,9 @@
 //! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
 //! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
 //! function checks it without a lookup and a rotated operator token ends every session).
+//! A registered kiosk sends its own token (`k1.<kiosk id>.<secret>`); only the order function
+//! keeps kiosks (the secret's SHA-256, never the secret), so only it can tell a real one, and
+//! it does so inside the order's own transaction: every other function refuses a kiosk token.
 
 use crate::Error;
 use crate::http::{ApiError, header};
@@ -27,11 +30,76 @@ const CUSTOMER_TOKEN_PREFIX: &str = "c1.";
 /// An operator session token's prefix, naming its format.
 const SESSION_PREFIX: &str = "s1.";
 
+/// A kiosk token's prefix, naming its format.
+const KIOSK_TOKEN_PREFIX: &str = "k1.";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Operator,
     Customer(String),
+    /// A kiosk token, not yet checked against the registered kiosks (see [`KioskClaim`]).
+    Kiosk(KioskClaim),
     Anonymous,
+}
+
+/// What a kiosk token claims: the kiosk, and the hash its secret must have. Whether such a kiosk
+/// is registered (and not revoked) is checked where the kiosk acts, by the order function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskClaim {
+    pub kiosk_id: String,
+    pub secret_hash: String,
+}
+
+/// A newly registered kiosk's credentials: its token, given once to the operator, and the hash
+/// of its secret, the only part the cafe keeps.
+pub struct NewKiosk {
+    pub kiosk_id: String,
+    pub token: String,
+    pub secret_hash: String,
+}
+
+impl NewKiosk {
+    /// A kiosk id and a secret of 244 random bits (two v4 UUIDs' random bits).
+    pub fn generate() -> Self {
+        let kiosk_id = format!("kiosk-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let mut secret = [0u8; 32];
+        secret[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        secret[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        let secret = B64.encode(secret);
+        Self {
+            token: format!("{KIOSK_TOKEN_PREFIX}{kiosk_id}.{secret}"),
+            secret_hash: kiosk_secret_hash(&secret),
+            kiosk_id,
+        }
+    }
+}
+
+/// The SHA-256 of a kiosk secret, in hex: what is stored. The secret is random, so a plain hash
+/// is enough (nothing to guess from it).
+pub fn kiosk_secret_hash(secret: &str) -> String {
+    use sha2::Digest;
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The kiosk a token names and the hash its secret has, if it is shaped as a kiosk token.
+pub fn parse_kiosk_token(token: &str) -> Option<KioskClaim> {
+    let (kiosk_id, secret) = token.strip_prefix(KIOSK_TOKEN_PREFIX)?.split_once('.')?;
+    let well_formed = !kiosk_id.is_empty()
+        && kiosk_id.len() <= 64
+        && kiosk_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && B64.decode(secret).is_ok_and(|bytes| bytes.len() == 32);
+    well_formed.then(|| KioskClaim {
+        kiosk_id: kiosk_id.to_string(),
+        secret_hash: kiosk_secret_hash(secret),
+    })
+}
+
+/// A kiosk reaches nothing but placing orders.
+fn kiosk_refused() -> ApiError {
+    ApiError::forbidden("a kiosk's token only places orders")
 }
 
 impl Caller {
@@ -40,6 +108,7 @@ impl Caller {
         match self {
             Caller::Operator => Ok(()),
             Caller::Customer(_) => Err(ApiError::forbidden("this needs the operator token")),
+            Caller::Kiosk(_) => Err(kiosk_refused()),
             Caller::Anonymous => Err(ApiError::unauthorized("this needs the operator token")),
         }
     }
@@ -50,6 +119,7 @@ impl Caller {
             Caller::Operator => Ok(()),
             Caller::Customer(own) if own == customer_id => Ok(()),
             Caller::Customer(_) => Err(ApiError::forbidden("a customer sees only their own orders")),
+            Caller::Kiosk(_) => Err(kiosk_refused()),
             Caller::Anonymous => Err(ApiError::unauthorized(
                 "this needs the customer's token (issued with their first order)",
             )),
@@ -62,7 +132,8 @@ impl Caller {
             Caller::Anonymous => Err(ApiError::unauthorized(
                 "this needs the customer's token or the operator's",
             )),
-            _ => Ok(()),
+            Caller::Kiosk(_) => Err(kiosk_refused()),
+            Caller::Operator | Caller::Customer(_) => Ok(()),
         }
     }
 
@@ -132,6 +203,11 @@ impl Credentials {
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?
             .trim();
+        if token.starts_with(KIOSK_TOKEN_PREFIX) {
+            return parse_kiosk_token(token)
+                .map(Caller::Kiosk)
+                .ok_or_else(|| ApiError::unauthorized("the kiosk token is not valid"));
+        }
         let now = chrono::Utc::now().timestamp();
         for max_age in [REFRESH_AFTER, RECHECK_AFTER] {
             let keys = self.keys(max_age).await?;
@@ -309,6 +385,33 @@ mod tests {
     }
 
     #[test]
+    fn a_kiosk_token_claims_its_kiosk_and_the_hash_of_its_secret_only() {
+        let kiosk = NewKiosk::generate();
+        let claim = parse_kiosk_token(&kiosk.token).unwrap();
+        assert_eq!(claim.kiosk_id, kiosk.kiosk_id);
+        assert_eq!(claim.secret_hash, kiosk.secret_hash);
+        assert_eq!(kiosk.secret_hash.len(), 64);
+        let secret = kiosk.token.rsplit_once('.').unwrap().1;
+        assert!(!kiosk.secret_hash.contains(secret));
+        let other = NewKiosk::generate();
+        assert_ne!(other.kiosk_id, kiosk.kiosk_id);
+        assert_ne!(other.secret_hash, kiosk.secret_hash);
+        // Another kiosk's secret under this kiosk's id claims a hash this kiosk does not have.
+        let swapped = format!("k1.{}.{}", kiosk.kiosk_id, other.token.rsplit_once('.').unwrap().1);
+        assert_ne!(parse_kiosk_token(&swapped).unwrap().secret_hash, kiosk.secret_hash);
+        for junk in [
+            "k1.",
+            "k1.kiosk-1",
+            "k1.kiosk-1.short",
+            "k1..c2VjcmV0",
+            "k1.a b.x",
+            "c1.abc.def",
+        ] {
+            assert_eq!(parse_kiosk_token(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
     fn callers_reach_only_what_is_theirs() {
         let alice = Caller::Customer("alice".into());
         assert!(alice.require_customer("alice").is_ok());
@@ -318,5 +421,12 @@ mod tests {
         assert_eq!(Caller::Anonymous.require_operator().unwrap_err().status, 401);
         assert!(Caller::Operator.require_customer("alice").is_ok());
         assert!(Caller::Operator.require_operator().is_ok());
+        let kiosk = Caller::Kiosk(KioskClaim {
+            kiosk_id: "kiosk-1".into(),
+            secret_hash: "h".into(),
+        });
+        assert_eq!(kiosk.require_operator().unwrap_err().status, 403);
+        assert_eq!(kiosk.require_customer("alice").unwrap_err().status, 403);
+        assert_eq!(kiosk.require_identified().unwrap_err().status, 403);
     }
 }

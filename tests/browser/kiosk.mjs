@@ -9,8 +9,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 const [url, shots] = process.argv.slice(2);
-// The operator token comes in the environment, never on a command line.
+// The operator's and a registered kiosk's tokens come in the environment, never on a command line.
 const operatorToken = process.env.CAFE_OPERATOR_TOKEN;
+const kioskToken = process.env.CAFE_KIOSK_TOKEN;
 if (!url || !shots) throw new Error("usage: kiosk.mjs <kiosk URL> <screenshot folder>");
 mkdirSync(shots, { recursive: true });
 
@@ -61,8 +62,14 @@ try {
     if (!r.url().startsWith(new URL(url).origin)) external.push(r.url());
     if (r.method() === "POST" && r.url().endsWith("/orders")) orderKeys.push(r.headers()["idempotency-key"]);
   });
+  step("an unregistered screen cannot order; the operator's kiosk link registers it and leaves the address bar");
   await page.goto(url);
+  await page.getByText("This screen is not a registered kiosk").waitFor();
+  assert.ok(await page.getByRole("button", { name: "Order", exact: true }).isDisabled(), "Order is off");
+  await page.goto(`${url}#kiosk=${kioskToken}`);
   await page.getByRole("button", { name: "Americano" }).waitFor();
+  assert.ok(!page.url().includes("kiosk="), `the kiosk token left the address bar: ${page.url()}`);
+  assert.ok(await page.getByText("This screen is not a registered kiosk").isHidden());
   assert.equal(await page.getByRole("tab").count(), 0, "the kiosk has no operator tab");
 
   step("customer 1 orders 11 americanos: cancelled, with the reason and the notification");
@@ -177,6 +184,15 @@ try {
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   await small.screenshot({ path: join(shots, "phone.png"), fullPage: true });
+
+  step("a revoked kiosk can no longer order, and says so");
+  const kioskId = kioskToken.split(".")[1];
+  const revoked = await fetch(`${url}kiosks/${kioskId}`, { method: "DELETE", headers: { authorization: `Bearer ${operatorToken}` } });
+  assert.equal(revoked.status, 200);
+  await page.getByLabel("Customer id").fill("4");
+  await page.getByRole("button", { name: "Iced tea" }).tap();
+  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("alert").filter({ hasText: "this kiosk is not registered (or was revoked)" }).waitFor();
   step("all checks passed");
 } finally {
   await browser.close();

@@ -246,6 +246,14 @@ impl LocalCloud {
         self.anonymous_api().with_token(&self.operator_token)
     }
 
+    /// Registers a kiosk (as the operator) and returns the client for the API as that kiosk.
+    pub async fn kiosk_api(&self, kiosk_name: &str) -> Api {
+        let registered = self.api().post("/kiosks", &json!({"kioskName": kiosk_name})).await;
+        assert_eq!(registered.status, 201, "{registered:?}");
+        let token = registered.body["kioskToken"].as_str().expect("a new kiosk's token");
+        self.anonymous_api().with_token(token)
+    }
+
     /// The client for the cafe's HTTP API, with no credential.
     pub fn anonymous_api(&self) -> Api {
         Api {

@@ -1,6 +1,7 @@
 //! The kiosk page and the operator's page in a real browser: Debian's headless Chromium, driven by
 //! playwright-core (`tests/browser/kiosk.mjs`), clicks through the seed's scenarios on a freshly
-//! deployed stack, and checks that the operator's page keeps nothing after sign-out or when idle.
+//! deployed stack (as a kiosk the operator registered, from an unregistered screen to a revoked
+//! one), and checks that the operator's page keeps nothing after sign-out or when idle.
 //! Screenshots of each final state are kept in `target/e2e/screenshots/`.
 
 use cafe_e2e::{LocalCloud, workspace_root};
@@ -20,6 +21,9 @@ fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
         "no Chromium at {chromium}: localstack/test.sh installs Debian's chromium (or set CHROMIUM)"
     );
     let cloud = LocalCloud::start(&[]);
+    let kiosk = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(cloud.kiosk_api("browser test"));
     let screenshots = root.join("target/e2e/screenshots");
     let run = Command::new("node")
         .arg(browser_tests.join("kiosk.mjs"))
@@ -27,6 +31,7 @@ fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
         .arg(&screenshots)
         .env("CHROMIUM", &chromium)
         .env("CAFE_OPERATOR_TOKEN", &cloud.operator_token)
+        .env("CAFE_KIOSK_TOKEN", kiosk.token.as_deref().unwrap())
         .output()
         .expect("node runs");
     let out = String::from_utf8_lossy(&run.stdout);

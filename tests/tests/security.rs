@@ -1,7 +1,8 @@
-//! Security, end to end on its own local cloud (at most 5 orders per customer a minute, operator
-//! sessions of 6 s): only the operator token (or a session opened with it, until it ends) restocks
-//! or sees everyone's data; a customer's token, issued with their first order, reaches only that
-//! customer's orders; look-alike ids and other bad input get clear 4xx answers and change nothing;
+//! Security, end to end on its own local cloud (at most 5 orders per customer and 10 per kiosk a
+//! minute, operator sessions of 6 s): only the operator token (or a session opened with it, until it
+//! ends) restocks, registers kiosks or sees everyone's data; only a registered kiosk (or the
+//! operator, or a customer with their token) places orders, within its own limit, until revoked;
+//! a customer's token, issued with their first order at a kiosk, reaches only that customer's orders; look-alike ids and other bad input get clear 4xx answers and change nothing;
 //! pages and answers carry protective headers; a cancelled customer is not told the stock level;
 //! and no token shows up in an answer or in the functions' logs.
 
@@ -11,6 +12,7 @@ use std::sync::OnceLock;
 use tokio::sync::Mutex;
 
 const ORDERS_PER_MINUTE: u32 = 5;
+const KIOSK_ORDERS_PER_MINUTE: u32 = 10;
 const SESSION_SECONDS: i64 = 6;
 const TEXTS_PER_HOUR: usize = 3;
 
@@ -18,7 +20,8 @@ fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
     CLOUD.get_or_init(|| {
         LocalCloud::start(&[
-            ("MaxOrdersPerCustomerPerMinute", "5"),
+            ("MaxOrdersPerCustomerPerMinute", &ORDERS_PER_MINUTE.to_string()),
+            ("MaxOrdersPerKioskPerMinute", &KIOSK_ORDERS_PER_MINUTE.to_string()),
             ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
             ("MaxTextsPerNumberPerHour", &TEXTS_PER_HOUR.to_string()),
         ])
@@ -30,6 +33,13 @@ static TOKENS_SEEN: Mutex<Vec<String>> = Mutex::const_new(Vec::new());
 
 /// The tests share one stack; the log check runs once the others are done.
 static TURNS: Mutex<()> = Mutex::const_new(());
+
+/// A kiosk the operator registered for one test (each has its own orders a minute).
+async fn kiosk(name: &str) -> Api {
+    let kiosk = cloud().kiosk_api(name).await;
+    TOKENS_SEEN.lock().await.push(kiosk.token.clone().unwrap());
+    kiosk
+}
 
 async fn first_order(kiosk: &Api, customer: &str) -> (Value, String) {
     let placed = kiosk
@@ -70,14 +80,17 @@ async fn operator_endpoints_need_the_operator_token_and_refusals_change_nothing(
         .post("/inventories", &json!({"stockName": "lid", "qty": 7}))
         .await;
     assert_eq!(created.status, 201, "{created:?}");
-    let (_, customer) = first_order(&anonymous, "op-check").await;
+    let at_kiosk = kiosk("operator check").await;
+    let (_, customer) = first_order(&at_kiosk, "op-check").await;
     let as_customer = anonymous.with_token(&customer);
     let wrong = anonymous.with_token("not-the-operator-token");
+    let kiosks_before = operator.get("/kiosks").await.body;
 
     for (caller, status, code) in [
         (&anonymous, 401, "unauthorized"),
         (&wrong, 401, "unauthorized"),
         (&as_customer, 403, "forbidden"),
+        (&at_kiosk, 403, "forbidden"),
     ] {
         refused(
             &caller
@@ -92,7 +105,21 @@ async fn operator_endpoints_need_the_operator_token_and_refusals_change_nothing(
         refused(&caller.get("/orders").await, status, code);
         refused(&caller.get("/beverages").await, status, code);
         refused(&caller.get("/notifications").await, status, code);
+        refused(
+            &caller.post("/kiosks", &json!({"kioskName": "rogue"})).await,
+            status,
+            code,
+        );
+        refused(&caller.get("/kiosks").await, status, code);
+        let own_id = at_kiosk.token.as_deref().unwrap().split('.').nth(1).unwrap();
+        let revoke = caller.http.delete(caller.url(&format!("/kiosks/{own_id}")));
+        refused(&caller.send(revoke).await, status, code);
     }
+    assert_eq!(
+        operator.get("/kiosks").await.body,
+        kiosks_before,
+        "no kiosk registered or revoked by a refused call"
+    );
     // A 401 says how to authenticate.
     let raw = reqwest::get(anonymous.url("/inventories")).await.unwrap();
     assert_eq!(raw.headers()["www-authenticate"], "Bearer");
@@ -117,7 +144,8 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     let _turn = TURNS.lock().await;
     let cloud = cloud();
     let operator = cloud.api();
-    let kiosk = cloud.anonymous_api();
+    let kiosk = kiosk("alice's kiosk").await;
+    let anonymous = cloud.anonymous_api();
     let (alice_order, alice_token) = first_order(&kiosk, "alice").await;
     let (_, bob_token) = first_order(&kiosk, "bob").await;
     let alice = kiosk.with_token(&alice_token);
@@ -151,7 +179,8 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     ] {
         assert_eq!(alice.get(&path).await.status, 200, "{path}");
         refused(&bob.get(&path).await, 403, "forbidden");
-        refused(&kiosk.get(&path).await, 401, "unauthorized");
+        refused(&anonymous.get(&path).await, 401, "unauthorized");
+        refused(&kiosk.get(&path).await, 403, "forbidden");
     }
     let hers = alice.get("/orders?customerId=alice").await;
     assert!(hers.body.as_array().unwrap().iter().all(|o| o["customerId"] == "alice"));
@@ -166,7 +195,8 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
         assert_eq!(own.body["customerId"], "alice");
         assert_eq!(alice.get(&path).await.status, 200, "{path}");
         refused(&bob.get(&path).await, 404, "not_found");
-        refused(&kiosk.get(&path).await, 401, "unauthorized");
+        refused(&anonymous.get(&path).await, 401, "unauthorized");
+        refused(&kiosk.get(&path).await, 403, "forbidden");
     }
 
     // A token edited to name another customer, or signed with another key, is refused.
@@ -176,26 +206,170 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     refused(&forged.get("/orders?customerId=alice").await, 401, "unauthorized");
     refused(&forged.post("/orders", &order_for("alice")).await, 401, "unauthorized");
 
-    // A retried first order (same Idempotency-Key) gets the same order and token back; a new
-    // key for a known customer does not get one.
-    let with_key = |key: &str| {
-        kiosk
-            .http
-            .post(kiosk.url("/orders"))
+    // A retried first order (same Idempotency-Key, same kiosk) gets the same order back but never
+    // a token again; from another kiosk it is refused and tells nothing of the order; a new key
+    // for a known customer gets nothing.
+    let with_key = |from: &Api, key: &str| {
+        from.http
+            .post(from.url("/orders"))
             .header("Idempotency-Key", key)
             .json(&order_for("carol"))
     };
-    let first = kiosk.send(with_key("carol-1")).await;
+    let first = kiosk.send(with_key(&kiosk, "carol-1")).await;
     assert_eq!(first.status, 201, "{first:?}");
     TOKENS_SEEN
         .lock()
         .await
         .push(first.body["customerToken"].as_str().unwrap().to_string());
-    let retried = kiosk.send(with_key("carol-1")).await;
+    let retried = kiosk.send(with_key(&kiosk, "carol-1")).await;
     assert_eq!(retried.status, 201);
     assert_eq!(retried.body["orderId"], first.body["orderId"]);
-    assert_eq!(retried.body["customerToken"], first.body["customerToken"]);
-    refused(&kiosk.send(with_key("carol-2")).await, 401, "unauthorized");
+    assert!(retried.body.get("customerToken").is_none(), "{retried:?}");
+    let elsewhere = cloud.kiosk_api("another kiosk").await;
+    let replayed = elsewhere.send(with_key(&elsewhere, "carol-1")).await;
+    refused(&replayed, 409, "conflict");
+    assert!(replayed.body.get("orderId").is_none(), "{replayed:?}");
+    refused(&kiosk.send(with_key(&kiosk, "carol-2")).await, 401, "unauthorized");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_registered_kiosks_place_orders_within_their_limit_until_revoked() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let operator = cloud.api();
+    let anonymous = cloud.anonymous_api();
+    let order = |customer: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 1});
+    let stored = async |customer: &str| {
+        operator
+            .get(&format!("/orders?customerId={customer}"))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let mut refusals = 1; // the order with no credential, just below
+
+    // No credential, or a kiosk token that is not a registered kiosk's: 401, nothing stored.
+    refused(&anonymous.post("/orders", &order("kim")).await, 401, "unauthorized");
+    let front = kiosk("front door").await;
+    let back = kiosk("back door").await;
+    let front_token = front.token.clone().unwrap();
+    let (front_id, front_secret) = front_token.trim_start_matches("k1.").split_once('.').unwrap();
+    let back_secret = back.token.as_deref().unwrap().rsplit('.').next().unwrap();
+    for forged in [
+        format!("k1.{front_id}.{back_secret}"),
+        format!("k1.kiosk-000000000000.{front_secret}"),
+        "k1.front.door".to_string(),
+    ] {
+        let answer = anonymous.with_token(&forged).post("/orders", &order("kim")).await;
+        refused(&answer, 401, "unauthorized");
+        refusals += 1;
+    }
+    assert_eq!(stored("kim").await, 0, "no refused order stored");
+
+    // The operator sees the kiosks but never their secrets; the cafe keeps only their hashes.
+    let listed = operator.get("/kiosks").await;
+    assert_eq!(listed.status, 200, "{listed:?}");
+    let names: Vec<&str> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kioskName"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"front door") && names.contains(&"back door"),
+        "{names:?}"
+    );
+    assert!(!listed.body.to_string().contains(front_secret), "a secret in the list");
+    let table = cloud.output("CustomersTableName");
+    let stored_kiosk = aws_sdk_dynamodb::Client::new(&cloud.sdk().await)
+        .get_item()
+        .table_name(&table)
+        .key(
+            "customerKey",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("kiosk#{front_id}")),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the kiosk is stored");
+    let hash = stored_kiosk["secretHash"].as_s().unwrap();
+    assert!(
+        hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "{hash}"
+    );
+    assert!(
+        stored_kiosk.values().all(|v| !format!("{v:?}").contains(front_secret)),
+        "the secret itself is stored: {stored_kiosk:?}"
+    );
+
+    // A kiosk's orders a minute: past its limit 429, while another kiosk still orders.
+    let mut accepted = 0;
+    let mut busy = None;
+    // A minute may turn during the run, so allow two windows' worth before expecting a refusal.
+    for i in 0..2 * KIOSK_ORDERS_PER_MINUTE + 1 {
+        let answer = front.post("/orders", &order(&format!("queue-{i}"))).await;
+        match answer.status {
+            201 => accepted += 1,
+            _ => {
+                refused(&answer, 429, "too_many_requests");
+                assert_eq!(stored(&format!("queue-{i}")).await, 0, "a refused order stored nothing");
+                busy = Some(answer);
+                refusals += 1;
+                break;
+            }
+        }
+    }
+    let busy = busy.expect("a kiosk past its orders a minute is refused");
+    for i in 0..accepted {
+        assert_eq!(
+            stored(&format!("queue-{i}")).await,
+            1,
+            "an accepted order is stored once"
+        );
+    }
+    assert!(
+        busy.body["error"]["message"].as_str().unwrap().contains("this kiosk"),
+        "{busy:?}"
+    );
+    assert!(
+        (KIOSK_ORDERS_PER_MINUTE..=2 * KIOSK_ORDERS_PER_MINUTE).contains(&accepted),
+        "{accepted}"
+    );
+    let other = back.post("/orders", &order("from-the-back")).await;
+    assert_eq!(other.status, 201, "another kiosk is not held up: {other:?}");
+    assert_eq!(
+        other.body["kioskId"],
+        back.token.as_deref().unwrap().split('.').nth(1).unwrap()
+    );
+
+    // Revoked: its token orders no more, at once, and it is gone from the list.
+    let revoke = |id: &str| operator.http.delete(operator.url(&format!("/kiosks/{id}")));
+    let revoked = operator.send(revoke(front_id)).await;
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+    assert_eq!(revoked.body["kioskName"], "front door");
+    refused(
+        &front.post("/orders", &order("after-revoke")).await,
+        401,
+        "unauthorized",
+    );
+    attempts += 1;
+    assert_eq!(stored("after-revoke").await, 0);
+    refused(&operator.send(revoke(front_id)).await, 404, "not_found");
+    let listed = operator.get("/kiosks").await.body;
+    assert!(
+        listed.as_array().unwrap().iter().all(|k| k["kioskId"] != front_id),
+        "{listed}"
+    );
+    assert_eq!(back.post("/orders", &order("still-open")).await.status, 201);
+    println!(
+        "[security] kiosks: no credential and 3 forged kiosk tokens refused with 401; one kiosk took {accepted} \
+         orders, then 429 (limit {KIOSK_ORDERS_PER_MINUTE}/min) while another kept ordering; revoked, its next \
+         order 401; {refusals} refusals stored nothing, each accepted order was stored once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -203,7 +377,7 @@ async fn limits_are_clear_4xx_answers() {
     let _turn = TURNS.lock().await;
     let cloud = cloud();
     let operator = cloud.api();
-    let kiosk = cloud.anonymous_api();
+    let kiosk = kiosk("limits").await;
     let order =
         |customer: &str, qty: Value| json!({"customerId": customer, "beverageName": "latte", "beverageQty": qty});
 
@@ -339,7 +513,7 @@ async fn an_operator_session_opens_only_with_the_operator_token_and_ends_on_time
     // Only the operator token opens one: not a session (it would never end), not a customer, not
     // no one; and a session edited to last longer no longer holds.
     refused(&on_session.post("/sessions", &json!({})).await, 403, "forbidden");
-    let (_, customer) = first_order(&anonymous, "session-probe").await;
+    let (_, customer) = first_order(&kiosk("sessions").await, "session-probe").await;
     refused(
         &anonymous.with_token(&customer).post("/sessions", &json!({})).await,
         403,
@@ -410,13 +584,13 @@ async fn look_alike_customer_ids_are_refused_and_change_nothing() {
     let _turn = TURNS.lock().await;
     let cloud = cloud();
     let operator = cloud.api();
-    let anonymous = cloud.anonymous_api();
+    let at_kiosk = kiosk("look-alikes").await;
     let orders_before = operator.get("/orders").await.body.as_array().unwrap().len();
     // A zero-width space, a right-to-left override, full-width letters, a Cyrillic "а".
     let look_alikes = ["grace\u{200b}", "\u{202e}ecarg", "ｇｒａｃｅ", "gr\u{430}ce"];
     for id in look_alikes {
         let order = json!({"customerId": id, "beverageName": "latte", "beverageQty": 1});
-        refused(&anonymous.post("/orders", &order).await, 400, "invalid_field");
+        refused(&at_kiosk.post("/orders", &order).await, 400, "invalid_field");
         refused(&operator.post("/orders", &order).await, 400, "invalid_field");
         refused(
             &operator.get(&format!("/orders?customerId={id}")).await,
@@ -440,8 +614,8 @@ async fn a_cancelled_customer_is_not_told_the_stock_level() {
     let cloud = cloud();
     let operator = cloud.api();
     operator.set_stock("cup", 7).await;
-    let placed = cloud
-        .anonymous_api()
+    let placed = kiosk("stock level")
+        .await
         .place(json!({"customerId": "heidi", "beverageName": "americano", "beverageQty": 9}))
         .await;
     let order = operator.final_order(placed["orderId"].as_str().unwrap()).await;
@@ -465,7 +639,7 @@ async fn a_phone_number_gets_at_most_its_texts_an_hour_and_only_in_the_cafes_cou
     let _turn = TURNS.lock().await;
     let cloud = cloud();
     let operator = cloud.api();
-    let anonymous = cloud.anonymous_api();
+    let at_kiosk = kiosk("text flood").await;
     let order = |customer: &str, phone: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 1, "phoneNumber": phone});
     let orders_of = |customer: String| {
         let operator = operator.clone();
@@ -474,7 +648,7 @@ async fn a_phone_number_gets_at_most_its_texts_an_hour_and_only_in_the_cafes_cou
 
     // A number outside the cafe's countries (the default: +82 only) is refused; nothing stored.
     refused(
-        &anonymous.post("/orders", &order("ivan", "+12025550100")).await,
+        &at_kiosk.post("/orders", &order("ivan", "+12025550100")).await,
         400,
         "invalid_phone_number",
     );
@@ -484,7 +658,7 @@ async fn a_phone_number_gets_at_most_its_texts_an_hour_and_only_in_the_cafes_cou
     let phone = "+821099990000";
     let mut accepted = Vec::new();
     for i in 0..8 {
-        let answer = anonymous.post("/orders", &order(&format!("flood-{i}"), phone)).await;
+        let answer = at_kiosk.post("/orders", &order(&format!("flood-{i}"), phone)).await;
         match answer.status {
             201 => accepted.push(answer.body["orderId"].as_str().unwrap().to_string()),
             _ => {
@@ -538,7 +712,7 @@ async fn zz_no_token_appears_in_the_functions_logs() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let _turn = TURNS.lock().await;
     let cloud = cloud();
-    let kiosk = cloud.anonymous_api();
+    let kiosk = kiosk("logs").await;
     // This test's own traffic, so it stands alone: a first order and a refused call.
     let (_, token) = first_order(&kiosk, "frank").await;
     refused(&kiosk.with_token(&token).get("/orders").await, 403, "forbidden");

@@ -1,7 +1,8 @@
 //! Orders and the menu: the rules, with no I/O.
 
+use cafe_shared::auth::KioskClaim;
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderPlaced, OrderSummary};
-use cafe_shared::http::{ApiError, check_id};
+use cafe_shared::http::{ApiError, check_id, check_text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,9 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     pub order_status: OrderStatus,
+    /// The registered kiosk that took the order (none: the operator or the customer's own token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kiosk_id: Option<String>,
     /// Why the order was cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -113,14 +117,17 @@ impl Order {
             stock_name: item.stock_name.clone(),
             phone_number: request.phone_number,
             order_status: OrderStatus::Pending,
+            kiosk_id: None,
             reason: None,
             order_date: now,
         })
     }
 
-    /// Whether a retried request (same idempotency key) asks for the same order.
+    /// Whether a retried request (same idempotency key) asks for the same order, from the same
+    /// kiosk (a kiosk cannot fetch another's order by replaying its key).
     pub fn is_same_request(&self, other: &Order) -> bool {
         self.customer_id == other.customer_id
+            && self.kiosk_id == other.kiosk_id
             && self.beverage_name == other.beverage_name
             && self.beverage_qty == other.beverage_qty
             && self.phone_number == other.phone_number
@@ -178,11 +185,63 @@ fn check_phone_number(phone: &str) -> Result<(), ApiError> {
     }
 }
 
-/// How much one customer, and one phone number, may ask of the cafe (template parameters).
+/// Who places an order, which decides what its transaction checks and records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlacedBy {
+    /// The operator: any customer; a new customer id is registered (so that no kiosk can later
+    /// claim it as a new customer and read this order with the token it would get).
+    Operator,
+    /// A kiosk, if it is registered: a new customer's first order (their token comes with it).
+    Kiosk(KioskClaim),
+    /// A customer with their own token.
+    Customer,
+}
+
+impl PlacedBy {
+    pub fn kiosk_id(&self) -> Option<String> {
+        match self {
+            PlacedBy::Kiosk(claim) => Some(claim.kiosk_id.clone()),
+            PlacedBy::Operator | PlacedBy::Customer => None,
+        }
+    }
+}
+
+/// A kiosk device the operator registered: its token places orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kiosk {
+    pub kiosk_id: String,
+    pub kiosk_name: String,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// The body of `POST /kiosks`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KioskRequest {
+    pub kiosk_name: String,
+}
+
+impl Kiosk {
+    /// A kiosk to register under `kiosk_id`, named as the operator asked (where it stands).
+    pub fn register(request: KioskRequest, kiosk_id: String, now: DateTime<Utc>) -> Result<Self, ApiError> {
+        check_text("kioskName", &request.kiosk_name, 64)?;
+        Ok(Self {
+            kiosk_id,
+            kiosk_name: request.kiosk_name.trim().to_string(),
+            registered_at: now,
+        })
+    }
+}
+
+/// How much one customer, one kiosk and one phone number may ask of the cafe (template
+/// parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLimits {
     /// Orders one customer may place in a minute.
     pub orders_per_minute: u32,
+    /// Orders one kiosk may place in a minute.
+    pub orders_per_kiosk_per_minute: u32,
     /// Texts one phone number may be sent in an hour (each order with that number is one).
     pub texts_per_hour: u32,
     /// The country calling codes texts may go to, such as `82`.
@@ -288,6 +347,7 @@ mod tests {
     fn texts_go_only_to_the_allowed_countries() {
         let limits = OrderLimits {
             orders_per_minute: 20,
+            orders_per_kiosk_per_minute: 30,
             texts_per_hour: 5,
             text_country_codes: vec!["82".into(), "1".into()],
         };
@@ -308,6 +368,35 @@ mod tests {
         let mut r = request("americano", 1);
         r.phone_number = Some("+821012345678".into());
         assert!(place(r).is_ok());
+    }
+
+    #[test]
+    fn a_retry_is_the_same_request_only_from_the_same_kiosk() {
+        let mut at_kiosk = place(request("americano", 1)).unwrap();
+        at_kiosk.kiosk_id = Some("kiosk-a".into());
+        let mut retried = at_kiosk.clone();
+        retried.order_date = Utc::now();
+        assert!(at_kiosk.is_same_request(&retried));
+        retried.kiosk_id = Some("kiosk-b".into());
+        assert!(!at_kiosk.is_same_request(&retried), "another kiosk");
+        retried.kiosk_id = None;
+        assert!(!at_kiosk.is_same_request(&retried), "no kiosk");
+    }
+
+    #[test]
+    fn a_kiosk_is_named_within_limits() {
+        let named = |name: &str| {
+            Kiosk::register(
+                KioskRequest {
+                    kiosk_name: name.into(),
+                },
+                "kiosk-1".into(),
+                Utc::now(),
+            )
+        };
+        assert_eq!(named(" front door ").unwrap().kiosk_name, "front door");
+        assert_eq!(named("").unwrap_err().code, "invalid_field");
+        assert_eq!(named(&"x".repeat(65)).unwrap_err().code, "invalid_field");
     }
 
     #[test]

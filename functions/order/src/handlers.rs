@@ -2,11 +2,13 @@
 //! outbox on the orders table's stream.
 
 use crate::OrderService;
-use crate::domain::{Order, OrderRequest, OrderStatus, Outcome, event_for_change, order_id_for_key};
-use crate::store::{CUSTOMER_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded};
+use crate::domain::{
+    Kiosk, KioskRequest, Order, OrderRequest, OrderStatus, Outcome, PlacedBy, event_for_change, order_id_for_key,
+};
+use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::auth::Caller;
+use cafe_shared::auth::{Caller, NewKiosk};
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, MAX_ID_CHARS, check_id, header, json_body, json_response, no_route, page_request, page_response,
@@ -17,7 +19,8 @@ use cafe_shared::{Error, metrics};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`.
+/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`, and the kiosks:
+/// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`.
 pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
@@ -25,6 +28,9 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
         ("GET", "/orders") => list_orders(service, &req).await,
         ("GET", "/orders/{orderId}") => get_order(service, &req).await,
         ("GET", "/menu") => Ok(json_response(StatusCode::OK, &service.menu)),
+        ("POST", "/kiosks") => register_kiosk(service, &req).await,
+        ("GET", "/kiosks") => list_kiosks(service, &req).await,
+        ("DELETE", "/kiosks/{kioskId}") => revoke_kiosk(service, &req).await,
         _ => Err(no_route(&req)),
     };
     Ok(respond(outcome))
@@ -40,12 +46,25 @@ struct PlacedOrder {
     customer_token: Option<String>,
 }
 
-/// Anyone may place a customer's first order, and gets the customer's token with it; after that
-/// only the customer's token (or the operator's) orders for them.
+/// Orders come from a registered kiosk, the operator, or a customer with their own token. A
+/// kiosk places a new customer's first order and gets the customer's token with it; a known
+/// customer's orders need that token (or the operator's). A retry with the same Idempotency-Key
+/// gets the order back, never a token.
 async fn place_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
-    let request: OrderRequest = json_body(req)?;
     let caller = service.credentials.caller(req).await?;
-    if caller != Caller::Anonymous {
+    let placed_by = match &caller {
+        Caller::Anonymous => {
+            return Err(ApiError::unauthorized(
+                "orders are placed at a registered kiosk: send the kiosk's token (or a customer's own, or the \
+                 operator's)",
+            ));
+        }
+        Caller::Operator => PlacedBy::Operator,
+        Caller::Kiosk(claim) => PlacedBy::Kiosk(claim.clone()),
+        Caller::Customer(_) => PlacedBy::Customer,
+    };
+    let request: OrderRequest = json_body(req)?;
+    if placed_by == PlacedBy::Customer {
         caller.require_customer(&request.customer_id)?;
     }
     let key = header(req, "idempotency-key");
@@ -56,31 +75,46 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         Some(key) => order_id_for_key(&request.customer_id, key),
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let order = Order::place(request, &service.menu, order_id, Utc::now())?;
+    let mut order = Order::place(request, &service.menu, order_id, Utc::now())?;
+    order.kiosk_id = placed_by.kiosk_id();
     if let Some(phone) = &order.phone_number {
         service.limits.check_textable(phone)?;
     }
-    let first_of_customer = caller == Caller::Anonymous;
     // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an order
     // that is stored is always announced, even if the bus is down at this moment.
-    let placed = service.store.place(&order, first_of_customer, &service.limits).await?;
-    let order = match placed {
+    let order = match service.store.place(&order, &placed_by, &service.limits).await? {
         Placed::New(order) => order,
         Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => {
-            // A retried first order gets its token again; any other retry needs the token.
-            if first_of_customer
-                && service.store.first_order_of(&order.customer_id).await? != Some(existing.order_id.clone())
-            {
-                return Err(customer_known(&order.customer_id));
-            }
-            existing
+            return Ok(json_response(
+                StatusCode::CREATED,
+                &PlacedOrder {
+                    order: existing,
+                    customer_token: None,
+                },
+            ));
         }
         Placed::AlreadyPlaced(_) => {
             return Err(ApiError::conflict(
                 "this Idempotency-Key was already used for a different order",
             ));
         }
-        Placed::CustomerKnown => return Err(customer_known(&order.customer_id)),
+        Placed::UnknownKiosk => {
+            return Err(ApiError::unauthorized(
+                "this kiosk is not registered (or was revoked): ask the operator to register it",
+            ));
+        }
+        Placed::CustomerKnown => {
+            return Err(ApiError::unauthorized(format!(
+                "customer {:?} has ordered before: send their token (Authorization: Bearer <customerToken>)",
+                order.customer_id
+            )));
+        }
+        Placed::KioskBusy => {
+            return Err(ApiError::too_many_requests(format!(
+                "this kiosk has placed {} orders this minute, the most allowed; try again in a minute",
+                service.limits.orders_per_kiosk_per_minute
+            )));
+        }
         Placed::TooManyOrders => {
             return Err(ApiError::too_many_requests(format!(
                 "customer {:?} has placed {} orders this minute, the most allowed; try again in a minute",
@@ -95,9 +129,9 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
             )));
         }
     };
-    let customer_token = match first_of_customer {
-        true => Some(service.credentials.customer_token(&order.customer_id).await?),
-        false => None,
+    let customer_token = match placed_by {
+        PlacedBy::Kiosk(_) => Some(service.credentials.customer_token(&order.customer_id).await?),
+        PlacedBy::Operator | PlacedBy::Customer => None,
     };
     Ok(json_response(
         StatusCode::CREATED,
@@ -105,10 +139,50 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     ))
 }
 
-fn customer_known(customer_id: &str) -> ApiError {
-    ApiError::unauthorized(format!(
-        "customer {customer_id:?} has ordered before: send their token (Authorization: Bearer <customerToken>)"
+/// A newly registered kiosk, with its token: shown this once, kept by the cafe only hashed.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisteredKiosk {
+    #[serde(flatten)]
+    kiosk: Kiosk,
+    kiosk_token: String,
+}
+
+/// `POST /kiosks` (operator): registers a kiosk device.
+async fn register_kiosk(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.require_operator(req).await?;
+    let request: KioskRequest = json_body(req)?;
+    let credentials = NewKiosk::generate();
+    let kiosk = Kiosk::register(request, credentials.kiosk_id, Utc::now())?;
+    service.store.register_kiosk(&kiosk, &credentials.secret_hash).await?;
+    tracing::info!(kiosk_id = kiosk.kiosk_id, "kiosk registered");
+    Ok(json_response(
+        StatusCode::CREATED,
+        &RegisteredKiosk {
+            kiosk,
+            kiosk_token: credentials.token,
+        },
     ))
+}
+
+/// `GET /kiosks` (operator): the registered kiosks, by id, without their secrets.
+async fn list_kiosks(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.require_operator(req).await?;
+    let page = page_request(req, &KIOSK_PAGE_KEY, &[])?;
+    Ok(page_response(&service.store.list_kiosks(page).await?))
+}
+
+/// `DELETE /kiosks/{kioskId}` (operator): the kiosk's token places no more orders.
+async fn revoke_kiosk(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.require_operator(req).await?;
+    let kiosk_id = path_param(req, "kioskId")?;
+    match service.store.revoke_kiosk(&kiosk_id).await? {
+        Some(kiosk) => {
+            tracing::info!(kiosk_id, "kiosk revoked");
+            Ok(json_response(StatusCode::OK, &kiosk))
+        }
+        None => Err(ApiError::not_found("kiosk", &kiosk_id)),
+    }
 }
 
 /// A page of a customer's orders, or of everyone's (the operator), newest first.

@@ -1,5 +1,5 @@
-//! order: takes the customer's order (`POST /orders`), serves the menu and the orders, and
-//! moves each order to `cancelled` (on `CupOutOfStock`) or `completed` (on `BeverageMade`).
+//! order: takes the customer's order (`POST /orders`), serves the menu and the orders, keeps the
+//! registered kiosks (`/kiosks`), and moves each order to `cancelled` (on `CupOutOfStock`) or `completed` (on `BeverageMade`).
 
 pub mod domain;
 pub mod handlers;
@@ -36,6 +36,7 @@ impl OrderService {
             credentials: Credentials::from_env(&sdk),
             limits: OrderLimits {
                 orders_per_minute: number_from_env("MAX_ORDERS_PER_MINUTE", 20),
+                orders_per_kiosk_per_minute: number_from_env("MAX_ORDERS_PER_KIOSK_PER_MINUTE", 30),
                 texts_per_hour: number_from_env("MAX_TEXTS_PER_NUMBER_PER_HOUR", 5),
                 text_country_codes: std::env::var("TEXT_COUNTRY_CODES")
                     .unwrap_or_else(|_| "82".into())

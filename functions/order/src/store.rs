@@ -1,14 +1,16 @@
 //! The orders table (DynamoDB), keyed by `orderId`, with the `byCustomer` index; and the
 //! customers table, keyed by `customerKey`: `customer#<id>` records the order a customer first
-//! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute
-//! and `texts#<phone number>#<hour>` the texts a number is sent in an hour.
+//! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute,
+//! `texts#<phone number>#<hour>` the texts a number is sent in an hour, `kiosk#<kiosk id>` is a
+//! registered kiosk (the hash of its secret; the `kiosks` index lists them) and
+//! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute.
 
-use crate::domain::{Order, OrderLimits, OrderStatus, Outcome};
+use crate::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
-use cafe_shared::dynamo::SortOrder::Descending;
+use cafe_shared::dynamo::SortOrder::{Ascending, Descending};
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 
 /// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
@@ -18,6 +20,9 @@ const ORDER: &str = "order";
 /// The page keys of the two order lists, for `nextToken`.
 pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["orderId", "customerId", "orderDate"];
 pub const LATEST_PAGE_KEY: [&str; 3] = ["orderId", LISTED_AS, "orderDate"];
+/// The `kiosks` index of the customers table: one partition holding every registered kiosk.
+const KIOSK: &str = "kiosk";
+pub const KIOSK_PAGE_KEY: [&str; 3] = ["customerKey", LISTED_AS, "kioskId"];
 
 #[derive(Clone)]
 pub struct OrderStore {
@@ -29,6 +34,10 @@ pub struct OrderStore {
 /// What storing a new order found.
 pub enum Placed {
     New(Order),
+    /// The kiosk token names no registered kiosk, or not with that secret (or it was revoked).
+    UnknownKiosk,
+    /// The kiosk has placed as many orders this minute as allowed.
+    KioskBusy,
     /// An order with this id was already stored (a retried request with the same key).
     AlreadyPlaced(Order),
     /// Asked as the customer's first order, but they have ordered before.
@@ -40,10 +49,14 @@ pub enum Placed {
 }
 
 /// Which condition of the order's transaction failed, most telling first.
+/// A kiosk that is not registered explains nothing else and learns nothing (not even whether
+/// an order with this id exists).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Refusal {
+    UnknownKiosk,
     AlreadyPlaced,
     CustomerKnown,
+    KioskBusy,
     TooManyOrders,
     TooManyTexts,
 }
@@ -67,9 +80,11 @@ impl OrderStore {
 
     /// Stores a new pending order unless one with its id exists, in one transaction with its
     /// count in the customer's current minute, for an order with a phone number its count in that
-    /// number's current hour (one text each), both within `limits`, and, for a `first_of_customer`
-    /// order, the customer's registration (which must not exist yet).
-    pub async fn place(&self, order: &Order, first_of_customer: bool, limits: &OrderLimits) -> Result<Placed, Error> {
+    /// number's current hour (one text each), both within `limits`, and by who places it:
+    /// a kiosk must be registered with the secret it claims and within its own count a minute,
+    /// and registers a new customer (who must not exist yet); the operator registers the
+    /// customer if new.
+    pub async fn place(&self, order: &Order, placed_by: &PlacedBy, limits: &OrderLimits) -> Result<Placed, Error> {
         let mut item: Item = serde_dynamo::to_item(order)?;
         // Every order is in the `byDate` index, where the operator reads the latest.
         item.insert(LISTED_AS.into(), s(ORDER));
@@ -79,20 +94,37 @@ impl OrderStore {
             .condition_expression("attribute_not_exists(orderId)")
             .build()?;
         let minute = order.order_date.timestamp() / 60;
-        let mut writes = vec![
-            (
-                Refusal::AlreadyPlaced,
-                TransactWriteItem::builder().put(put_order).build(),
-            ),
-            (
-                Refusal::TooManyOrders,
-                self.count(
-                    format!("rate#{}#{minute}", order.customer_id),
-                    limits.orders_per_minute,
-                    (minute + 2) * 60,
-                )?,
-            ),
-        ];
+        let mut writes = Vec::new();
+        if let PlacedBy::Kiosk(claim) = placed_by {
+            let registered = ConditionCheck::builder()
+                .table_name(&self.customers_table)
+                .key("customerKey", s(format!("kiosk#{}", claim.kiosk_id)))
+                .condition_expression("secretHash = :hash")
+                .expression_attribute_values(":hash", s(claim.secret_hash.clone()))
+                .build()?;
+            writes.push((
+                Refusal::UnknownKiosk,
+                TransactWriteItem::builder().condition_check(registered).build(),
+            ));
+            let kiosk_rate = self.count(
+                format!("kioskrate#{}#{minute}", claim.kiosk_id),
+                limits.orders_per_kiosk_per_minute,
+                (minute + 2) * 60,
+            )?;
+            writes.push((Refusal::KioskBusy, kiosk_rate));
+        }
+        writes.push((
+            Refusal::AlreadyPlaced,
+            TransactWriteItem::builder().put(put_order).build(),
+        ));
+        writes.push((
+            Refusal::TooManyOrders,
+            self.count(
+                format!("rate#{}#{minute}", order.customer_id),
+                limits.orders_per_minute,
+                (minute + 2) * 60,
+            )?,
+        ));
         if let Some(phone) = &order.phone_number {
             let hour = order.order_date.timestamp() / 3600;
             let texts = self.count(
@@ -102,17 +134,33 @@ impl OrderStore {
             )?;
             writes.push((Refusal::TooManyTexts, texts));
         }
-        if first_of_customer {
-            let register = Put::builder()
-                .table_name(&self.customers_table)
-                .item("customerKey", s(format!("customer#{}", order.customer_id)))
-                .item("firstOrderId", s(order.order_id.clone()))
-                .condition_expression("attribute_not_exists(customerKey)")
-                .build()?;
-            writes.push((
-                Refusal::CustomerKnown,
-                TransactWriteItem::builder().put(register).build(),
-            ));
+        let registration = s(format!("customer#{}", order.customer_id));
+        match placed_by {
+            PlacedBy::Kiosk(_) => {
+                let register = Put::builder()
+                    .table_name(&self.customers_table)
+                    .item("customerKey", registration)
+                    .item("firstOrderId", s(order.order_id.clone()))
+                    .condition_expression("attribute_not_exists(customerKey)")
+                    .build()?;
+                writes.push((
+                    Refusal::CustomerKnown,
+                    TransactWriteItem::builder().put(register).build(),
+                ));
+            }
+            PlacedBy::Operator => {
+                let register = Update::builder()
+                    .table_name(&self.customers_table)
+                    .key("customerKey", registration)
+                    .update_expression("SET firstOrderId = if_not_exists(firstOrderId, :order)")
+                    .expression_attribute_values(":order", s(order.order_id.clone()))
+                    .build()?;
+                writes.push((
+                    Refusal::CustomerKnown,
+                    TransactWriteItem::builder().update(register).build(),
+                ));
+            }
+            PlacedBy::Customer => {}
         }
         let transaction = self
             .client
@@ -122,15 +170,18 @@ impl OrderStore {
             .into_iter()
             .map(|i| writes[i].0)
             .collect();
-        // A stored order with this id explains every other refusal: it is a retry.
+        // A stored order with this id explains every other refusal but an unknown kiosk's: it is
+        // a retry.
         Ok(match refused.iter().min() {
             None => Placed::New(order.clone()),
+            Some(Refusal::UnknownKiosk) => Placed::UnknownKiosk,
             Some(Refusal::AlreadyPlaced) => Placed::AlreadyPlaced(
                 self.get(&order.order_id)
                     .await?
                     .ok_or("order vanished after a conflicting write")?,
             ),
             Some(Refusal::CustomerKnown) => Placed::CustomerKnown,
+            Some(Refusal::KioskBusy) => Placed::KioskBusy,
             Some(Refusal::TooManyOrders) => Placed::TooManyOrders,
             Some(Refusal::TooManyTexts) => Placed::TooManyTexts,
         })
@@ -149,14 +200,6 @@ impl OrderStore {
             .expression_attribute_values(":expires", n(expires_at))
             .build()?;
         Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    /// The order a customer first ordered with, if they have ordered as a new customer.
-    pub async fn first_order_of(&self, customer_id: &str) -> Result<Option<String>, Error> {
-        let registration = dynamo::key("customerKey", format!("customer#{customer_id}"));
-        Ok(dynamo::get_item(&self.client, &self.customers_table, registration)
-            .await?
-            .and_then(|item| item.get("firstOrderId").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Option<Order>, Error> {
@@ -202,6 +245,48 @@ impl OrderStore {
             Err(e) if dynamo::is_conditional_check_failed(&e) => {
                 Ok(self.get(order_id).await?.map(Recorded::AlreadyFinal))
             }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Registered kiosks, kept in the customers table beside the customers they take orders for.
+impl OrderStore {
+    /// Registers a kiosk with the hash of its secret (never the secret itself).
+    pub async fn register_kiosk(&self, kiosk: &Kiosk, secret_hash: &str) -> Result<(), Error> {
+        let mut item: Item = serde_dynamo::to_item(kiosk)?;
+        item.insert("customerKey".into(), s(format!("kiosk#{}", kiosk.kiosk_id)));
+        item.insert("secretHash".into(), s(secret_hash));
+        item.insert(LISTED_AS.into(), s(KIOSK));
+        // Ids are random: an existing one is a fault, not a retry to absorb.
+        match dynamo::put_if_absent(&self.client, &self.customers_table, item, "customerKey").await? {
+            true => Ok(()),
+            false => Err(format!("kiosk id {} is taken", kiosk.kiosk_id).into()),
+        }
+    }
+
+    /// A page of the registered kiosks, by id (the `kiosks` index, which only kiosks are in).
+    pub async fn list_kiosks(&self, page: PageRequest) -> Result<Page<Kiosk>, Error> {
+        let index = (LISTED_AS, KIOSK);
+        let found = dynamo::query_page(&self.client, &self.customers_table, "kiosks", index, Ascending, page).await?;
+        Ok(found.try_map(serde_dynamo::from_item)?)
+    }
+
+    /// Removes a kiosk, so its token places no more orders: the kiosk as it was, `None` if
+    /// there was no such kiosk.
+    pub async fn revoke_kiosk(&self, kiosk_id: &str) -> Result<Option<Kiosk>, Error> {
+        let removed = self
+            .client
+            .delete_item()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(format!("kiosk#{kiosk_id}")))
+            .condition_expression("attribute_exists(secretHash)")
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match removed {
+            Ok(out) => Ok(out.attributes.map(serde_dynamo::from_item).transpose()?),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
