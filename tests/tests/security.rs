@@ -356,7 +356,7 @@ async fn only_registered_kiosks_place_orders_within_their_limit_until_revoked() 
         401,
         "unauthorized",
     );
-    attempts += 1;
+    refusals += 1;
     assert_eq!(stored("after-revoke").await, 0);
     refused(&operator.send(revoke(front_id)).await, 404, "not_found");
     let listed = operator.get("/kiosks").await.body;
