@@ -42,7 +42,7 @@ ensure_sam() {
   echo "installed: $(SAM_CLI_TELEMETRY=0 "$venv/bin/sam" --version)"
 }
 
-# Debian's Chromium and playwright-core, for the kiosk page's browser test.
+# Debian's Chromium, and playwright-core with a QR decoder (jsqr, pngjs), for the pages' browser test.
 ensure_browser() {
   local chromium="${CHROMIUM:-/usr/bin/chromium}"
   if [ ! -x "$chromium" ]; then
@@ -50,7 +50,7 @@ ensure_browser() {
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends chromium
   fi
-  if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+  if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ] || [ ! -d "$ROOT/tests/browser/node_modules/jsqr" ] || [ ! -d "$ROOT/tests/browser/node_modules/pngjs" ]; then
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund)
   fi
   echo "browser: $("$chromium" --version 2>/dev/null || echo "$chromium"), playwright-core $(node -p 'require("'"$ROOT"'/tests/browser/node_modules/playwright-core/package.json").version')"

@@ -4,6 +4,9 @@
 //! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
 //! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
 //! function checks it without a lookup and a rotated operator token ends every session).
+//! Each order a kiosk places comes with a receipt (`r1.<order id>.<expires at>.<signature>`,
+//! signed with the customer token key): a capability for that one order until it expires, which
+//! the customer carries to their phone by the QR code the kiosk shows.
 //! A registered kiosk sends its own token (`k1.<kiosk id>.<secret>`); only the order function
 //! keeps kiosks (the secret's SHA-256, never the secret), so only it can tell a real one, and
 //! it does so inside the order's own transaction: every other function refuses a kiosk token.
@@ -33,12 +36,19 @@ const SESSION_PREFIX: &str = "s1.";
 /// A kiosk token's prefix, naming its format.
 const KIOSK_TOKEN_PREFIX: &str = "k1.";
 
+/// A receipt's prefix, naming its format.
+const RECEIPT_PREFIX: &str = "r1.";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Operator,
     Customer(String),
     /// A kiosk token, not yet checked against the registered kiosks (see [`KioskClaim`]).
     Kiosk(KioskClaim),
+    /// A receipt that has not expired: it shows this one order.
+    Receipt {
+        order_id: String,
+    },
     Anonymous,
 }
 
@@ -102,6 +112,11 @@ fn kiosk_refused() -> ApiError {
     ApiError::forbidden("a kiosk's token only places orders")
 }
 
+/// A receipt reaches nothing but its own order.
+fn receipt_refused() -> ApiError {
+    ApiError::forbidden("a receipt shows only its own order")
+}
+
 impl Caller {
     /// Operator endpoints: none else.
     pub fn require_operator(&self) -> Result<(), ApiError> {
@@ -109,6 +124,7 @@ impl Caller {
             Caller::Operator => Ok(()),
             Caller::Customer(_) => Err(ApiError::forbidden("this needs the operator token")),
             Caller::Kiosk(_) => Err(kiosk_refused()),
+            Caller::Receipt { .. } => Err(receipt_refused()),
             Caller::Anonymous => Err(ApiError::unauthorized("this needs the operator token")),
         }
     }
@@ -120,6 +136,7 @@ impl Caller {
             Caller::Customer(own) if own == customer_id => Ok(()),
             Caller::Customer(_) => Err(ApiError::forbidden("a customer sees only their own orders")),
             Caller::Kiosk(_) => Err(kiosk_refused()),
+            Caller::Receipt { .. } => Err(receipt_refused()),
             Caller::Anonymous => Err(ApiError::unauthorized(
                 "this needs the customer's token (issued with their first order)",
             )),
@@ -133,13 +150,22 @@ impl Caller {
                 "this needs the customer's token or the operator's",
             )),
             Caller::Kiosk(_) => Err(kiosk_refused()),
-            Caller::Operator | Caller::Customer(_) => Ok(()),
+            Caller::Operator | Caller::Customer(_) | Caller::Receipt { .. } => Ok(()),
         }
     }
 
     /// Whether a record of this customer may be shown; one that may not is answered as unknown.
     pub fn may_see(&self, customer_id: &str) -> bool {
         self.require_customer(customer_id).is_ok()
+    }
+
+    /// Whether this order (of this customer) may be shown: by its customer, the operator, or its
+    /// own receipt.
+    pub fn may_see_order(&self, order_id: &str, customer_id: &str) -> bool {
+        match self {
+            Caller::Receipt { order_id: own } => own == order_id,
+            _ => self.may_see(customer_id),
+        }
     }
 }
 
@@ -226,6 +252,15 @@ impl Credentials {
             if let Some(customer_id) = verify_customer_token(&keys.customer_key, token) {
                 return Ok(Caller::Customer(customer_id));
             }
+            match verify_receipt(&keys.customer_key, token, now) {
+                Some(Receipt::Valid(order_id)) => return Ok(Caller::Receipt { order_id }),
+                Some(Receipt::Expired) => {
+                    return Err(ApiError::unauthorized(
+                        "this receipt has expired: ask the cafe's staff about the order",
+                    ));
+                }
+                None => {}
+            }
         }
         Err(ApiError::unauthorized(
             "the token is not valid (it may have been rotated)",
@@ -255,6 +290,15 @@ impl Credentials {
     /// For endpoints only operators use.
     pub async fn require_operator(&self, req: &Request) -> Result<(), ApiError> {
         self.caller(req).await?.require_operator()
+    }
+
+    /// The receipt of an order, good until `expires_at` (Unix seconds).
+    pub async fn receipt(&self, order_id: &str, expires_at: i64) -> Result<String, Error> {
+        Ok(sign_receipt(
+            &self.keys(REFRESH_AFTER).await?.customer_key,
+            order_id,
+            expires_at,
+        ))
     }
 
     /// The token a customer uses from their first order on.
@@ -290,6 +334,40 @@ pub fn verify_customer_token(key: &str, token: &str) -> Option<String> {
     let signature = B64.decode(signature).ok()?;
     mac(key, &customer_id).verify_slice(&signature).ok()?;
     Some(customer_id)
+}
+
+fn receipt_mac(key: &str, order_id: &str, expires_at: i64) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("cafe receipt\n{order_id}.{expires_at}").as_bytes());
+    mac
+}
+
+/// `r1.<order id>.<expires at, Unix seconds>.<signature>`. Order ids are UUIDs (no dots).
+pub fn sign_receipt(key: &str, order_id: &str, expires_at: i64) -> String {
+    let signature = receipt_mac(key, order_id, expires_at).finalize().into_bytes();
+    format!("{RECEIPT_PREFIX}{order_id}.{expires_at}.{}", B64.encode(signature))
+}
+
+/// What a receipt signed with this key is at `now`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// The receipt of this order.
+    Valid(String),
+    Expired,
+}
+
+/// `None` when the token is not a receipt signed with this key.
+pub fn verify_receipt(key: &str, token: &str, now: i64) -> Option<Receipt> {
+    let mut parts = token.strip_prefix(RECEIPT_PREFIX)?.splitn(3, '.');
+    let (order_id, expires_at, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    let expires_at: i64 = expires_at.parse().ok()?;
+    let signature = B64.decode(signature).ok()?;
+    receipt_mac(key, order_id, expires_at).verify_slice(&signature).ok()?;
+    Some(if now < expires_at {
+        Receipt::Valid(order_id.to_string())
+    } else {
+        Receipt::Expired
+    })
 }
 
 fn session_mac(operator_token: &str, expires_at: i64, nonce: &str) -> Hmac<Sha256> {
@@ -409,6 +487,28 @@ mod tests {
         ] {
             assert_eq!(parse_kiosk_token(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn a_receipt_shows_its_order_until_it_expires_and_only_with_the_right_key() {
+        let receipt = sign_receipt("key", "o-1", 1_000);
+        assert_eq!(verify_receipt("key", &receipt, 999), Some(Receipt::Valid("o-1".into())));
+        assert_eq!(verify_receipt("key", &receipt, 1_000), Some(Receipt::Expired));
+        assert_eq!(verify_receipt("other key", &receipt, 999), None);
+        let stretched = receipt.replacen(".1000.", ".9000.", 1);
+        assert_eq!(verify_receipt("key", &stretched, 999), None, "an edited expiry");
+        let other_order = receipt.replacen("o-1", "o-2", 1);
+        assert_eq!(verify_receipt("key", &other_order, 999), None, "an edited order");
+        for junk in ["r1.", "r1.o-1.1000", "r1.o-1.x.sig", "c1.abc.def", ""] {
+            assert_eq!(verify_receipt("key", junk, 999), None, "{junk}");
+        }
+        let caller = Caller::Receipt { order_id: "o-1".into() };
+        assert!(caller.may_see_order("o-1", "alice"));
+        assert!(!caller.may_see_order("o-2", "alice"));
+        assert!(!caller.may_see("alice"));
+        assert!(caller.require_identified().is_ok());
+        assert_eq!(caller.require_operator().unwrap_err().status, 403);
+        assert_eq!(caller.require_customer("alice").unwrap_err().status, 403);
     }
 
     #[test]

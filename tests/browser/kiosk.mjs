@@ -4,6 +4,8 @@
 // Run by tests/tests/kiosk_page.rs against a freshly deployed stack. Exits non-zero on the
 // first expectation that fails, saying what the page showed.
 import { chromium } from "playwright-core";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -54,9 +56,35 @@ try {
   await operator.getByRole("button", { name: "Set stock level" }).click();
   await operator.locator('#stock tr[data-stock="cup"] td:nth-child(2)').filter({ hasText: /^10$/ }).waitFor();
 
-  // A portrait kiosk touch screen.
+  // A portrait kiosk touch screen, with a clock the test can move.
   const kiosk = await browser.newContext({ viewport: { width: 1080, height: 1600 }, hasTouch: true });
+  await kiosk.clock.install();
   const page = await kiosk.newPage();
+  // The customer's own phone.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+
+  // The link in the QR code the kiosk shows, read from its pixels as a phone's camera would.
+  const scanQr = async () => {
+    await page.locator("#qr[src]").waitFor();
+    const png = PNG.sync.read(await page.locator("#qr").screenshot());
+    const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    assert.ok(code, "the QR code reads");
+    return code.data;
+  };
+  // What the kiosk holds once the customer's order screen is gone: no order, receipt, code or
+  // customer data in the page or the browser, only the kiosk's own token.
+  const kioskKeepsNothing = async (why, receipt, orderId) => {
+    await page.getByText("Your order shows here").waitFor();
+    const held = await page.evaluate(() => ({
+      storage: Object.keys(localStorage), session: sessionStorage.length, cookies: document.cookie,
+      html: document.documentElement.outerHTML, cards: document.querySelectorAll(".card").length,
+      fields: [document.getElementById("customer").value, document.getElementById("phone").value],
+      qr: document.getElementById("qr").getAttribute("src"), current: typeof current === "undefined" ? null : current,
+    }));
+    assert.deepEqual([held.storage, held.session, held.cookies, held.cards, held.fields, held.qr, held.current],
+      [["cafe.kiosk"], 0, "", 0, ["", ""], null, null], why);
+    for (const secret of [receipt, orderId, "+821055550101"]) assert.ok(!held.html.includes(secret), `${why}: ${secret} is in the page`);
+  };
   const external = [], orderKeys = [];
   page.on("request", (r) => {
     if (!r.url().startsWith(new URL(url).origin)) external.push(r.url());
@@ -72,9 +100,13 @@ try {
   assert.ok(await page.getByText("This screen is not a registered kiosk").isHidden());
   assert.equal(await page.getByRole("tab").count(), 0, "the kiosk has no operator tab");
 
-  step("customer 1 orders 11 americanos: cancelled, with the reason and the notification");
+  step("customer 1 orders 11 americanos: cancelled, with the reason and the notification, and a QR code");
+  const placedOrders = [];
+  page.on("response", async (r) => {
+    if (r.request().method() === "POST" && r.url().endsWith("/orders") && r.status() === 201) placedOrders.push(await r.json());
+  });
   await page.getByLabel("Customer id").fill("1");
-  await page.getByLabel("Phone").fill("+821012345678");
+  await page.getByLabel("Phone").fill("+821055550101");
   await page.getByRole("button", { name: "Americano" }).tap();
   await page.getByLabel("Quantity").fill("11");
   await page.getByRole("button", { name: "Order", exact: true }).tap();
@@ -85,7 +117,22 @@ try {
   assert.equal(await page.locator(".card").count(), 1);
   await page.screenshot({ path: join(shots, "customer-1-cancelled.png"), fullPage: true });
 
+  step("customer 1's phone scans the code and follows the order there; the kiosk forgets it on Done");
+  const first = placedOrders.at(-1);
+  assert.ok(first.receiptToken.startsWith("r1."), "a kiosk order comes with its receipt");
+  const link1 = await scanQr();
+  assert.equal(link1, `${url}receipt#r=${first.receiptToken}`);
+  const receiptPage = await phone.newPage();
+  await receiptPage.goto(link1);
+  await receiptPage.locator(".status", { hasText: "cancelled" }).waitFor(SAGA);
+  await receiptPage.getByText("not enough cups for 11 beverages", { exact: true }).waitFor();
+  await receiptPage.locator(".note", { hasText: "Sorry, your order of 11 americanos was cancelled" }).waitFor(SAGA);
+  await page.getByRole("button", { name: "Done" }).tap();
+  await kioskKeepsNothing("after Done", first.receiptToken, first.orderId);
+
   step("a quantity out of range is refused with a clear message");
+  await page.getByLabel("Customer id").fill("1");
+  await page.getByRole("button", { name: "Americano" }).tap();
   await page.getByLabel("Quantity").fill("0");
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: "beverageQty must be from 1 to 50, not 0" }).waitFor();
@@ -106,6 +153,24 @@ try {
   assert.deepEqual(steps.map((s) => s.split(" — ")[1].split(":")[0]),
     ["Ordered 1 iced-tea", "1 cup reserved", "1 iced-tea made", "Order completed", "Customer notified"]);
   await page.screenshot({ path: join(shots, "customer-2-completed.png"), fullPage: true });
+  const second = placedOrders.at(-1);
+  const link2 = await scanQr();
+
+  step("a minute without a touch closes customer 2's order screen: the kiosk keeps nothing of it");
+  await kiosk.clock.fastForward("01:01");
+  await kioskKeepsNothing("after a minute idle", second.receiptToken, second.orderId);
+
+  step("on customer 2's phone the receipt page shows the completed order and fits the screen");
+  const small = await phone.newPage();
+  await small.goto(link2);
+  await small.locator(".status", { hasText: "completed" }).waitFor(SAGA);
+  await small.locator(".note", { hasText: "Your 1 iced-tea is ready. Enjoy!" }).waitFor(SAGA);
+  const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  await small.screenshot({ path: join(shots, "phone.png"), fullPage: true });
+  const other = await phone.newPage();
+  await other.goto(`${url}receipt#r=${second.receiptToken.replace(second.orderId, first.orderId)}`);
+  await other.getByText("the token is not valid").waitFor();
 
   step("the operator sees 9 cups and both orders");
   await operator.locator('#stock tr[data-stock="cup"] td:nth-child(2)').filter({ hasText: /^9$/ }).waitFor(SAGA);
@@ -139,14 +204,17 @@ try {
   assert.equal(sessions.length, 2, "one session per sign-in");
 
   step("the API unreachable: the page says so; the retried tap sends the same Idempotency-Key and orders once");
-  const before = await page.locator(".card").count();
+  const before = placedOrders.length;
+  await page.getByLabel("Customer id").fill("2");
+  await page.getByRole("button", { name: "Iced tea" }).tap();
   await page.route("**/orders", (route) => route.abort("connectionrefused"));
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: "The cafe cannot be reached" }).waitFor();
   assert.deepEqual(external, [], "the page fetches nothing from other hosts");
   await page.unroute("**/orders");
   await page.getByRole("button", { name: "Order", exact: true }).tap();
-  await page.waitForFunction((n) => document.querySelectorAll(".card").length === n + 1, before, SAGA);
+  await page.locator(".card").waitFor(SAGA);
+  assert.equal(placedOrders.length, before + 1, "one order placed");
   const [lost, retried] = orderKeys.slice(-2);
   assert.ok(/^[0-9a-f]{32}$/.test(retried), `an Idempotency-Key on every order: ${orderKeys}`);
   assert.equal(lost, retried, "the retry reuses the key of the tap that failed");
@@ -163,27 +231,6 @@ try {
   await page.getByRole("button", { name: "Mocha" }).tap();
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: '"mocha" is not on the menu' }).waitFor();
-
-  step("another kiosk, without customer 2's token, shows none of their orders");
-  const stranger = await (await browser.newContext()).newPage();
-  await stranger.goto(url);
-  await stranger.getByLabel("Customer id").fill("2");
-  await stranger.getByLabel("Customer id").press("Enter");
-  await stranger.getByText("Your orders show here once you order on this kiosk.").waitFor();
-  assert.equal(await stranger.locator(".card").count(), 0);
-
-  step("on a phone the page fits the screen");
-  const phone = await browser.newContext({
-    viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
-    storageState: await kiosk.storageState(), // the customer's token, as on the kiosk
-  });
-  const small = await phone.newPage();
-  await small.goto(url);
-  await small.getByLabel("Customer id").fill("2");
-  await small.locator(".card").first().waitFor(SAGA);
-  const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
-  await small.screenshot({ path: join(shots, "phone.png"), fullPage: true });
 
   step("a revoked kiosk can no longer order, and says so");
   const kioskId = kioskToken.split(".")[1];

@@ -13,6 +13,7 @@ use tokio::sync::Mutex;
 
 const ORDERS_PER_MINUTE: u32 = 5;
 const KIOSK_ORDERS_PER_MINUTE: u32 = 10;
+const RECEIPT_SECONDS: i64 = 8;
 const SESSION_SECONDS: i64 = 6;
 const TEXTS_PER_HOUR: usize = 3;
 
@@ -22,6 +23,7 @@ fn cloud() -> &'static LocalCloud {
         LocalCloud::start(&[
             ("MaxOrdersPerCustomerPerMinute", &ORDERS_PER_MINUTE.to_string()),
             ("MaxOrdersPerKioskPerMinute", &KIOSK_ORDERS_PER_MINUTE.to_string()),
+            ("ReceiptSeconds", &RECEIPT_SECONDS.to_string()),
             ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
             ("MaxTextsPerNumberPerHour", &TEXTS_PER_HOUR.to_string()),
         ])
@@ -153,12 +155,16 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     let alice_order_id = alice_order["orderId"].as_str().unwrap();
     let order_for = |customer: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 2});
 
-    // Ordering again for a known customer needs their token.
-    refused(&kiosk.post("/orders", &order_for("alice")).await, 401, "unauthorized");
+    // A kiosk orders for whoever stands at it, but a known customer's order there brings no
+    // token (only its receipt); elsewhere only their own token orders for them.
+    let at_kiosk = kiosk.post("/orders", &order_for("alice")).await;
+    assert_eq!(at_kiosk.status, 201, "{at_kiosk:?}");
+    assert!(at_kiosk.body.get("customerToken").is_none(), "a token is issued once");
+    assert!(at_kiosk.body["receiptToken"].is_string(), "{at_kiosk:?}");
     refused(&bob.post("/orders", &order_for("alice")).await, 403, "forbidden");
     let again = alice.post("/orders", &order_for("alice")).await;
     assert_eq!(again.status, 201, "{again:?}");
-    assert!(again.body.get("customerToken").is_none(), "a token is issued once");
+    assert!(again.body.get("customerToken").is_none() && again.body.get("receiptToken").is_none());
     assert_eq!(
         operator
             .get("/orders?customerId=alice")
@@ -167,8 +173,8 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
             .as_array()
             .unwrap()
             .len(),
-        2,
-        "only the two accepted orders are stored"
+        3,
+        "only the three accepted orders are stored"
     );
 
     // Alice's data: hers to read, not bob's, not anyone's without a token.
@@ -206,9 +212,9 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     refused(&forged.get("/orders?customerId=alice").await, 401, "unauthorized");
     refused(&forged.post("/orders", &order_for("alice")).await, 401, "unauthorized");
 
-    // A retried first order (same Idempotency-Key, same kiosk) gets the same order back but never
-    // a token again; from another kiosk it is refused and tells nothing of the order; a new key
-    // for a known customer gets nothing.
+    // A retried first order (same Idempotency-Key, same kiosk) gets the same order and receipt
+    // back but never a token again; from another kiosk it is refused and tells nothing of the
+    // order; a new key for a known customer gets no token.
     let with_key = |from: &Api, key: &str| {
         from.http
             .post(from.url("/orders"))
@@ -225,11 +231,136 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     assert_eq!(retried.status, 201);
     assert_eq!(retried.body["orderId"], first.body["orderId"]);
     assert!(retried.body.get("customerToken").is_none(), "{retried:?}");
+    assert_eq!(
+        retried.body["receiptToken"], first.body["receiptToken"],
+        "the same receipt, not a new one"
+    );
     let elsewhere = cloud.kiosk_api("another kiosk").await;
     let replayed = elsewhere.send(with_key(&elsewhere, "carol-1")).await;
     refused(&replayed, 409, "conflict");
     assert!(replayed.body.get("orderId").is_none(), "{replayed:?}");
-    refused(&kiosk.send(with_key(&kiosk, "carol-2")).await, 401, "unauthorized");
+    let later = kiosk.send(with_key(&kiosk, "carol-2")).await;
+    assert_eq!(later.status, 201, "{later:?}");
+    assert!(later.body.get("customerToken").is_none(), "{later:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receipt_shows_its_own_order_only_until_it_expires() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let operator = cloud.api();
+    let anonymous = cloud.anonymous_api();
+    let kiosk = kiosk("receipts").await;
+    let order = json!({"customerId": "judy", "beverageName": "latte", "beverageQty": 1});
+    let placed = kiosk.post("/orders", &order).await;
+    assert_eq!(placed.status, 201, "{placed:?}");
+    let receipt = placed.body["receiptToken"].as_str().unwrap().to_string();
+    TOKENS_SEEN.lock().await.push(receipt.clone());
+    let order_id = placed.body["orderId"].as_str().unwrap();
+    let expires_at: chrono::DateTime<chrono::Utc> = placed.body["receiptExpiresAt"].as_str().unwrap().parse().unwrap();
+    let lasts = (expires_at - chrono::Utc::now()).num_seconds();
+    assert!(
+        (RECEIPT_SECONDS - 3..=RECEIPT_SECONDS).contains(&lasts),
+        "lasts {lasts} s"
+    );
+    let mut checks = 0;
+
+    // Its own order, in the order function and in the read model.
+    let by_receipt = anonymous.with_token(&receipt);
+    for path in [format!("/orders/{order_id}"), format!("/kiosk/orders/{order_id}")] {
+        let seen = by_receipt
+            .wait_for(&path, cafe_e2e::SAGA_TIMEOUT, |a| a.status == 200)
+            .await;
+        assert_eq!(seen.body["orderId"], order_id);
+        checks += 1;
+    }
+    // Nothing else: another order is unknown to it, every other route refuses it.
+    let other = operator
+        .place(json!({"customerId": "judy", "beverageName": "latte", "beverageQty": 1}))
+        .await;
+    assert!(
+        other.get("receiptToken").is_none(),
+        "only a kiosk's order has a receipt"
+    );
+    let other_id = other["orderId"].as_str().unwrap();
+    for path in [format!("/orders/{other_id}"), format!("/kiosk/orders/{other_id}")] {
+        let answer = by_receipt
+            .wait_for(&path, cafe_e2e::SAGA_TIMEOUT, |a| {
+                a.status != 200 || a.body["orderId"] == other_id
+            })
+            .await;
+        refused(&answer, 404, "not_found");
+        checks += 1;
+    }
+    for path in [
+        "/orders?customerId=judy",
+        "/notifications?customerId=judy",
+        "/kiosk/customers/judy/orders",
+        "/inventories",
+        "/orders",
+        "/kiosks",
+    ] {
+        refused(&by_receipt.get(path).await, 403, "forbidden");
+        checks += 1;
+    }
+    refused(&by_receipt.post("/orders", &order).await, 403, "forbidden");
+    refused(&by_receipt.post("/sessions", &json!({})).await, 403, "forbidden");
+    checks += 2;
+    // Edited to name another order, or to last longer: not a receipt at all.
+    for forged in [receipt.replacen(order_id, other_id, 1), {
+        let end = expires_at.timestamp();
+        receipt.replacen(&format!(".{end}."), &format!(".{}.", end + 3600), 1)
+    }] {
+        assert_ne!(forged, receipt);
+        refused(
+            &anonymous.with_token(&forged).get(&format!("/orders/{other_id}")).await,
+            401,
+            "unauthorized",
+        );
+        checks += 1;
+    }
+
+    // The link for the customer's phone is made only with the receipt itself.
+    let link_path = |page: &str| format!("/kiosk/orders/{order_id}/receipt-link?page={page}");
+    let page = "http%3A%2F%2Fcafe.example%2Fprod%2Freceipt";
+    let link = by_receipt.get(&link_path(page)).await;
+    assert_eq!(link.status, 200, "{link:?}");
+    assert_eq!(
+        link.body["link"],
+        format!("http://cafe.example/prod/receipt#r={receipt}")
+    );
+    assert!(
+        link.body["qrCode"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/svg+xml;base64,")
+    );
+    refused(&operator.get(&link_path(page)).await, 403, "forbidden");
+    refused(&kiosk.get(&link_path(page)).await, 403, "forbidden");
+    refused(&anonymous.get(&link_path(page)).await, 401, "unauthorized");
+    refused(
+        &by_receipt.get(&link_path("javascript%3Aalert(1)")).await,
+        400,
+        "invalid_field",
+    );
+    checks += 5;
+
+    // At its end it stops working everywhere, and says why.
+    tokio::time::sleep(std::time::Duration::from_secs((lasts + 1).max(0) as u64)).await;
+    for path in [format!("/orders/{order_id}"), format!("/kiosk/orders/{order_id}")] {
+        let ended = by_receipt.get(&path).await;
+        refused(&ended, 401, "unauthorized");
+        assert!(
+            ended.body["error"]["message"].as_str().unwrap().contains("expired"),
+            "{ended:?}"
+        );
+        checks += 1;
+    }
+    println!(
+        "[security] receipt: lasted {lasts} s; showed its own order in 2 functions; {checks} checks: another order \
+         404, 8 other routes 403, 2 edited receipts 401, the phone link only with the receipt itself, 401 \
+         \"expired\" once ended"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -551,7 +682,7 @@ async fn pages_and_answers_carry_protective_headers() {
     let cloud = cloud();
     let http = reqwest::Client::new();
     let url = |path: &str| cloud.anonymous_api().url(path);
-    for page in ["/", "/operator"] {
+    for page in ["/", "/operator", "/receipt"] {
         let answer = http.get(url(page)).send().await.unwrap();
         assert_eq!(answer.status(), 200, "{page}");
         let header = |name: &str| answer.headers()[name].to_str().unwrap().to_string();
@@ -576,7 +707,7 @@ async fn pages_and_answers_carry_protective_headers() {
         assert_eq!(answer.headers()["cache-control"], "no-store", "{path}");
         assert_eq!(answer.headers()["x-content-type-options"], "nosniff", "{path}");
     }
-    println!("[security] headers: 2 pages with a hash-only CSP and no framing; 3 answers not stored, not sniffed");
+    println!("[security] headers: 3 pages with a hash-only CSP and no framing; 3 answers not stored, not sniffed");
 }
 
 #[tokio::test(flavor = "multi_thread")]

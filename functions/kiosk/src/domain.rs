@@ -3,7 +3,9 @@
 //! Each event fills its own step of the order's timeline, once: events may arrive late,
 //! twice or out of order, and the view comes out the same.
 
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use cafe_shared::events::CafeEvent;
+use cafe_shared::http::ApiError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +106,50 @@ pub fn status_of(steps: &[TimelineStep]) -> &'static str {
     }
 }
 
+/// Where a customer's phone follows one order: the receipt page with the receipt in the link's
+/// fragment (which browsers never send to a server), and that link as a QR code for the kiosk's
+/// screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptLink {
+    pub link: String,
+    /// An SVG image, as a `data:` URL an `<img>` shows.
+    pub qr_code: String,
+}
+
+/// The longest receipt page address a kiosk may give.
+const MAX_PAGE_CHARS: usize = 512;
+
+/// The receipt link for `page`, the receipt page's address as the kiosk reaches it: an http(s)
+/// address with no fragment of its own.
+pub fn receipt_link(page: &str, receipt: &str) -> Result<ReceiptLink, ApiError> {
+    let well_formed = (page.starts_with("https://") || page.starts_with("http://"))
+        && page.len() <= MAX_PAGE_CHARS
+        && page
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '"' | '<' | '>' | '\\'));
+    if !well_formed {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!(
+                "page must be the receipt page's http(s) address, without a fragment, at most {MAX_PAGE_CHARS} characters"
+            ),
+        ));
+    }
+    let link = format!("{page}#r={receipt}");
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::bad_request("invalid_field", format!("the link does not fit a QR code: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    Ok(ReceiptLink {
+        qr_code: format!("data:image/svg+xml;base64,{}", B64.encode(svg)),
+        link,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +209,34 @@ mod tests {
             (s.event.as_str(), s.summary.as_str()),
             ("OrderCompleted", "Order completed")
         );
+    }
+
+    #[test]
+    fn a_receipt_link_carries_the_receipt_in_its_fragment_and_as_a_qr_code() {
+        let link = receipt_link("http://127.0.0.1:4566/_aws/execute-api/a1/prod/receipt", "r1.o.9.sig").unwrap();
+        assert_eq!(
+            link.link,
+            "http://127.0.0.1:4566/_aws/execute-api/a1/prod/receipt#r=r1.o.9.sig"
+        );
+        let svg = B64
+            .decode(link.qr_code.strip_prefix("data:image/svg+xml;base64,").unwrap())
+            .unwrap();
+        assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "ftp://x/receipt",
+            "http://x/receipt#r=other",
+            "http://x/a b",
+            "http://x/\"><script>",
+        ] {
+            assert_eq!(
+                receipt_link(bad, "r1.o.9.sig").unwrap_err().code,
+                "invalid_field",
+                "{bad}"
+            );
+        }
+        let long = format!("https://x/{}", "a".repeat(MAX_PAGE_CHARS));
+        assert!(receipt_link(&long, "r1.o.9.sig").is_err());
     }
 }

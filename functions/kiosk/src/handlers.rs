@@ -2,24 +2,33 @@
 //! event from its queue.
 
 use crate::KioskService;
-use crate::pages::{KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY};
+use crate::domain::receipt_link;
+use crate::pages::{
+    KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY, RECEIPT_PAGE, RECEIPT_PAGE_POLICY,
+};
 use crate::store::CUSTOMER_PAGE_KEY;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
-use cafe_shared::http::{ApiError, json_response, no_route, page_request, page_response, path_param, respond, route};
+use cafe_shared::auth::Caller;
+use cafe_shared::http::{
+    ApiError, header, json_response, no_route, page_request, page_response, path_param, respond, route,
+};
 use cafe_shared::sqs;
-use lambda_http::{Body, Request, Response, http::StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 
-/// `GET /`, `GET /operator`, `GET /openapi.json`, `POST /sessions`, `GET /kiosk/orders/{orderId}`,
+/// `GET /`, `GET /operator`, `GET /receipt`, `GET /openapi.json`, `POST /sessions`,
+/// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
 /// `GET /kiosk/customers/{customerId}/orders`.
 pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/") => Ok(page(KIOSK_PAGE, &KIOSK_PAGE_POLICY)),
         ("GET", "/operator") => Ok(page(OPERATOR_PAGE, &OPERATOR_PAGE_POLICY)),
+        ("GET", "/receipt") => Ok(page(RECEIPT_PAGE, &RECEIPT_PAGE_POLICY)),
         ("GET", "/openapi.json") => Ok(asset("application/json", OPENAPI)),
         ("POST", "/sessions") => open_operator_session(service, &req).await,
         ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
+        ("GET", "/kiosk/orders/{orderId}/receipt-link") => receipt_link_of(service, &req).await,
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
         _ => Err(no_route(&req)),
     };
@@ -67,9 +76,34 @@ async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, 
     let order_id = path_param(req, "orderId")?;
     match service.store.get(&order_id).await? {
         // Another customer's order is answered as unknown.
-        Some(view) if caller.may_see(&view.customer_id) => Ok(json_response(StatusCode::OK, &view)),
+        Some(view) if caller.may_see_order(&view.order_id, &view.customer_id) => {
+            Ok(json_response(StatusCode::OK, &view))
+        }
         _ => Err(ApiError::not_found("order", &order_id)),
     }
+}
+
+/// The link to the receipt page for the order whose receipt is the bearer token, and its QR
+/// code, for the kiosk to show: `page` is the receipt page's address as the kiosk reaches it
+/// (the API's own address differs between AWS, custom domains and local clouds).
+async fn receipt_link_of(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let order_id = path_param(req, "orderId")?;
+    match service.credentials.caller(req).await? {
+        Caller::Receipt { order_id: own } if own == order_id => {}
+        Caller::Anonymous => return Err(ApiError::unauthorized("this needs the order's receipt")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "a receipt link is made with that order's own receipt",
+            ));
+        }
+    }
+    let page = req
+        .query_string_parameters_ref()
+        .and_then(|q| q.first("page"))
+        .unwrap_or_default();
+    let receipt = header(req, "authorization").unwrap_or_default();
+    let receipt = receipt.trim_start_matches("Bearer ").trim();
+    Ok(json_response(StatusCode::OK, &receipt_link(page, receipt)?))
 }
 
 async fn customer_orders(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {

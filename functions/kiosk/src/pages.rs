@@ -9,11 +9,14 @@ use std::sync::LazyLock;
 pub const KIOSK_PAGE: &str = include_str!("../static/index.html");
 /// The operator's page: stock and the latest orders, behind a short session.
 pub const OPERATOR_PAGE: &str = include_str!("../static/operator.html");
+/// A customer's receipt, on their own phone: one order, followed by its receipt.
+pub const RECEIPT_PAGE: &str = include_str!("../static/receipt.html");
 /// The OpenAPI 3 document of the whole HTTP API.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
 pub static KIOSK_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(KIOSK_PAGE));
 pub static OPERATOR_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(OPERATOR_PAGE));
+pub static RECEIPT_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(RECEIPT_PAGE));
 
 /// A policy that runs only the page's own inline script and style (by their hashes, so an injected
 /// script never runs), talks only to this API, and lets no other site frame the page.
@@ -56,8 +59,8 @@ mod tests {
     }
 
     #[test]
-    fn both_pages_keep_to_their_policy() {
-        for page in [KIOSK_PAGE, OPERATOR_PAGE] {
+    fn every_page_keeps_to_its_policy() {
+        for page in [KIOSK_PAGE, OPERATOR_PAGE, RECEIPT_PAGE] {
             // Every script and style is an inline block the policy hashes: no script from a file,
             // no inline event handler attribute, no style attribute.
             assert_eq!(inline_blocks(page, "script").len(), 1);

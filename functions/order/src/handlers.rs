@@ -5,7 +5,7 @@ use crate::OrderService;
 use crate::domain::{
     Kiosk, KioskRequest, Order, OrderRequest, OrderStatus, Outcome, PlacedBy, event_for_change, order_id_for_key,
 };
-use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded};
+use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded, Registration};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::auth::{Caller, NewKiosk};
@@ -36,7 +36,8 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
     Ok(respond(outcome))
 }
 
-/// A placed order, with the customer's token when this was their first order.
+/// A placed order, with the customer's token when this was a new customer's first order at a
+/// kiosk, and the order's receipt when a kiosk placed it.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PlacedOrder {
@@ -44,12 +45,18 @@ struct PlacedOrder {
     order: Order,
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt_expires_at: Option<chrono::DateTime<Utc>>,
 }
 
-/// Orders come from a registered kiosk, the operator, or a customer with their own token. A
-/// kiosk places a new customer's first order and gets the customer's token with it; a known
-/// customer's orders need that token (or the operator's). A retry with the same Idempotency-Key
-/// gets the order back, never a token.
+/// Orders come from a registered kiosk, the operator, or a customer with their own token. A kiosk
+/// places orders for anyone who stands at it: a new customer id's first order registers the
+/// customer and returns their token; every kiosk order returns its receipt (what the customer's
+/// phone follows the order with), and a known customer's gets nothing more. A retry with the
+/// same Idempotency-Key, from the same caller, gets the order back (with the same receipt, which
+/// only the kiosk that placed it can ask for), never a customer token.
 async fn place_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let placed_by = match &caller {
@@ -59,6 +66,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
                  operator's)",
             ));
         }
+        Caller::Receipt { .. } => return Err(ApiError::forbidden("a receipt shows only its own order")),
         Caller::Operator => PlacedBy::Operator,
         Caller::Kiosk(claim) => PlacedBy::Kiosk(claim.clone()),
         Caller::Customer(_) => PlacedBy::Customer,
@@ -80,19 +88,29 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     if let Some(phone) = &order.phone_number {
         service.limits.check_textable(phone)?;
     }
+    let registration = match placed_by {
+        PlacedBy::Kiosk(_) => Registration::New,
+        PlacedBy::Operator => Registration::IfNew,
+        PlacedBy::Customer => Registration::None,
+    };
     // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an order
     // that is stored is always announced, even if the bus is down at this moment.
-    let order = match service.store.place(&order, &placed_by, &service.limits).await? {
-        Placed::New(order) => order,
-        Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => {
-            return Ok(json_response(
-                StatusCode::CREATED,
-                &PlacedOrder {
-                    order: existing,
-                    customer_token: None,
-                },
-            ));
-        }
+    let mut placed = service
+        .store
+        .place(&order, &placed_by, registration, &service.limits)
+        .await?;
+    let mut new_customer = registration == Registration::New;
+    if matches!(placed, Placed::CustomerKnown) {
+        // A returning customer at a kiosk: the order is theirs, with no token.
+        new_customer = false;
+        placed = service
+            .store
+            .place(&order, &placed_by, Registration::None, &service.limits)
+            .await?;
+    }
+    let (order, new_customer) = match placed {
+        Placed::New(order) => (order, new_customer),
+        Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => (existing, false),
         Placed::AlreadyPlaced(_) => {
             return Err(ApiError::conflict(
                 "this Idempotency-Key was already used for a different order",
@@ -103,12 +121,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
                 "this kiosk is not registered (or was revoked): ask the operator to register it",
             ));
         }
-        Placed::CustomerKnown => {
-            return Err(ApiError::unauthorized(format!(
-                "customer {:?} has ordered before: send their token (Authorization: Bearer <customerToken>)",
-                order.customer_id
-            )));
-        }
+        Placed::CustomerKnown => return Err(ApiError::internal("a known customer refused without a registration")),
         Placed::KioskBusy => {
             return Err(ApiError::too_many_requests(format!(
                 "this kiosk has placed {} orders this minute, the most allowed; try again in a minute",
@@ -129,13 +142,29 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
             )));
         }
     };
-    let customer_token = match placed_by {
-        PlacedBy::Kiosk(_) => Some(service.credentials.customer_token(&order.customer_id).await?),
+    let customer_token = match new_customer {
+        true => Some(service.credentials.customer_token(&order.customer_id).await?),
+        false => None,
+    };
+    // The receipt's end follows from the order, so a retry gets the same receipt, not a new one.
+    let receipt_expires_at = order.order_date + service.receipt_lifetime;
+    let receipt_token = match placed_by {
+        PlacedBy::Kiosk(_) => Some(
+            service
+                .credentials
+                .receipt(&order.order_id, receipt_expires_at.timestamp())
+                .await?,
+        ),
         PlacedBy::Operator | PlacedBy::Customer => None,
     };
     Ok(json_response(
         StatusCode::CREATED,
-        &PlacedOrder { order, customer_token },
+        &PlacedOrder {
+            receipt_expires_at: receipt_token.as_ref().map(|_| receipt_expires_at),
+            order,
+            customer_token,
+            receipt_token,
+        },
     ))
 }
 
@@ -211,7 +240,9 @@ async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Bod
     caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
     match service.store.get(&order_id).await? {
-        Some(order) if caller.may_see(&order.customer_id) => Ok(json_response(StatusCode::OK, &order)),
+        Some(order) if caller.may_see_order(&order.order_id, &order.customer_id) => {
+            Ok(json_response(StatusCode::OK, &order))
+        }
         _ => Err(ApiError::not_found("order", &order_id)),
     }
 }

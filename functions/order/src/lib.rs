@@ -19,6 +19,8 @@ pub struct OrderService {
     pub credentials: Credentials,
     /// Orders a customer, and texts a phone number, may get.
     pub limits: OrderLimits,
+    /// How long a kiosk order's receipt shows the order (`RECEIPT_SECONDS`).
+    pub receipt_lifetime: chrono::Duration,
 }
 
 impl OrderService {
@@ -34,6 +36,7 @@ impl OrderService {
             bus: EventBus::from_env(&sdk, "order")?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
             credentials: Credentials::from_env(&sdk),
+            receipt_lifetime: chrono::Duration::seconds(number_from_env("RECEIPT_SECONDS", 7200).into()),
             limits: OrderLimits {
                 orders_per_minute: number_from_env("MAX_ORDERS_PER_MINUTE", 20),
                 orders_per_kiosk_per_minute: number_from_env("MAX_ORDERS_PER_KIOSK_PER_MINUTE", 30),

@@ -31,6 +31,17 @@ pub struct OrderStore {
     customers_table: String,
 }
 
+/// What placing an order records of its customer (`customer#<id>`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Registration {
+    /// A new customer, whose token comes with this order: refused if they have ordered before.
+    New,
+    /// The customer is registered if they are not yet (nothing refused).
+    IfNew,
+    /// Nothing: the customer is known.
+    None,
+}
+
 /// What storing a new order found.
 pub enum Placed {
     New(Order),
@@ -80,11 +91,16 @@ impl OrderStore {
 
     /// Stores a new pending order unless one with its id exists, in one transaction with its
     /// count in the customer's current minute, for an order with a phone number its count in that
-    /// number's current hour (one text each), both within `limits`, and by who places it:
-    /// a kiosk must be registered with the secret it claims and within its own count a minute,
-    /// and registers a new customer (who must not exist yet); the operator registers the
-    /// customer if new.
-    pub async fn place(&self, order: &Order, placed_by: &PlacedBy, limits: &OrderLimits) -> Result<Placed, Error> {
+    /// number's current hour (one text each), both within `limits`, the customer's `registration`,
+    /// and for a kiosk, that it is registered with the secret it claims and within its own count
+    /// a minute.
+    pub async fn place(
+        &self,
+        order: &Order,
+        placed_by: &PlacedBy,
+        registration: Registration,
+        limits: &OrderLimits,
+    ) -> Result<Placed, Error> {
         let mut item: Item = serde_dynamo::to_item(order)?;
         // Every order is in the `byDate` index, where the operator reads the latest.
         item.insert(LISTED_AS.into(), s(ORDER));
@@ -134,12 +150,13 @@ impl OrderStore {
             )?;
             writes.push((Refusal::TooManyTexts, texts));
         }
-        let registration = s(format!("customer#{}", order.customer_id));
-        match placed_by {
-            PlacedBy::Kiosk(_) => {
+        // Last: when only it fails, everything before it held.
+        let customer = s(format!("customer#{}", order.customer_id));
+        match registration {
+            Registration::New => {
                 let register = Put::builder()
                     .table_name(&self.customers_table)
-                    .item("customerKey", registration)
+                    .item("customerKey", customer)
                     .item("firstOrderId", s(order.order_id.clone()))
                     .condition_expression("attribute_not_exists(customerKey)")
                     .build()?;
@@ -148,10 +165,10 @@ impl OrderStore {
                     TransactWriteItem::builder().put(register).build(),
                 ));
             }
-            PlacedBy::Operator => {
+            Registration::IfNew => {
                 let register = Update::builder()
                     .table_name(&self.customers_table)
-                    .key("customerKey", registration)
+                    .key("customerKey", customer)
                     .update_expression("SET firstOrderId = if_not_exists(firstOrderId, :order)")
                     .expression_attribute_values(":order", s(order.order_id.clone()))
                     .build()?;
@@ -160,7 +177,7 @@ impl OrderStore {
                     TransactWriteItem::builder().update(register).build(),
                 ));
             }
-            PlacedBy::Customer => {}
+            Registration::None => {}
         }
         let transaction = self
             .client
