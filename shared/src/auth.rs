@@ -1,11 +1,12 @@
 //! Who is calling the API. Operators send the operator token (a Secrets Manager secret); a
-//! customer sends the token issued with their first order: their id signed (HMAC-SHA256) with
-//! the customer token key, another secret, so every API function checks it without a lookup.
+//! customer sends the token issued with their first order: their id and its end signed
+//! (HMAC-SHA256) with the customer token key, another secret, so every API function checks it
+//! without a lookup.
 //! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
 //! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
 //! function checks it without a lookup and a rotated operator token ends every session).
 //! Each order a kiosk places comes with a receipt (`r1.<order id>.<expires at>.<signature>`,
-//! signed with the customer token key): a capability for that one order until it expires, which
+//! signed with the same key): a capability for that one order until it expires, which
 //! the customer carries to their phone by the QR code the kiosk shows.
 //! A registered kiosk sends its own token (`k1.<kiosk id>.<secret>`); only the order function
 //! keeps kiosks (the secret's SHA-256, never the secret), so only it can tell a real one, and
@@ -27,8 +28,8 @@ const REFRESH_AFTER: Duration = Duration::from_secs(60);
 /// new token works at once; no more often, so that bad tokens cannot flood Secrets Manager.
 const RECHECK_AFTER: Duration = Duration::from_secs(5);
 
-/// A customer token's prefix, naming its format.
-const CUSTOMER_TOKEN_PREFIX: &str = "c1.";
+/// A customer token's prefix, naming its format (`c1.` tokens had no end and are no longer taken).
+const CUSTOMER_TOKEN_PREFIX: &str = "c2.";
 
 /// An operator session token's prefix, naming its format.
 const SESSION_PREFIX: &str = "s1.";
@@ -249,12 +250,18 @@ impl Credentials {
                 }
                 Session::Invalid => {}
             }
-            if let Some(customer_id) = verify_customer_token(&keys.customer_key, token) {
-                return Ok(Caller::Customer(customer_id));
+            match verify_customer_token(&keys.customer_key, token, now) {
+                Some(Signed::Valid(customer_id)) => return Ok(Caller::Customer(customer_id)),
+                Some(Signed::Expired) => {
+                    return Err(ApiError::unauthorized(
+                        "this customer token has expired: it comes anew with a first order",
+                    ));
+                }
+                None => {}
             }
             match verify_receipt(&keys.customer_key, token, now) {
-                Some(Receipt::Valid(order_id)) => return Ok(Caller::Receipt { order_id }),
-                Some(Receipt::Expired) => {
+                Some(Signed::Valid(order_id)) => return Ok(Caller::Receipt { order_id }),
+                Some(Signed::Expired) => {
                     return Err(ApiError::unauthorized(
                         "this receipt has expired: ask the cafe's staff about the order",
                     ));
@@ -301,73 +308,73 @@ impl Credentials {
         ))
     }
 
-    /// The token a customer uses from their first order on.
-    pub async fn customer_token(&self, customer_id: &str) -> Result<String, Error> {
+    /// The token a customer uses from their first order on, good until `expires_at`.
+    pub async fn customer_token(&self, customer_id: &str, expires_at: i64) -> Result<String, Error> {
         Ok(sign_customer_token(
             &self.keys(REFRESH_AFTER).await?.customer_key,
             customer_id,
+            expires_at,
         ))
     }
 }
 
-fn mac(key: &str, customer_id: &str) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(b"cafe customer\n");
-    mac.update(customer_id.as_bytes());
-    mac
-}
-
-/// `c1.<customer id>.<signature>`, both parts base64url.
-pub fn sign_customer_token(key: &str, customer_id: &str) -> String {
-    let signature = mac(key, customer_id).finalize().into_bytes();
-    format!(
-        "{CUSTOMER_TOKEN_PREFIX}{}.{}",
-        B64.encode(customer_id),
-        B64.encode(signature)
-    )
-}
-
-/// The customer a token was issued to, if its signature holds (checked in constant time).
-pub fn verify_customer_token(key: &str, token: &str) -> Option<String> {
-    let (id, signature) = token.strip_prefix(CUSTOMER_TOKEN_PREFIX)?.split_once('.')?;
-    let customer_id = String::from_utf8(B64.decode(id).ok()?).ok()?;
-    let signature = B64.decode(signature).ok()?;
-    mac(key, &customer_id).verify_slice(&signature).ok()?;
-    Some(customer_id)
-}
-
-fn receipt_mac(key: &str, order_id: &str, expires_at: i64) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("cafe receipt\n{order_id}.{expires_at}").as_bytes());
-    mac
-}
-
-/// `r1.<order id>.<expires at, Unix seconds>.<signature>`. Order ids are UUIDs (no dots).
-pub fn sign_receipt(key: &str, order_id: &str, expires_at: i64) -> String {
-    let signature = receipt_mac(key, order_id, expires_at).finalize().into_bytes();
-    format!("{RECEIPT_PREFIX}{order_id}.{expires_at}.{}", B64.encode(signature))
-}
-
-/// What a receipt signed with this key is at `now`.
+/// What a signed token with an end (a customer token, a receipt) is at a moment.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Receipt {
-    /// The receipt of this order.
+pub enum Signed {
+    /// Signed with this key and not yet at its end: what it names (a customer, an order).
     Valid(String),
+    /// Signed with this key, but past its end.
     Expired,
 }
 
-/// `None` when the token is not a receipt signed with this key.
-pub fn verify_receipt(key: &str, token: &str, now: i64) -> Option<Receipt> {
-    let mut parts = token.strip_prefix(RECEIPT_PREFIX)?.splitn(3, '.');
-    let (order_id, expires_at, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    let expires_at: i64 = expires_at.parse().ok()?;
-    let signature = B64.decode(signature).ok()?;
-    receipt_mac(key, order_id, expires_at).verify_slice(&signature).ok()?;
+/// The signature of `kind` (what the token is for, so one kind never passes as another) naming
+/// `subject` until `expires_at`.
+fn claim_mac(key: &str, kind: &str, subject: &str, expires_at: i64) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("cafe {kind}\n{expires_at}\n{subject}").as_bytes());
+    mac
+}
+
+/// `<prefix><subject, base64url>.<expires at, Unix seconds>.<signature, base64url>`.
+fn sign_claim(key: &str, prefix: &str, kind: &str, subject: &str, expires_at: i64) -> String {
+    let signature = claim_mac(key, kind, subject, expires_at).finalize().into_bytes();
+    format!("{prefix}{}.{expires_at}.{}", B64.encode(subject), B64.encode(signature))
+}
+
+/// `None` when the token is not one of `kind` signed with this key (checked in constant time).
+fn verify_claim(key: &str, prefix: &str, kind: &str, token: &str, now: i64) -> Option<Signed> {
+    let mut parts = token.strip_prefix(prefix)?.splitn(3, '.');
+    let subject = String::from_utf8(B64.decode(parts.next()?).ok()?).ok()?;
+    let expires_at: i64 = parts.next()?.parse().ok()?;
+    let signature = B64.decode(parts.next()?).ok()?;
+    claim_mac(key, kind, &subject, expires_at)
+        .verify_slice(&signature)
+        .ok()?;
     Some(if now < expires_at {
-        Receipt::Valid(order_id.to_string())
+        Signed::Valid(subject)
     } else {
-        Receipt::Expired
+        Signed::Expired
     })
+}
+
+/// A customer's token: `c2.<customer id>.<expires at>.<signature>`.
+pub fn sign_customer_token(key: &str, customer_id: &str, expires_at: i64) -> String {
+    sign_claim(key, CUSTOMER_TOKEN_PREFIX, "customer", customer_id, expires_at)
+}
+
+/// The customer a token names, if it is one signed with this key.
+pub fn verify_customer_token(key: &str, token: &str, now: i64) -> Option<Signed> {
+    verify_claim(key, CUSTOMER_TOKEN_PREFIX, "customer", token, now)
+}
+
+/// An order's receipt: `r1.<order id>.<expires at>.<signature>`.
+pub fn sign_receipt(key: &str, order_id: &str, expires_at: i64) -> String {
+    sign_claim(key, RECEIPT_PREFIX, "receipt", order_id, expires_at)
+}
+
+/// The order a receipt shows, if it is one signed with this key.
+pub fn verify_receipt(key: &str, token: &str, now: i64) -> Option<Signed> {
+    verify_claim(key, RECEIPT_PREFIX, "receipt", token, now)
 }
 
 fn session_mac(operator_token: &str, expires_at: i64, nonce: &str) -> Hmac<Sha256> {
@@ -425,20 +432,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_customer_token_names_its_customer_and_only_with_the_right_key() {
-        let token = sign_customer_token("key-1", "customer 7");
-        assert_eq!(verify_customer_token("key-1", &token).as_deref(), Some("customer 7"));
-        assert_eq!(verify_customer_token("key-2", &token), None, "rotated key");
+    fn a_customer_token_names_its_customer_until_its_end_and_only_with_the_right_key() {
+        let token = sign_customer_token("key-1", "customer 7", 1_000);
+        assert_eq!(
+            verify_customer_token("key-1", &token, 999),
+            Some(Signed::Valid("customer 7".into()))
+        );
+        assert_eq!(verify_customer_token("key-1", &token, 1_000), Some(Signed::Expired));
+        assert_eq!(verify_customer_token("key-2", &token, 999), None, "rotated key");
+        let stretched = token.replacen(".1000.", ".9000.", 1);
+        assert_eq!(verify_customer_token("key-1", &stretched, 999), None, "an edited end");
+        assert_eq!(
+            verify_receipt("key-1", &token.replacen("c2.", "r1.", 1), 999),
+            None,
+            "not a receipt"
+        );
     }
 
     #[test]
     fn a_token_edited_to_name_another_customer_is_refused() {
-        let token = sign_customer_token("key", "1");
-        let (_, signature) = token.rsplit_once('.').unwrap();
-        let forged = format!("c1.{}.{signature}", B64.encode("2"));
-        assert_eq!(verify_customer_token("key", &forged), None);
-        assert_eq!(verify_customer_token("key", "c1.garbage"), None);
-        assert_eq!(verify_customer_token("key", ""), None);
+        let token = sign_customer_token("key", "1", 1_000);
+        let (_, rest) = token.strip_prefix("c2.").unwrap().split_once('.').unwrap();
+        let forged = format!("c2.{}.{rest}", B64.encode("2"));
+        assert_eq!(verify_customer_token("key", &forged, 999), None);
+        let unending = format!("c1.{}.{}", B64.encode("1"), rest.rsplit_once('.').unwrap().1);
+        assert_eq!(verify_customer_token("key", &unending, 999), None, "the old format");
+        for junk in ["c2.garbage", "c2.MQ.x.sig", "c2.MQ.1000", ""] {
+            assert_eq!(verify_customer_token("key", junk, 999), None, "{junk}");
+        }
     }
 
     #[test]
@@ -492,12 +513,12 @@ mod tests {
     #[test]
     fn a_receipt_shows_its_order_until_it_expires_and_only_with_the_right_key() {
         let receipt = sign_receipt("key", "o-1", 1_000);
-        assert_eq!(verify_receipt("key", &receipt, 999), Some(Receipt::Valid("o-1".into())));
-        assert_eq!(verify_receipt("key", &receipt, 1_000), Some(Receipt::Expired));
+        assert_eq!(verify_receipt("key", &receipt, 999), Some(Signed::Valid("o-1".into())));
+        assert_eq!(verify_receipt("key", &receipt, 1_000), Some(Signed::Expired));
         assert_eq!(verify_receipt("other key", &receipt, 999), None);
         let stretched = receipt.replacen(".1000.", ".9000.", 1);
         assert_eq!(verify_receipt("key", &stretched, 999), None, "an edited expiry");
-        let other_order = receipt.replacen("o-1", "o-2", 1);
+        let other_order = receipt.replacen(&B64.encode("o-1"), &B64.encode("o-2"), 1);
         assert_eq!(verify_receipt("key", &other_order, 999), None, "an edited order");
         for junk in ["r1.", "r1.o-1.1000", "r1.o-1.x.sig", "c1.abc.def", ""] {
             assert_eq!(verify_receipt("key", junk, 999), None, "{junk}");

@@ -169,7 +169,8 @@ try {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   await small.screenshot({ path: join(shots, "phone.png"), fullPage: true });
   const other = await phone.newPage();
-  await other.goto(`${url}receipt#r=${second.receiptToken.replace(second.orderId, first.orderId)}`);
+  const asToken = (id) => Buffer.from(id).toString("base64url");
+  await other.goto(`${url}receipt#r=${second.receiptToken.replace(asToken(second.orderId), asToken(first.orderId))}`);
   await other.getByText("the token is not valid").waitFor();
 
   step("the operator sees 9 cups and both orders");

@@ -6,6 +6,7 @@
 //! pages and answers carry protective headers; a cancelled customer is not told the stock level;
 //! and no token shows up in an answer or in the functions' logs.
 
+use base64::Engine;
 use cafe_e2e::{Answer, Api, LocalCloud};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -14,6 +15,7 @@ use tokio::sync::Mutex;
 const ORDERS_PER_MINUTE: u32 = 5;
 const KIOSK_ORDERS_PER_MINUTE: u32 = 10;
 const RECEIPT_SECONDS: i64 = 8;
+const CUSTOMER_TOKEN_SECONDS: i64 = 20;
 const SESSION_SECONDS: i64 = 6;
 const TEXTS_PER_HOUR: usize = 3;
 
@@ -24,6 +26,7 @@ fn cloud() -> &'static LocalCloud {
             ("MaxOrdersPerCustomerPerMinute", &ORDERS_PER_MINUTE.to_string()),
             ("MaxOrdersPerKioskPerMinute", &KIOSK_ORDERS_PER_MINUTE.to_string()),
             ("ReceiptSeconds", &RECEIPT_SECONDS.to_string()),
+            ("CustomerTokenSeconds", &CUSTOMER_TOKEN_SECONDS.to_string()),
             ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
             ("MaxTextsPerNumberPerHour", &TEXTS_PER_HOUR.to_string()),
         ])
@@ -205,12 +208,20 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
         refused(&kiosk.get(&path).await, 403, "forbidden");
     }
 
-    // A token edited to name another customer, or signed with another key, is refused.
+    // A token edited to name another customer, or in the old form with no end, is refused.
     let (_, signature) = bob_token.rsplit_once('.').unwrap();
-    let alice_id_b64 = alice_token.split('.').nth(1).unwrap();
-    let forged = kiosk.with_token(&format!("c1.{alice_id_b64}.{signature}"));
-    refused(&forged.get("/orders?customerId=alice").await, 401, "unauthorized");
-    refused(&forged.post("/orders", &order_for("alice")).await, 401, "unauthorized");
+    let (alice_part, bob_part) = (
+        alice_token.split('.').nth(1).unwrap(),
+        bob_token.split('.').nth(1).unwrap(),
+    );
+    for forged in [
+        bob_token.replacen(bob_part, alice_part, 1),
+        format!("c1.{alice_part}.{signature}"),
+    ] {
+        let forged = kiosk.with_token(&forged);
+        refused(&forged.get("/orders?customerId=alice").await, 401, "unauthorized");
+        refused(&forged.post("/orders", &order_for("alice")).await, 401, "unauthorized");
+    }
 
     // A retried first order (same Idempotency-Key, same kiosk) gets the same order and receipt
     // back but never a token again; from another kiosk it is refused and tells nothing of the
@@ -242,6 +253,38 @@ async fn a_customer_sees_and_orders_only_as_themselves() {
     let later = kiosk.send(with_key(&kiosk, "carol-2")).await;
     assert_eq!(later.status, 201, "{later:?}");
     assert!(later.body.get("customerToken").is_none(), "{later:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_token_ends_and_then_says_so_everywhere() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let (_, token) = first_order(&kiosk("token ends").await, "ken").await;
+    let ends: i64 = token.split('.').nth(2).unwrap().parse().unwrap();
+    let lasts = ends - chrono::Utc::now().timestamp();
+    assert!(
+        (CUSTOMER_TOKEN_SECONDS - 3..=CUSTOMER_TOKEN_SECONDS).contains(&lasts),
+        "lasts {lasts} s"
+    );
+    let ken = cloud.anonymous_api().with_token(&token);
+    let paths = [
+        "/orders?customerId=ken",
+        "/notifications?customerId=ken",
+        "/kiosk/customers/ken/orders",
+    ];
+    for path in paths {
+        assert_eq!(ken.get(path).await.status, 200, "{path}");
+    }
+    tokio::time::sleep(std::time::Duration::from_secs((lasts + 1).max(0) as u64)).await;
+    for path in paths {
+        let ended = ken.get(path).await;
+        refused(&ended, 401, "unauthorized");
+        assert!(
+            ended.body["error"]["message"].as_str().unwrap().contains("expired"),
+            "{ended:?}"
+        );
+    }
+    println!("[security] customer token: lasted {lasts} s, then refused as expired by 3 functions");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -307,7 +350,8 @@ async fn a_receipt_shows_its_own_order_only_until_it_expires() {
     refused(&by_receipt.post("/sessions", &json!({})).await, 403, "forbidden");
     checks += 2;
     // Edited to name another order, or to last longer: not a receipt at all.
-    for forged in [receipt.replacen(order_id, other_id, 1), {
+    let as_token = |id: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id);
+    for forged in [receipt.replacen(&as_token(order_id), &as_token(other_id), 1), {
         let end = expires_at.timestamp();
         receipt.replacen(&format!(".{end}."), &format!(".{}.", end + 3600), 1)
     }] {

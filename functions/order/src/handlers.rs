@@ -143,7 +143,15 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         }
     };
     let customer_token = match new_customer {
-        true => Some(service.credentials.customer_token(&order.customer_id).await?),
+        true => {
+            let expires_at = Utc::now() + service.customer_token_lifetime;
+            Some(
+                service
+                    .credentials
+                    .customer_token(&order.customer_id, expires_at.timestamp())
+                    .await?,
+            )
+        }
         false => None,
     };
     // The receipt's end follows from the order, so a retry gets the same receipt, not a new one.

@@ -21,6 +21,8 @@ pub struct OrderService {
     pub limits: OrderLimits,
     /// How long a kiosk order's receipt shows the order (`RECEIPT_SECONDS`).
     pub receipt_lifetime: chrono::Duration,
+    /// How long a new customer's token lasts (`CUSTOMER_TOKEN_SECONDS`).
+    pub customer_token_lifetime: chrono::Duration,
 }
 
 impl OrderService {
@@ -37,6 +39,9 @@ impl OrderService {
             menu: Menu::from_json(&config::required_env("MENU")?)?,
             credentials: Credentials::from_env(&sdk),
             receipt_lifetime: chrono::Duration::seconds(number_from_env("RECEIPT_SECONDS", 7200).into()),
+            customer_token_lifetime: chrono::Duration::seconds(
+                number_from_env("CUSTOMER_TOKEN_SECONDS", 30 * 24 * 3600).into(),
+            ),
             limits: OrderLimits {
                 orders_per_minute: number_from_env("MAX_ORDERS_PER_MINUTE", 20),
                 orders_per_kiosk_per_minute: number_from_env("MAX_ORDERS_PER_KIOSK_PER_MINUTE", 30),
