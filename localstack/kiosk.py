@@ -24,7 +24,11 @@ class Cafe:
     def __init__(self, endpoint, outputs):
         outputs = json.loads(pathlib.Path(outputs).read_text())
         self.api = outputs["LocalApiUrl"]
-        secrets = boto3.client("secretsmanager", endpoint_url=endpoint)
+        # The local cloud takes any credentials; real ones and a region come from the environment.
+        secrets = boto3.client("secretsmanager", endpoint_url=endpoint,
+                               region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                               aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+                               aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
         self.token = secrets.get_secret_value(SecretId=outputs["OperatorTokenSecretArn"])["SecretString"]
 
     def call(self, method, path, body=None):

@@ -7,7 +7,7 @@
 //! and no token shows up in an answer or in the functions' logs.
 
 use base64::Engine;
-use cafe_e2e::{Answer, Api, LocalCloud};
+use cafe_e2e::{Answer, Api, LocalCloud, workspace_root};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use tokio::sync::Mutex;
@@ -545,6 +545,61 @@ async fn only_registered_kiosks_place_orders_within_their_limit_until_revoked() 
          orders, then 429 (limit {KIOSK_ORDERS_PER_MINUTE}/min) while another kept ordering; revoked, its next \
          order 401; {refusals} refusals stored nothing, each accepted order was stored once"
     );
+}
+
+/// `make kiosk` / `localstack/kiosk.py`, as an operator runs it at a shell with no AWS settings.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kiosk_command_registers_replaces_lists_and_revokes_kiosks() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let run = |args: &[&str]| -> String {
+        let out = std::process::Command::new(workspace_root().join(".venv/bin/python"))
+            .arg(workspace_root().join("localstack/kiosk.py"))
+            .args(["--endpoint", &cloud.endpoint, "--outputs"])
+            .arg(&cloud.outputs_file)
+            .args(args)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_REGION")
+            .output()
+            .expect("python in .venv runs kiosk.py");
+        assert!(
+            out.status.success(),
+            "kiosk.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let token_in = |link: &str| link.trim().split_once("#kiosk=").unwrap().1.to_string();
+    let order = json!({"customerId": "by-command", "beverageName": "latte", "beverageQty": 1});
+
+    let link = run(&["register", "till by the door", "--link"]);
+    assert!(link.starts_with(&cloud.api_url), "{link}");
+    let first = cloud.anonymous_api().with_token(&token_in(&link));
+    assert_eq!(first.post("/orders", &order).await.status, 201);
+    // `--replace` (what `make up` does) revokes the kiosks of that name first.
+    let second = cloud.anonymous_api().with_token(&token_in(&run(&[
+        "register",
+        "till by the door",
+        "--replace",
+        "--link",
+    ])));
+    refused(&first.post("/orders", &order).await, 401, "unauthorized");
+    assert_eq!(second.post("/orders", &order).await.status, 201);
+    let listed = run(&["list"]);
+    let ours: Vec<&str> = listed.lines().filter(|l| l.ends_with("till by the door")).collect();
+    assert_eq!(ours.len(), 1, "{listed}");
+    assert!(!listed.contains("k1."), "the list shows no token: {listed}");
+    let kiosk_id = ours[0].split_whitespace().next().unwrap();
+    assert!(run(&["revoke", kiosk_id]).contains("places no more orders"));
+    refused(&second.post("/orders", &order).await, 401, "unauthorized");
+    assert!(!run(&["list"]).contains("till by the door"));
+    TOKENS_SEEN
+        .lock()
+        .await
+        .extend([first.token.unwrap(), second.token.unwrap()]);
+    println!("[security] kiosk command: registered, replaced (the old token refused), listed without tokens, revoked");
 }
 
 #[tokio::test(flavor = "multi_thread")]
