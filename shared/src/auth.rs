@@ -1,12 +1,13 @@
 //! Who is calling the API. Operators send the operator token (a Secrets Manager secret); a
-//! customer sends the token issued with their first order: their id and its end signed
-//! (HMAC-SHA256) with the customer token key, another secret, so every API function checks it
-//! without a lookup.
+//! customer sends the token issued with their first order: their id and its end signed (Ed25519)
+//! by the order function, the only one holding the signing key (derived from the customer token
+//! key secret). It publishes the public key in another secret, which every API function reads to
+//! check a token without a lookup and without being able to make one.
 //! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
 //! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
 //! function checks it without a lookup and a rotated operator token ends every session).
 //! Each order a kiosk places comes with a receipt (`r1.<order id>.<expires at>.<signature>`,
-//! signed with the same key): a capability for that one order until it expires, which
+//! signed the same way): a capability for that one order until it expires, which
 //! the customer carries to their phone by the QR code the kiosk shows.
 //! A registered kiosk sends its own token (`k1.<kiosk id>.<secret>`); only the order function
 //! keeps kiosks (the secret's SHA-256, never the secret), so only it can tell a real one, and
@@ -16,6 +17,7 @@ use crate::Error;
 use crate::http::{ApiError, header};
 use aws_config::SdkConfig;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use hmac::{Hmac, Mac};
 use lambda_http::Request;
 use sha2::Sha256;
@@ -173,47 +175,92 @@ impl Caller {
 #[derive(Clone)]
 struct Keys {
     operator_token: String,
-    customer_key: String,
+    /// What customer tokens and receipts are checked with; `None` until the order function has
+    /// published it.
+    verify_key: Option<VerifyingKey>,
+    /// Only in the order function, which issues them.
+    signing_key: Option<SigningKey>,
 }
 
-/// The two secrets, fetched on first use (not at cold start) and refreshed every minute.
-/// Only API functions are given the secrets' names; the others never ask for them.
+/// The secrets, fetched on first use (not at cold start) and refreshed every minute. Only API
+/// functions are given the secrets' names, and only the order function the signing key's.
 pub struct Credentials {
     client: aws_sdk_secretsmanager::Client,
     operator_secret: Option<String>,
-    customer_key_secret: Option<String>,
+    /// The secret the signing key is derived from (`CUSTOMER_TOKEN_KEY_SECRET`): the issuer's alone.
+    signing_secret: Option<String>,
+    /// Where the issuer publishes the public key (`CUSTOMER_TOKEN_VERIFY_KEY_SECRET`).
+    verify_key_secret: Option<String>,
     cached: tokio::sync::Mutex<Option<(Instant, Keys)>>,
 }
+
+/// How long a verifier trusts having found no published key: the order function publishes it
+/// before it issues its first token, so this is only a stack's first moments.
+const UNPUBLISHED_RECHECK: Duration = Duration::from_secs(1);
 
 impl Credentials {
     pub fn from_env(sdk: &SdkConfig) -> Self {
         Self {
             client: aws_sdk_secretsmanager::Client::new(sdk),
             operator_secret: std::env::var("OPERATOR_TOKEN_SECRET").ok(),
-            customer_key_secret: std::env::var("CUSTOMER_TOKEN_KEY_SECRET").ok(),
+            signing_secret: std::env::var("CUSTOMER_TOKEN_KEY_SECRET").ok(),
+            verify_key_secret: std::env::var("CUSTOMER_TOKEN_VERIFY_KEY_SECRET").ok(),
             cached: tokio::sync::Mutex::new(None),
         }
     }
 
     async fn keys(&self, max_age: Duration) -> Result<Keys, Error> {
         let mut cached = self.cached.lock().await;
-        if let Some((fetched, keys)) = cached.as_ref()
-            && fetched.elapsed() < max_age
-        {
-            return Ok(keys.clone());
+        if let Some((fetched, keys)) = cached.as_ref() {
+            let max_age = match keys.verify_key {
+                Some(_) => max_age,
+                None => max_age.min(UNPUBLISHED_RECHECK),
+            };
+            if fetched.elapsed() < max_age {
+                return Ok(keys.clone());
+            }
         }
-        let keys = Keys {
-            operator_token: self.secret(&self.operator_secret).await?,
-            customer_key: self.secret(&self.customer_key_secret).await?,
+        let operator_token = self.secret(&self.operator_secret).await?;
+        let keys = match &self.signing_secret {
+            Some(_) => {
+                let signing_key = signing_key_from(&self.secret(&self.signing_secret).await?);
+                self.publish(&signing_key.verifying_key()).await?;
+                Keys {
+                    operator_token,
+                    verify_key: Some(signing_key.verifying_key()),
+                    signing_key: Some(signing_key),
+                }
+            }
+            None => Keys {
+                operator_token,
+                verify_key: parse_verify_key(&self.secret(&self.verify_key_secret).await?),
+                signing_key: None,
+            },
         };
         *cached = Some((Instant::now(), keys.clone()));
         Ok(keys)
     }
 
+    /// Makes the verify-key secret hold this key (the issuer's), before any token signed with it
+    /// goes out; a rotated signing secret publishes its new key here within a minute.
+    async fn publish(&self, key: &VerifyingKey) -> Result<(), Error> {
+        let encoded = B64.encode(key.as_bytes());
+        if self.secret(&self.verify_key_secret).await? != encoded {
+            let id = self.verify_key_secret.as_deref().expect("read just above");
+            self.client
+                .put_secret_value()
+                .secret_id(id)
+                .secret_string(encoded)
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn secret(&self, id: &Option<String>) -> Result<String, Error> {
         let id = id
             .as_deref()
-            .ok_or("OPERATOR_TOKEN_SECRET and CUSTOMER_TOKEN_KEY_SECRET are not set")?;
+            .ok_or("OPERATOR_TOKEN_SECRET and CUSTOMER_TOKEN_VERIFY_KEY_SECRET are not set")?;
         let out = self.client.get_secret_value().secret_id(id).send().await?;
         out.secret_string
             .filter(|s| !s.is_empty())
@@ -250,7 +297,10 @@ impl Credentials {
                 }
                 Session::Invalid => {}
             }
-            match verify_customer_token(&keys.customer_key, token, now) {
+            let Some(verify_key) = &keys.verify_key else {
+                continue;
+            };
+            match verify_customer_token(verify_key, token, now) {
                 Some(Signed::Valid(customer_id)) => return Ok(Caller::Customer(customer_id)),
                 Some(Signed::Expired) => {
                     return Err(ApiError::unauthorized(
@@ -259,7 +309,7 @@ impl Credentials {
                 }
                 None => {}
             }
-            match verify_receipt(&keys.customer_key, token, now) {
+            match verify_receipt(verify_key, token, now) {
                 Some(Signed::Valid(order_id)) => return Ok(Caller::Receipt { order_id }),
                 Some(Signed::Expired) => {
                     return Err(ApiError::unauthorized(
@@ -299,23 +349,35 @@ impl Credentials {
         self.caller(req).await?.require_operator()
     }
 
+    /// The signing key, in the function that issues tokens (the order function) only.
+    async fn signing_key(&self) -> Result<SigningKey, Error> {
+        self.keys(REFRESH_AFTER)
+            .await?
+            .signing_key
+            .ok_or_else(|| "only the order function signs tokens (CUSTOMER_TOKEN_KEY_SECRET is not set)".into())
+    }
+
     /// The receipt of an order, good until `expires_at` (Unix seconds).
     pub async fn receipt(&self, order_id: &str, expires_at: i64) -> Result<String, Error> {
-        Ok(sign_receipt(
-            &self.keys(REFRESH_AFTER).await?.customer_key,
-            order_id,
-            expires_at,
-        ))
+        Ok(sign_receipt(&self.signing_key().await?, order_id, expires_at))
     }
 
     /// The token a customer uses from their first order on, good until `expires_at`.
     pub async fn customer_token(&self, customer_id: &str, expires_at: i64) -> Result<String, Error> {
-        Ok(sign_customer_token(
-            &self.keys(REFRESH_AFTER).await?.customer_key,
-            customer_id,
-            expires_at,
-        ))
+        Ok(sign_customer_token(&self.signing_key().await?, customer_id, expires_at))
     }
+}
+
+/// The Ed25519 key derived from the signing secret (its SHA-256 is the key's seed).
+fn signing_key_from(secret: &str) -> SigningKey {
+    use sha2::Digest;
+    SigningKey::from_bytes(&Sha256::digest(secret.as_bytes()).into())
+}
+
+/// A published verify key; anything else (the secret's first value) is none yet.
+fn parse_verify_key(published: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = B64.decode(published).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
 }
 
 /// What a signed token with an end (a customer token, a receipt) is at a moment.
@@ -327,29 +389,29 @@ pub enum Signed {
     Expired,
 }
 
-/// The signature of `kind` (what the token is for, so one kind never passes as another) naming
-/// `subject` until `expires_at`.
-fn claim_mac(key: &str, kind: &str, subject: &str, expires_at: i64) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("cafe {kind}\n{expires_at}\n{subject}").as_bytes());
-    mac
+/// What is signed for a token of `kind` (what the token is for, so one kind never passes as
+/// another) naming `subject` until `expires_at`.
+fn claim(kind: &str, subject: &str, expires_at: i64) -> Vec<u8> {
+    format!("cafe {kind}\n{expires_at}\n{subject}").into_bytes()
 }
 
-/// `<prefix><subject, base64url>.<expires at, Unix seconds>.<signature, base64url>`.
-fn sign_claim(key: &str, prefix: &str, kind: &str, subject: &str, expires_at: i64) -> String {
-    let signature = claim_mac(key, kind, subject, expires_at).finalize().into_bytes();
-    format!("{prefix}{}.{expires_at}.{}", B64.encode(subject), B64.encode(signature))
+/// `<prefix><subject, base64url>.<expires at, Unix seconds>.<Ed25519 signature, base64url>`.
+fn sign_claim(key: &SigningKey, prefix: &str, kind: &str, subject: &str, expires_at: i64) -> String {
+    let signature = key.sign(&claim(kind, subject, expires_at));
+    format!(
+        "{prefix}{}.{expires_at}.{}",
+        B64.encode(subject),
+        B64.encode(signature.to_bytes())
+    )
 }
 
-/// `None` when the token is not one of `kind` signed with this key (checked in constant time).
-fn verify_claim(key: &str, prefix: &str, kind: &str, token: &str, now: i64) -> Option<Signed> {
+/// `None` when the token is not one of `kind` signed with the key this one verifies.
+fn verify_claim(key: &VerifyingKey, prefix: &str, kind: &str, token: &str, now: i64) -> Option<Signed> {
     let mut parts = token.strip_prefix(prefix)?.splitn(3, '.');
     let subject = String::from_utf8(B64.decode(parts.next()?).ok()?).ok()?;
     let expires_at: i64 = parts.next()?.parse().ok()?;
-    let signature = B64.decode(parts.next()?).ok()?;
-    claim_mac(key, kind, &subject, expires_at)
-        .verify_slice(&signature)
-        .ok()?;
+    let signature = Signature::from_slice(&B64.decode(parts.next()?).ok()?).ok()?;
+    key.verify_strict(&claim(kind, &subject, expires_at), &signature).ok()?;
     Some(if now < expires_at {
         Signed::Valid(subject)
     } else {
@@ -358,22 +420,22 @@ fn verify_claim(key: &str, prefix: &str, kind: &str, token: &str, now: i64) -> O
 }
 
 /// A customer's token: `c2.<customer id>.<expires at>.<signature>`.
-pub fn sign_customer_token(key: &str, customer_id: &str, expires_at: i64) -> String {
+pub fn sign_customer_token(key: &SigningKey, customer_id: &str, expires_at: i64) -> String {
     sign_claim(key, CUSTOMER_TOKEN_PREFIX, "customer", customer_id, expires_at)
 }
 
-/// The customer a token names, if it is one signed with this key.
-pub fn verify_customer_token(key: &str, token: &str, now: i64) -> Option<Signed> {
+/// The customer a token names, if it is one signed with the key `key` verifies.
+pub fn verify_customer_token(key: &VerifyingKey, token: &str, now: i64) -> Option<Signed> {
     verify_claim(key, CUSTOMER_TOKEN_PREFIX, "customer", token, now)
 }
 
 /// An order's receipt: `r1.<order id>.<expires at>.<signature>`.
-pub fn sign_receipt(key: &str, order_id: &str, expires_at: i64) -> String {
+pub fn sign_receipt(key: &SigningKey, order_id: &str, expires_at: i64) -> String {
     sign_claim(key, RECEIPT_PREFIX, "receipt", order_id, expires_at)
 }
 
-/// The order a receipt shows, if it is one signed with this key.
-pub fn verify_receipt(key: &str, token: &str, now: i64) -> Option<Signed> {
+/// The order a receipt shows, if it is one signed with the key `key` verifies.
+pub fn verify_receipt(key: &VerifyingKey, token: &str, now: i64) -> Option<Signed> {
     verify_claim(key, RECEIPT_PREFIX, "receipt", token, now)
 }
 
@@ -431,34 +493,58 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn keys(secret: &str) -> (SigningKey, VerifyingKey) {
+        let signing = signing_key_from(secret);
+        let verify = signing.verifying_key();
+        (signing, verify)
+    }
+
     #[test]
     fn a_customer_token_names_its_customer_until_its_end_and_only_with_the_right_key() {
-        let token = sign_customer_token("key-1", "customer 7", 1_000);
+        let (signing, verify) = keys("key-1");
+        let token = sign_customer_token(&signing, "customer 7", 1_000);
         assert_eq!(
-            verify_customer_token("key-1", &token, 999),
+            verify_customer_token(&verify, &token, 999),
             Some(Signed::Valid("customer 7".into()))
         );
-        assert_eq!(verify_customer_token("key-1", &token, 1_000), Some(Signed::Expired));
-        assert_eq!(verify_customer_token("key-2", &token, 999), None, "rotated key");
-        let stretched = token.replacen(".1000.", ".9000.", 1);
-        assert_eq!(verify_customer_token("key-1", &stretched, 999), None, "an edited end");
+        assert_eq!(verify_customer_token(&verify, &token, 1_000), Some(Signed::Expired));
         assert_eq!(
-            verify_receipt("key-1", &token.replacen("c2.", "r1.", 1), 999),
+            verify_customer_token(&keys("key-2").1, &token, 999),
+            None,
+            "rotated key"
+        );
+        let stretched = token.replacen(".1000.", ".9000.", 1);
+        assert_eq!(verify_customer_token(&verify, &stretched, 999), None, "an edited end");
+        assert_eq!(
+            verify_receipt(&verify, &token.replacen("c2.", "r1.", 1), 999),
             None,
             "not a receipt"
         );
     }
 
     #[test]
+    fn the_published_key_checks_tokens_but_cannot_make_them() {
+        let (signing, verify) = keys("key-1");
+        let published = B64.encode(verify.as_bytes());
+        assert_eq!(parse_verify_key(&published), Some(verify));
+        assert!(!published.contains(&B64.encode(signing.to_bytes())));
+        assert_eq!(parse_verify_key("not yet published"), None);
+        assert_eq!(
+            signing_key_from("key-1").verifying_key(),
+            verify,
+            "the same secret, the same key"
+        );
+    }
+
+    #[test]
     fn a_token_edited_to_name_another_customer_is_refused() {
-        let token = sign_customer_token("key", "1", 1_000);
+        let (signing, verify) = keys("key");
+        let token = sign_customer_token(&signing, "1", 1_000);
         let (_, rest) = token.strip_prefix("c2.").unwrap().split_once('.').unwrap();
         let forged = format!("c2.{}.{rest}", B64.encode("2"));
-        assert_eq!(verify_customer_token("key", &forged, 999), None);
-        let unending = format!("c1.{}.{}", B64.encode("1"), rest.rsplit_once('.').unwrap().1);
-        assert_eq!(verify_customer_token("key", &unending, 999), None, "the old format");
-        for junk in ["c2.garbage", "c2.MQ.x.sig", "c2.MQ.1000", ""] {
-            assert_eq!(verify_customer_token("key", junk, 999), None, "{junk}");
+        assert_eq!(verify_customer_token(&verify, &forged, 999), None);
+        for junk in ["c2.garbage", "c2.MQ.x.sig", "c2.MQ.1000", "c1.MQ.sig", ""] {
+            assert_eq!(verify_customer_token(&verify, junk, 999), None, "{junk}");
         }
     }
 
@@ -512,16 +598,20 @@ mod tests {
 
     #[test]
     fn a_receipt_shows_its_order_until_it_expires_and_only_with_the_right_key() {
-        let receipt = sign_receipt("key", "o-1", 1_000);
-        assert_eq!(verify_receipt("key", &receipt, 999), Some(Signed::Valid("o-1".into())));
-        assert_eq!(verify_receipt("key", &receipt, 1_000), Some(Signed::Expired));
-        assert_eq!(verify_receipt("other key", &receipt, 999), None);
+        let (signing, verify) = keys("key");
+        let receipt = sign_receipt(&signing, "o-1", 1_000);
+        assert_eq!(
+            verify_receipt(&verify, &receipt, 999),
+            Some(Signed::Valid("o-1".into()))
+        );
+        assert_eq!(verify_receipt(&verify, &receipt, 1_000), Some(Signed::Expired));
+        assert_eq!(verify_receipt(&keys("other key").1, &receipt, 999), None);
         let stretched = receipt.replacen(".1000.", ".9000.", 1);
-        assert_eq!(verify_receipt("key", &stretched, 999), None, "an edited expiry");
+        assert_eq!(verify_receipt(&verify, &stretched, 999), None, "an edited expiry");
         let other_order = receipt.replacen(&B64.encode("o-1"), &B64.encode("o-2"), 1);
-        assert_eq!(verify_receipt("key", &other_order, 999), None, "an edited order");
+        assert_eq!(verify_receipt(&verify, &other_order, 999), None, "an edited order");
         for junk in ["r1.", "r1.o-1.1000", "r1.o-1.x.sig", "c1.abc.def", ""] {
-            assert_eq!(verify_receipt("key", junk, 999), None, "{junk}");
+            assert_eq!(verify_receipt(&verify, junk, 999), None, "{junk}");
         }
         let caller = Caller::Receipt { order_id: "o-1".into() };
         assert!(caller.may_see_order("o-1", "alice"));

@@ -1,7 +1,9 @@
 //! Least privilege, read from the template as CloudFormation runs it on AWS (the SAM transform
 //! applied by `localstack/sam_transform.py`, canary deployments on): each function has a role of
 //! its own, with no managed policy, no `*` action, and resources naming only its own table, queue
-//! or stream (and a saga step's own dead-letter queue), its log group, the bus, the topic and (API functions) the two token secrets. The
+//! or stream (and a saga step's own dead-letter queue), its log group, the bus, the topic and (API
+//! functions) the operator token and the customer tokens' public key; only the order function, which
+//! signs customer tokens, names the signing secret. The
 //! only `*` resources are those AWS offers no narrower resource for, each named below.
 
 use cafe_e2e::workspace_root;
@@ -17,13 +19,14 @@ const GRANTS: [(&str, &[&str]); 11] = [
             "CustomersTable",
             "OperatorTokenSecret",
             "CustomerTokenKeySecret",
+            "CustomerTokenVerifyKeySecret",
         ],
     ),
     ("OrderEvents", &["OrdersTable", "OrderQueue", "OrderDeadLetterQueue"]),
     ("OrderOutbox", &["OrdersTable", "CafeBus", "OrderOutboxDeadLetterQueue"]),
     (
         "InventoryApi",
-        &["InventoryTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+        &["InventoryTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],
     ),
     (
         "InventoryEvents",
@@ -36,7 +39,7 @@ const GRANTS: [(&str, &[&str]); 11] = [
     ),
     (
         "BeverageApi",
-        &["BeveragesTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+        &["BeveragesTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],
     ),
     (
         "BeverageEvents",
@@ -44,7 +47,11 @@ const GRANTS: [(&str, &[&str]); 11] = [
     ),
     (
         "NotifyApi",
-        &["NotificationsTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+        &[
+            "NotificationsTable",
+            "OperatorTokenSecret",
+            "CustomerTokenVerifyKeySecret",
+        ],
     ),
     (
         "NotifyEvents",
@@ -58,7 +65,7 @@ const GRANTS: [(&str, &[&str]); 11] = [
     ),
     (
         "KioskApi",
-        &["KioskTable", "OperatorTokenSecret", "CustomerTokenKeySecret"],
+        &["KioskTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],
     ),
     ("KioskEvents", &["KioskTable", "KioskQueue", "KioskDeadLetterQueue"]),
 ];
