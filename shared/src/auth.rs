@@ -81,15 +81,15 @@ impl NewKiosk {
         let secret = B64.encode(secret);
         Self {
             token: format!("{KIOSK_TOKEN_PREFIX}{kiosk_id}.{secret}"),
-            secret_hash: kiosk_secret_hash(&secret),
+            secret_hash: sha256_hex(&secret),
             kiosk_id,
         }
     }
 }
 
-/// The SHA-256 of a kiosk secret, in hex: what is stored. The secret is random, so a plain hash
-/// is enough (nothing to guess from it).
-pub fn kiosk_secret_hash(secret: &str) -> String {
+/// A SHA-256, in hex: what is stored of a kiosk secret (random, so a plain hash is enough:
+/// nothing to guess from it) and of a sign-in code (salted).
+pub fn sha256_hex(secret: &str) -> String {
     use sha2::Digest;
     Sha256::digest(secret.as_bytes())
         .iter()
@@ -106,7 +106,7 @@ pub fn parse_kiosk_token(token: &str) -> Option<KioskClaim> {
         && B64.decode(secret).is_ok_and(|bytes| bytes.len() == 32);
     well_formed.then(|| KioskClaim {
         kiosk_id: kiosk_id.to_string(),
-        secret_hash: kiosk_secret_hash(secret),
+        secret_hash: sha256_hex(secret),
     })
 }
 

@@ -1,5 +1,6 @@
 //! What every cafe function needs: the saga's event types and their bus envelope, AWS SDK
-//! set-up, the HTTP error shape, SQS batch handling and structured logging.
+//! set-up, the HTTP error shape, SQS batch handling, structured logging and text messages (the
+//! order function texts sign-in codes, notify texts order outcomes).
 
 pub mod auth;
 pub mod bus;
@@ -10,6 +11,7 @@ pub mod http;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;
+pub mod sms;
 pub mod sqs;
 
 /// The error type of handlers and adapters: anything that should fail an invocation or a message.

@@ -14,6 +14,8 @@ const [url, shots] = process.argv.slice(2);
 // The operator's and a registered kiosk's tokens come in the environment, never on a command line.
 const operatorToken = process.env.CAFE_OPERATOR_TOKEN;
 const kioskToken = process.env.CAFE_KIOSK_TOKEN;
+// The local cloud's log of texts sent, standing in for the customer's phone.
+const smsLog = process.env.CAFE_SMS_LOG;
 if (!url || !shots) throw new Error("usage: kiosk.mjs <kiosk URL> <screenshot folder>");
 mkdirSync(shots, { recursive: true });
 
@@ -78,11 +80,11 @@ try {
     const held = await page.evaluate(() => ({
       storage: Object.keys(localStorage), session: sessionStorage.length, cookies: document.cookie,
       html: document.documentElement.outerHTML, cards: document.querySelectorAll(".card").length,
-      fields: [document.getElementById("customer").value, document.getElementById("phone").value],
+      fields: [document.getElementById("customer").value, document.getElementById("phone").value, document.getElementById("code").value],
       qr: document.getElementById("qr").getAttribute("src"), current: typeof current === "undefined" ? null : current,
     }));
     assert.deepEqual([held.storage, held.session, held.cookies, held.cards, held.fields, held.qr, held.current],
-      [["cafe.kiosk"], 0, "", 0, ["", ""], null, null], why);
+      [["cafe.kiosk"], 0, "", 0, ["", "", ""], null, null], why);
     for (const secret of [receipt, orderId, "+821055550101"]) assert.ok(!held.html.includes(secret), `${why}: ${secret} is in the page`);
   };
   const external = [], orderKeys = [];
@@ -106,7 +108,6 @@ try {
     if (r.request().method() === "POST" && r.url().endsWith("/orders") && r.status() === 201) placedOrders.push(await r.json());
   });
   await page.getByLabel("Customer id").fill("1");
-  await page.getByLabel("Phone").fill("+821055550101");
   await page.getByRole("button", { name: "Americano" }).tap();
   await page.getByLabel("Quantity").fill("11");
   await page.getByRole("button", { name: "Order", exact: true }).tap();
@@ -139,7 +140,6 @@ try {
 
   step("customer 2 orders 1 iced tea: completed, the timeline follows the saga without a reload");
   await page.getByLabel("Customer id").fill("2");
-  await page.getByLabel("Phone").fill("");
   await page.getByRole("button", { name: "Iced tea" }).tap();
   await page.getByLabel("Quantity").fill("1");
   await page.getByRole("button", { name: "Order", exact: true }).tap();
@@ -220,6 +220,37 @@ try {
   assert.ok(/^[0-9a-f]{32}$/.test(retried), `an Idempotency-Key on every order: ${orderKeys}`);
   assert.equal(lost, retried, "the retry reuses the key of the tap that failed");
   assert.equal(new Set(orderKeys).size, orderKeys.length - 1, "a new key for each other order");
+
+  step("customer 5 asks to be texted: the kiosk texts a code first; with it the order is theirs and texted; Done forgets it");
+  await page.getByRole("button", { name: "Done" }).tap();
+  const phoneNumber = "+821055550101";
+  const textsTo = async () => (await (await fetch(smsLog)).json()).sms_messages?.[phoneNumber] ?? [];
+  await page.getByRole("button", { name: "Caffè latte" }).tap();
+  await page.getByLabel("Phone").fill(phoneNumber);
+  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByLabel("Code we texted you").waitFor();
+  assert.equal(placedOrders.length, before + 1, "no order before the code");
+  const [codeText] = await textsTo();
+  const code = codeText.Message.match(/^(\d{6}) is your cafe sign-in code/)[1];
+  await page.getByLabel("Code we texted you").fill(code === "000000" ? "000001" : "000000");
+  await page.getByRole("button", { name: "Confirm and order" }).tap();
+  await page.getByRole("alert").filter({ hasText: "that is not the code texted; 4 tries left" }).waitFor();
+  await page.getByLabel("Code we texted you").fill(code);
+  await page.getByRole("button", { name: "Confirm and order" }).tap();
+  const card5 = page.locator(".card").first();
+  await card5.locator(".status", { hasText: "completed" }).waitFor(SAGA);
+  await page.getByText("We will text your phone when it is ready.").waitFor();
+  assert.ok(await page.locator("#qr").isHidden(), "no QR code: their phone is texted");
+  const fifth = placedOrders.at(-1);
+  assert.ok(fifth.customerId.startsWith("cust-") && fifth.phoneNumber === phoneNumber, JSON.stringify(fifth));
+  for (let i = 0; (await textsTo()).length < 2; i++) {
+    assert.ok(i < 120, "the order's text arrives");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  assert.match((await textsTo())[1].Message, /Your 1 latte is ready/);
+  await page.screenshot({ path: join(shots, "customer-5-texted.png"), fullPage: true });
+  await page.getByRole("button", { name: "Done" }).tap();
+  await kioskKeepsNothing("after a signed-in order's Done", code, fifth.orderId);
 
   step("a beverage no longer on the menu (a stale screen) is refused with a clear message");
   await page.unroute("**/orders");

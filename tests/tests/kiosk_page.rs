@@ -32,6 +32,10 @@ fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
         .env("CHROMIUM", &chromium)
         .env("CAFE_OPERATOR_TOKEN", &cloud.operator_token)
         .env("CAFE_KIOSK_TOKEN", kiosk.token.as_deref().unwrap())
+        .env(
+            "CAFE_SMS_LOG",
+            format!("{}/_ministack/sns/sms-messages", cloud.endpoint),
+        )
         .output()
         .expect("node runs");
     let out = String::from_utf8_lossy(&run.stdout);
@@ -48,6 +52,7 @@ fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
         "operator.png",
         "operator-signed-out.png",
         "phone.png",
+        "customer-5-texted.png",
     ] {
         assert!(screenshots.join(shot).exists(), "{shot} was not taken");
     }

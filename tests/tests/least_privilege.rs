@@ -4,7 +4,8 @@
 //! or stream (and a saga step's own dead-letter queue), its log group, the bus, the topic and (API
 //! functions) the operator token and the customer tokens' public key; only the order function, which
 //! signs customer tokens, names the signing secret. The
-//! only `*` resources are those AWS offers no narrower resource for, each named below.
+//! only `*` resources are those AWS offers no narrower resource for, each named below; a role
+//! that may text a phone number (SNS `Publish` on `*`) is denied publishing to any topic but its own.
 
 use cafe_e2e::workspace_root;
 use serde_json::Value;
@@ -71,10 +72,26 @@ const GRANTS: [(&str, &[&str]); 11] = [
 ];
 
 /// `*` resources AWS gives no narrower form for: X-Ray takes no resource at all, and a text
-/// message to a phone number (notify's SMS) has no ARN.
+/// message to a phone number (notify's order outcomes, the order function's sign-in codes) has
+/// no ARN.
 fn star_allowed(function: &str, action: &str) -> bool {
     matches!(action, "xray:PutTraceSegments" | "xray:PutTelemetryRecords")
-        || (function == "NotifyEvents" && action == "sns:Publish")
+        || (matches!(function, "NotifyEvents" | "OrderApi") && action == "sns:Publish")
+}
+
+/// A statement that denies publishing to every topic; for notify, every topic but the one tagged
+/// as the customers' (its own, which its role names).
+fn denies_other_topics(function: &str, statement: &Value) -> bool {
+    let every_topic = statement["Resource"]["Fn::Sub"] == "arn:${AWS::Partition}:sns:*:*:*";
+    let exception = &statement["Condition"];
+    let allowed_exception = match function {
+        "NotifyEvents" => {
+            *exception
+                == serde_json::json!({"StringNotEquals": {"aws:ResourceTag/cafe:topic": "customer-notifications"}})
+        }
+        _ => exception.is_null(),
+    };
+    statement["Action"] == "sns:Publish" && every_topic && allowed_exception
 }
 
 fn transformed_template() -> Value {
@@ -148,10 +165,20 @@ fn each_function_may_touch_only_its_own_resources() {
         let mut allowed: BTreeSet<String> = grants.iter().map(|g| g.to_string()).collect();
         allowed.insert(format!("{function}Logs"));
         let mut named = BTreeSet::new();
+        let mut texts = false;
+        let mut topics_denied = false;
 
         for policy in role["Properties"]["Policies"].as_array().unwrap() {
             for statement in as_list(&policy["PolicyDocument"]["Statement"]) {
                 statements += 1;
+                if statement["Effect"] == "Deny" {
+                    assert!(
+                        denies_other_topics(function, &statement),
+                        "{role_name}: an unexpected Deny {statement}"
+                    );
+                    topics_denied = true;
+                    continue;
+                }
                 assert_eq!(statement["Effect"], "Allow");
                 let actions = as_list(&statement["Action"]);
                 for action in &actions {
@@ -173,6 +200,7 @@ fn each_function_may_touch_only_its_own_resources() {
                 }
                 for resource in as_list(&statement["Resource"]) {
                     if resource == "*" {
+                        texts |= actions.iter().any(|a| a == "sns:Publish");
                         for action in &actions {
                             assert!(
                                 star_allowed(function, action.as_str().unwrap()),
@@ -191,6 +219,10 @@ fn each_function_may_touch_only_its_own_resources() {
                 }
             }
         }
+        assert_eq!(
+            texts, topics_denied,
+            "{role_name}: who may text a phone number (sns:Publish on `*`) is denied every other topic"
+        );
         let foreign: Vec<_> = named.difference(&allowed).collect();
         assert!(foreign.is_empty(), "{logical} may touch {foreign:?}");
         let unused: Vec<_> = allowed.difference(&named).collect();

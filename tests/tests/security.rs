@@ -864,73 +864,185 @@ async fn a_cancelled_customer_is_not_told_the_stock_level() {
     println!("[security] stock level: 9 asked of 7 cups; the customer read {message:?}");
 }
 
+/// The six-digit code in the latest text to `phone`, waiting for it to arrive.
+async fn code_texted_to(phone: &str, texts_before: usize) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let texts = cloud().texts_to(phone).await;
+        if texts.len() > texts_before {
+            let message = texts.last().unwrap()["Message"].as_str().unwrap().to_string();
+            assert!(message.contains("is your cafe sign-in code"), "{message}");
+            return message[..6].to_string();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "no code texted to {phone}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A code other than `code`.
+fn not(code: &str) -> String {
+    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_phone_number_gets_at_most_its_texts_an_hour_and_only_in_the_cafes_countries() {
+async fn a_phone_is_texted_only_once_proven_by_a_code_and_a_proven_phone_is_its_customer() {
     let _turn = TURNS.lock().await;
     let cloud = cloud();
     let operator = cloud.api();
-    let at_kiosk = kiosk("text flood").await;
-    let order = |customer: &str, phone: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 1, "phoneNumber": phone});
-    let orders_of = |customer: String| {
-        let operator = operator.clone();
-        async move { operator.get(&format!("/orders?customerId={customer}")).await.body }
-    };
+    let anonymous = cloud.anonymous_api();
+    let at_kiosk = kiosk("sign-in").await;
+    let phone = "+821077770001";
+    let latte = |customer: &str, phone: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 1, "phoneNumber": phone});
 
-    // A number outside the cafe's countries (the default: +82 only) is refused; nothing stored.
+    // Whoever stands at a kiosk could type any number: a kiosk order texts nobody.
     refused(
-        &at_kiosk.post("/orders", &order("ivan", "+12025550100")).await,
+        &at_kiosk.post("/orders", &latte("walk-in", phone)).await,
+        403,
+        "phone_not_proven",
+    );
+    assert_eq!(operator.get("/orders?customerId=walk-in").await.body, json!([]));
+    // Codes are asked for from inside the cafe, to the cafe's countries only.
+    refused(
+        &anonymous.post("/sign-in", &json!({"phoneNumber": phone})).await,
+        401,
+        "unauthorized",
+    );
+    refused(
+        &at_kiosk.post("/sign-in", &json!({"phoneNumber": "+12025550100"})).await,
         400,
         "invalid_phone_number",
     );
-    assert_eq!(orders_of("ivan".into()).await, json!([]));
+    assert!(cloud.texts_to(phone).await.is_empty(), "nothing texted yet");
 
-    // A flood: eight throw-away customers, one phone number, as fast as they can.
-    let phone = "+821099990000";
-    let mut accepted = Vec::new();
-    for i in 0..8 {
-        let answer = at_kiosk.post("/orders", &order(&format!("flood-{i}"), phone)).await;
-        match answer.status {
-            201 => accepted.push(answer.body["orderId"].as_str().unwrap().to_string()),
-            _ => {
-                refused(&answer, 429, "too_many_requests");
-                assert_eq!(
-                    orders_of(format!("flood-{i}")).await,
-                    json!([]),
-                    "a refused order stored nothing"
-                );
-            }
-        }
-    }
-    assert_eq!(
-        accepted.len(),
-        TEXTS_PER_HOUR,
-        "as many orders with that number as texts allowed"
+    // The code texted proves the number, once; a wrong one says how many tries are left.
+    let asked = at_kiosk.post("/sign-in", &json!({"phoneNumber": phone})).await;
+    assert_eq!(asked.status, 202, "{asked:?}");
+    let code = code_texted_to(phone, 0).await;
+    let answer = |code: &str| json!({"phoneNumber": phone, "code": code});
+    let wrong = anonymous.post("/sign-in/verify", &answer(&not(&code))).await;
+    refused(&wrong, 401, "wrong_code");
+    assert!(
+        wrong.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("4 tries left"),
+        "{wrong:?}"
     );
-    for order_id in &accepted {
-        operator.final_order(order_id).await;
-    }
+    refused(
+        &anonymous.post("/sign-in/verify", &answer("12345")).await,
+        400,
+        "invalid_code",
+    );
+    let signed_in = anonymous.post("/sign-in/verify", &answer(&code)).await;
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    refused(
+        &anonymous.post("/sign-in/verify", &answer(&code)).await,
+        401,
+        "code_expired",
+    );
+    let customer_id = signed_in.body["customerId"].as_str().unwrap().to_string();
+    assert!(customer_id.starts_with("cust-"), "an id the cafe issued: {customer_id}");
+    let token = signed_in.body["customerToken"].as_str().unwrap().to_string();
+    TOKENS_SEEN.lock().await.push(token.clone());
+    let customer = cloud.anonymous_api().with_token(&token);
+
+    // The proven number's customer is texted about their order, and only at that number.
+    let placed = customer.post("/orders", &latte(&customer_id, phone)).await;
+    assert_eq!(placed.status, 201, "{placed:?}");
+    refused(
+        &customer.post("/orders", &latte(&customer_id, "+821077770002")).await,
+        403,
+        "phone_not_proven",
+    );
+    // Nobody orders for them by typing their id at a kiosk.
+    let typed = at_kiosk
+        .post(
+            "/orders",
+            &json!({"customerId": customer_id, "beverageName": "latte", "beverageQty": 1}),
+        )
+        .await;
+    refused(&typed, 403, "forbidden");
+    let orders = operator.get(&format!("/orders?customerId={customer_id}")).await.body;
+    assert_eq!(
+        orders.as_array().unwrap().len(),
+        1,
+        "only the order they placed: {orders}"
+    );
+    operator.final_order(placed.body["orderId"].as_str().unwrap()).await;
     let started = std::time::Instant::now();
-    let texts = loop {
-        let texts = cloud.texts_to(phone).await;
-        if texts.len() >= TEXTS_PER_HOUR {
-            break texts;
-        }
-        assert!(
-            started.elapsed() < cafe_e2e::SAGA_TIMEOUT,
-            "only {} texts arrived",
-            texts.len()
-        );
+    while cloud.texts_to(phone).await.len() < 2 {
+        assert!(started.elapsed() < cafe_e2e::SAGA_TIMEOUT, "the order's text arrives");
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    };
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    assert_eq!(cloud.texts_to(phone).await.len(), texts.len());
-    assert_eq!(texts.len(), TEXTS_PER_HOUR, "texts to one number in an hour");
+    }
+    let texts = cloud.texts_to(phone).await;
+    assert!(texts[1]["Message"].as_str().unwrap().contains("1 latte"), "{texts:?}");
+
+    // Signing in again, from the customer's phone with their token, is the same customer.
+    assert_eq!(
+        customer.post("/sign-in", &json!({"phoneNumber": phone})).await.status,
+        202
+    );
+    let again = anonymous
+        .post(
+            "/sign-in/verify",
+            &json!({"phoneNumber": phone, "code": code_texted_to(phone, 2).await}),
+        )
+        .await;
+    assert_eq!(again.body["customerId"], customer_id.as_str(), "{again:?}");
+
+    // Five wrong tries end a code: the right one then proves nothing.
+    let other = "+821077770003";
+    assert_eq!(
+        at_kiosk.post("/sign-in", &json!({"phoneNumber": other})).await.status,
+        202
+    );
+    let other_code = code_texted_to(other, 0).await;
+    for left in (0..5).rev() {
+        let wrong = anonymous
+            .post(
+                "/sign-in/verify",
+                &json!({"phoneNumber": other, "code": not(&other_code)}),
+            )
+            .await;
+        refused(&wrong, 401, "wrong_code");
+        assert!(
+            wrong.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{left} tries left"))
+        );
+    }
+    let late = anonymous
+        .post("/sign-in/verify", &json!({"phoneNumber": other, "code": other_code}))
+        .await;
+    refused(&late, 401, "code_expired");
+
+    // A flood of codes to one number: at most its texts an hour.
+    let flooded = "+821099990000";
+    let mut sent = 0;
+    for _ in 0..8 {
+        let asked = at_kiosk.post("/sign-in", &json!({"phoneNumber": flooded})).await;
+        match asked.status {
+            202 => sent += 1,
+            _ => refused(&asked, 429, "too_many_requests"),
+        }
+    }
+    assert_eq!(sent, TEXTS_PER_HOUR, "codes texted");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        cloud.texts_to(flooded).await.len(),
+        TEXTS_PER_HOUR,
+        "texts to one number in an hour"
+    );
     println!(
-        "[security] text flood: 8 orders from 8 customers with one number: {} accepted, {} refused with 429, {} texts \
-         sent; a +1 number refused with 400",
-        accepted.len(),
-        8 - accepted.len(),
-        texts.len()
+        "[security] texts: a kiosk order with a number 403, an anonymous code 401, a +1 number 400; a code \
+         proved {phone} as {customer_id} once (a wrong one 401, a reused one 401), whose orders text only \
+         that number (another 403) and whom no kiosk orders for (403); 5 wrong tries ended a code; 8 codes \
+         asked for one number: {sent} texted, {} refused with 429",
+        8 - sent
     );
 }
 

@@ -1,29 +1,25 @@
 //! Sending notifications through SNS: to the customer topic, with `customerId` and
 //! `orderStatus` as message attributes for subscribers' filter policies, and as an SMS when
-//! the order carries a phone number.
+//! the order carries a phone number (only a proven one: see the order function's sign-in).
 
 use crate::domain::Notification;
 use aws_config::SdkConfig;
-use aws_sdk_sns::{Client, types::MessageAttributeValue};
+use aws_sdk_sns::Client;
 use cafe_shared::Error;
+use cafe_shared::sms::{TextMessages, text_attribute};
 
 #[derive(Clone)]
 pub struct NotificationSender {
     client: Client,
+    texts: TextMessages,
     topic_arn: String,
-}
-
-fn text_attribute(value: &str) -> Result<MessageAttributeValue, Error> {
-    Ok(MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()?)
 }
 
 impl NotificationSender {
     pub fn new(sdk: &SdkConfig, topic_arn: String) -> Self {
         Self {
             client: Client::new(sdk),
+            texts: TextMessages::new(sdk),
             topic_arn,
         }
     }
@@ -42,13 +38,7 @@ impl NotificationSender {
             .send()
             .await?;
         if let Some(phone) = phone_number {
-            self.client
-                .publish()
-                .phone_number(phone)
-                .message(&notification.message)
-                .message_attributes("AWS.SNS.SMS.SMSType", text_attribute("Transactional")?)
-                .send()
-                .await?;
+            self.texts.send(phone, &notification.message).await?;
         }
         Ok(published.message_id.unwrap_or_default())
     }

@@ -1,5 +1,7 @@
 //! Orders and the menu: the rules, with no I/O.
 
+pub mod sign_in;
+
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderPlaced, OrderSummary};
 use cafe_shared::http::{ApiError, check_id, check_text};
@@ -185,6 +187,16 @@ fn check_phone_number(phone: &str) -> Result<(), ApiError> {
     }
 }
 
+/// An order's number is texted only once its customer proved it with a code.
+pub fn phone_not_proven() -> ApiError {
+    ApiError::new(
+        lambda_http::http::StatusCode::FORBIDDEN,
+        "phone_not_proven",
+        "the cafe texts only a number proven with the code it texts: sign in (POST /sign-in, then \
+         POST /sign-in/verify) and order with the customer token it gives",
+    )
+}
+
 /// Who places an order, which decides what its transaction checks and records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlacedBy {
@@ -198,6 +210,16 @@ pub enum PlacedBy {
 }
 
 impl PlacedBy {
+    /// A kiosk's order texts nobody: whoever stands at it could type any number. A customer
+    /// proves their number by signing in (`POST /sign-in`) and orders with their own token, whose
+    /// proven number the order's transaction checks; the operator is trusted with any number.
+    pub fn check_phone(&self, phone_number: Option<&str>) -> Result<(), ApiError> {
+        match (self, phone_number) {
+            (PlacedBy::Kiosk(_), Some(_)) => Err(phone_not_proven()),
+            _ => Ok(()),
+        }
+    }
+
     pub fn kiosk_id(&self) -> Option<String> {
         match self {
             PlacedBy::Kiosk(claim) => Some(claim.kiosk_id.clone()),
@@ -448,5 +470,21 @@ mod tests {
             assert!(json.get(field).is_some(), "{field}");
         }
         assert_eq!(json["orderStatus"], "pending");
+    }
+
+    #[test]
+    fn only_a_kiosk_order_is_refused_a_phone_number_up_front() {
+        let kiosk = PlacedBy::Kiosk(KioskClaim {
+            kiosk_id: "kiosk-1".into(),
+            secret_hash: "h".into(),
+        });
+        assert_eq!(
+            kiosk.check_phone(Some("+821012345678")).unwrap_err().code,
+            "phone_not_proven"
+        );
+        assert!(kiosk.check_phone(None).is_ok());
+        // The customer's proof is checked in the order's transaction; the operator is trusted.
+        assert!(PlacedBy::Customer.check_phone(Some("+821012345678")).is_ok());
+        assert!(PlacedBy::Operator.check_phone(Some("+821012345678")).is_ok());
     }
 }

@@ -1,9 +1,12 @@
 //! The order function's entry points: the HTTP API, the saga events from its queue, and the
 //! outbox on the orders table's stream.
 
+mod sign_in;
+
 use crate::OrderService;
 use crate::domain::{
     Kiosk, KioskRequest, Order, OrderRequest, OrderStatus, Outcome, PlacedBy, event_for_change, order_id_for_key,
+    phone_not_proven,
 };
 use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded, Registration};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
@@ -19,8 +22,9 @@ use cafe_shared::{Error, metrics};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`, and the kiosks:
-/// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`.
+/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`, the kiosks:
+/// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
+/// `POST /sign-in`, `POST /sign-in/verify`.
 pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
@@ -31,6 +35,8 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
         ("POST", "/kiosks") => register_kiosk(service, &req).await,
         ("GET", "/kiosks") => list_kiosks(service, &req).await,
         ("DELETE", "/kiosks/{kioskId}") => revoke_kiosk(service, &req).await,
+        ("POST", "/sign-in") => sign_in::send_code(service, &req).await,
+        ("POST", "/sign-in/verify") => sign_in::verify_code(service, &req).await,
         _ => Err(no_route(&req)),
     };
     Ok(respond(outcome))
@@ -85,6 +91,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     };
     let mut order = Order::place(request, &service.menu, order_id, Utc::now())?;
     order.kiosk_id = placed_by.kiosk_id();
+    placed_by.check_phone(order.phone_number.as_deref())?;
     if let Some(phone) = &order.phone_number {
         service.limits.check_textable(phone)?;
     }
@@ -139,6 +146,13 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
                 "this phone number has been texted {} times this hour, the most allowed; order without a phone \
                  number, or try again later",
                 service.limits.texts_per_hour
+            )));
+        }
+        Placed::PhoneNotProven => return Err(phone_not_proven()),
+        Placed::SignsInByPhone => {
+            return Err(ApiError::forbidden(format!(
+                "customer {:?} signs in with their phone: they order with their own token",
+                order.customer_id
             )));
         }
     };

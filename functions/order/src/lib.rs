@@ -1,5 +1,5 @@
 //! order: takes the customer's order (`POST /orders`), serves the menu and the orders, keeps the
-//! registered kiosks (`/kiosks`), and moves each order to `cancelled` (on `CupOutOfStock`) or `completed` (on `BeverageMade`).
+//! registered kiosks (`/kiosks`) and the customers who sign in with their phone (`/sign-in`), and moves each order to `cancelled` (on `CupOutOfStock`) or `completed` (on `BeverageMade`).
 
 pub mod domain;
 pub mod handlers;
@@ -17,6 +17,8 @@ pub struct OrderService {
     pub bus: EventBus,
     pub menu: Menu,
     pub credentials: Credentials,
+    /// Sign-in codes go out as texts.
+    pub texts: cafe_shared::sms::TextMessages,
     /// Orders a customer, and texts a phone number, may get.
     pub limits: OrderLimits,
     /// How long a kiosk order's receipt shows the order (`RECEIPT_SECONDS`).
@@ -38,6 +40,7 @@ impl OrderService {
             bus: EventBus::from_env(&sdk, "order")?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
             credentials: Credentials::from_env(&sdk),
+            texts: cafe_shared::sms::TextMessages::new(&sdk),
             receipt_lifetime: chrono::Duration::seconds(number_from_env("RECEIPT_SECONDS", 7200).into()),
             customer_token_lifetime: chrono::Duration::seconds(
                 number_from_env("CUSTOMER_TOKEN_SECONDS", 30 * 24 * 3600).into(),

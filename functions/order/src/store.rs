@@ -3,15 +3,22 @@
 //! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute,
 //! `texts#<phone number>#<hour>` the texts a number is sent in an hour, `kiosk#<kiosk id>` is a
 //! registered kiosk (the hash of its secret; the `kiosks` index lists them) and
-//! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute.
+//! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute. A customer who signed in
+//! with their phone has its number on `customer#<id>`, and `phone#<number>` keeps the customer id
+//! it signs in as and the hash of the code last texted to it (see `sign_in`).
+
+mod sign_in;
+pub use sign_in::{CodeKept, Proven};
 
 use crate::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
+use cafe_shared::auth::KioskClaim;
 use cafe_shared::dynamo::SortOrder::{Ascending, Descending};
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
+use chrono::{DateTime, Utc};
 
 /// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
 /// far below one partition's write rate).
@@ -57,6 +64,11 @@ pub enum Placed {
     TooManyOrders,
     /// The order's phone number has been texted as often this hour as allowed.
     TooManyTexts,
+    /// The customer's order asks texts to a number they have not proven.
+    PhoneNotProven,
+    /// A kiosk typed the id of a customer who signs in with their phone: only their token orders
+    /// for them.
+    SignsInByPhone,
 }
 
 /// Which condition of the order's transaction failed, most telling first.
@@ -68,6 +80,8 @@ enum Refusal {
     AlreadyPlaced,
     CustomerKnown,
     KioskBusy,
+    SignsInByPhone,
+    PhoneNotProven,
     TooManyOrders,
     TooManyTexts,
 }
@@ -112,16 +126,7 @@ impl OrderStore {
         let minute = order.order_date.timestamp() / 60;
         let mut writes = Vec::new();
         if let PlacedBy::Kiosk(claim) = placed_by {
-            let registered = ConditionCheck::builder()
-                .table_name(&self.customers_table)
-                .key("customerKey", s(format!("kiosk#{}", claim.kiosk_id)))
-                .condition_expression("secretHash = :hash")
-                .expression_attribute_values(":hash", s(claim.secret_hash.clone()))
-                .build()?;
-            writes.push((
-                Refusal::UnknownKiosk,
-                TransactWriteItem::builder().condition_check(registered).build(),
-            ));
+            writes.push((Refusal::UnknownKiosk, self.kiosk_registered(claim)?));
             let kiosk_rate = self.count(
                 format!("kioskrate#{}#{minute}", claim.kiosk_id),
                 limits.orders_per_kiosk_per_minute,
@@ -142,16 +147,38 @@ impl OrderStore {
             )?,
         ));
         if let Some(phone) = &order.phone_number {
-            let hour = order.order_date.timestamp() / 3600;
-            let texts = self.count(
-                format!("texts#{phone}#{hour}"),
-                limits.texts_per_hour,
-                (hour + 2) * 3600,
-            )?;
-            writes.push((Refusal::TooManyTexts, texts));
+            writes.push((Refusal::TooManyTexts, self.count_text(phone, order.order_date, limits)?));
         }
         // Last: when only it fails, everything before it held.
         let customer = s(format!("customer#{}", order.customer_id));
+        match (registration, placed_by, &order.phone_number) {
+            // The number was proven by the customer whose token placed the order.
+            (Registration::None, PlacedBy::Customer, Some(phone)) => {
+                let proven = ConditionCheck::builder()
+                    .table_name(&self.customers_table)
+                    .key("customerKey", customer.clone())
+                    .condition_expression("phoneNumber = :phone")
+                    .expression_attribute_values(":phone", s(phone.clone()))
+                    .build()?;
+                writes.push((
+                    Refusal::PhoneNotProven,
+                    TransactWriteItem::builder().condition_check(proven).build(),
+                ));
+            }
+            // A kiosk orders for a known customer only if they don't sign in with their phone.
+            (Registration::None, PlacedBy::Kiosk(_), _) => {
+                let typed = ConditionCheck::builder()
+                    .table_name(&self.customers_table)
+                    .key("customerKey", customer.clone())
+                    .condition_expression("attribute_not_exists(phoneNumber)")
+                    .build()?;
+                writes.push((
+                    Refusal::SignsInByPhone,
+                    TransactWriteItem::builder().condition_check(typed).build(),
+                ));
+            }
+            _ => {}
+        }
         match registration {
             Registration::New => {
                 let register = Put::builder()
@@ -201,7 +228,31 @@ impl OrderStore {
             Some(Refusal::KioskBusy) => Placed::KioskBusy,
             Some(Refusal::TooManyOrders) => Placed::TooManyOrders,
             Some(Refusal::TooManyTexts) => Placed::TooManyTexts,
+            Some(Refusal::PhoneNotProven) => Placed::PhoneNotProven,
+            Some(Refusal::SignsInByPhone) => Placed::SignsInByPhone,
         })
+    }
+
+    /// That the kiosk is registered with the secret it claims (and not revoked).
+    fn kiosk_registered(&self, claim: &KioskClaim) -> Result<TransactWriteItem, Error> {
+        let registered = ConditionCheck::builder()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(format!("kiosk#{}", claim.kiosk_id)))
+            .condition_expression("secretHash = :hash")
+            .expression_attribute_values(":hash", s(claim.secret_hash.clone()))
+            .build()?;
+        Ok(TransactWriteItem::builder().condition_check(registered).build())
+    }
+
+    /// One more text to `phone` in the hour of `at`, within the limit (an order's outcome or a
+    /// sign-in code: each is one text).
+    fn count_text(&self, phone: &str, at: DateTime<Utc>, limits: &OrderLimits) -> Result<TransactWriteItem, Error> {
+        let hour = at.timestamp() / 3600;
+        self.count(
+            format!("texts#{phone}#{hour}"),
+            limits.texts_per_hour,
+            (hour + 2) * 3600,
+        )
     }
 
     /// One more in the window counter `key`, if it holds fewer than `max`; gone (DynamoDB TTL)
