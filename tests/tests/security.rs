@@ -18,6 +18,7 @@ const RECEIPT_SECONDS: i64 = 8;
 const CUSTOMER_TOKEN_SECONDS: i64 = 20;
 const SESSION_SECONDS: i64 = 6;
 const TEXTS_PER_HOUR: usize = 3;
+const SECRETS_REFRESH_SECONDS: u64 = 3;
 
 fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
@@ -29,6 +30,7 @@ fn cloud() -> &'static LocalCloud {
             ("CustomerTokenSeconds", &CUSTOMER_TOKEN_SECONDS.to_string()),
             ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
             ("MaxTextsPerNumberPerHour", &TEXTS_PER_HOUR.to_string()),
+            ("SecretsRefreshSeconds", &SECRETS_REFRESH_SECONDS.to_string()),
         ])
     })
 }
@@ -880,6 +882,118 @@ async fn code_texted_to(phone: &str, texts_before: usize) -> String {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Signs `phone` in at `kiosk` with the code texted to it: the customer id and their token.
+async fn sign_in(kiosk: &Api, phone: &str) -> (String, String) {
+    let texted = cloud().texts_to(phone).await.len();
+    let asked = kiosk.post("/sign-in", &json!({"phoneNumber": phone})).await;
+    assert_eq!(asked.status, 202, "{asked:?}");
+    let code = code_texted_to(phone, texted).await;
+    let signed_in = cloud()
+        .anonymous_api()
+        .post("/sign-in/verify", &json!({"phoneNumber": phone, "code": code}))
+        .await;
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    let token = signed_in.body["customerToken"].as_str().unwrap().to_string();
+    TOKENS_SEEN.lock().await.push(token.clone());
+    (signed_in.body["customerId"].as_str().unwrap().to_string(), token)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_signs_out_everywhere_and_every_token_they_held_stops_working() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let at_kiosk = kiosk("sign-out").await;
+    let (customer_id, token) = sign_in(&at_kiosk, "+821077770010").await;
+    let (other_id, other_token) = sign_in(&at_kiosk, "+821077770011").await;
+    let (customer, other) = (
+        cloud.anonymous_api().with_token(&token),
+        cloud.anonymous_api().with_token(&other_token),
+    );
+    let paths = |id: &str| {
+        [
+            format!("/orders?customerId={id}"),
+            format!("/notifications?customerId={id}"),
+            format!("/kiosk/customers/{id}/orders"),
+        ]
+    };
+    for path in paths(&customer_id) {
+        assert_eq!(customer.get(&path).await.status, 200, "{path}");
+    }
+    let sign_out = |id: &str| format!("/customers/{id}/tokens");
+    let delete = |api: &Api, path: String| {
+        let api = api.clone();
+        async move { api.send_raw(reqwest::Method::DELETE, &path, "").await }
+    };
+    // Only the customer (or the operator) signs them out.
+    refused(&delete(&other, sign_out(&customer_id)).await, 403, "forbidden");
+    refused(
+        &delete(&cloud.anonymous_api(), sign_out(&customer_id)).await,
+        401,
+        "unauthorized",
+    );
+    refused(&delete(&at_kiosk, sign_out(&customer_id)).await, 403, "forbidden");
+    assert_eq!(
+        customer.get(&paths(&customer_id)[0]).await.status,
+        200,
+        "refusals revoke nothing"
+    );
+
+    let signed_out = delete(&customer, sign_out(&customer_id)).await;
+    assert_eq!(signed_out.status, 200, "{signed_out:?}");
+    let started = std::time::Instant::now();
+    // The order function refuses the token at once; the others once they re-read the secret.
+    let revoked = customer.get(&paths(&customer_id)[0]).await;
+    refused(&revoked, 401, "unauthorized");
+    assert!(
+        revoked.body["error"]["message"].as_str().unwrap().contains("revoked"),
+        "{revoked:?}"
+    );
+    let mut refused_after = Vec::new();
+    for path in paths(&customer_id) {
+        loop {
+            let answer = customer.get(&path).await;
+            if answer.status == 401 {
+                assert!(
+                    answer.body["error"]["message"].as_str().unwrap().contains("revoked"),
+                    "{answer:?}"
+                );
+                refused_after.push(started.elapsed().as_secs_f64());
+                break;
+            }
+            assert_eq!(answer.status, 200, "{answer:?}");
+            assert!(
+                started.elapsed().as_secs() < SECRETS_REFRESH_SECONDS * 3 + 2,
+                "{path} still takes the revoked token"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    // Another customer's token holds; a new sign-in gives the customer a token that works.
+    for path in paths(&other_id) {
+        assert_eq!(other.get(&path).await.status, 200, "{path}");
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let (again_id, again) = sign_in(&at_kiosk, "+821077770010").await;
+    assert_eq!(again_id, customer_id);
+    for path in paths(&customer_id) {
+        assert_eq!(
+            cloud.anonymous_api().with_token(&again).get(&path).await.status,
+            200,
+            "{path}"
+        );
+    }
+    // The operator signs anyone out.
+    assert_eq!(delete(&cloud.api(), sign_out(&other_id)).await.status, 200);
+    refused(&other.get(&paths(&other_id)[0]).await, 401, "unauthorized");
+    println!(
+        "[security] sign out everywhere: another customer 403, no credential 401, a kiosk 403; then the \
+         token was refused by the order function at once and by 3 functions after {:.1} s at most \
+         (secrets re-read every {SECRETS_REFRESH_SECONDS} s); another customer's token held; a new sign-in's \
+         token worked in all 3; the operator signed another out",
+        refused_after.iter().cloned().fold(0.0, f64::max)
+    );
 }
 
 /// A code other than `code`.

@@ -24,7 +24,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`, the kiosks:
 /// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
-/// `POST /sign-in`, `POST /sign-in/verify`.
+/// `POST /sign-in`, `POST /sign-in/verify`, `DELETE /customers/{customerId}/tokens`.
 pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
@@ -37,6 +37,7 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
         ("DELETE", "/kiosks/{kioskId}") => revoke_kiosk(service, &req).await,
         ("POST", "/sign-in") => sign_in::send_code(service, &req).await,
         ("POST", "/sign-in/verify") => sign_in::verify_code(service, &req).await,
+        ("DELETE", "/customers/{customerId}/tokens") => sign_in::sign_out_everywhere(service, &req).await,
         _ => Err(no_route(&req)),
     };
     Ok(respond(outcome))

@@ -5,10 +5,11 @@
 //! registered kiosk (the hash of its secret; the `kiosks` index lists them) and
 //! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute. A customer who signed in
 //! with their phone has its number on `customer#<id>`, and `phone#<number>` keeps the customer id
-//! it signs in as and the hash of the code last texted to it (see `sign_in`).
+//! it signs in as and the hash of the code last texted to it, and `revocations` the customers who
+//! signed out everywhere (see `sign_in`).
 
 mod sign_in;
-pub use sign_in::{CodeKept, Proven};
+pub use sign_in::{CodeKept, Proven, Revocations};
 
 use crate::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
 use aws_config::SdkConfig;

@@ -1,5 +1,6 @@
 //! `POST /sign-in` texts a one-time code to a number; `POST /sign-in/verify` trades the code for
-//! the token of the customer that number is. Codes are asked for from inside the cafe (a kiosk,
+//! the token of the customer that number is; `DELETE /customers/{customerId}/tokens` signs a
+//! customer out everywhere. Codes are asked for from inside the cafe (a kiosk,
 //! a kiosk order's receipt on the customer's phone, a signed-in customer, the operator), so the
 //! cafe's texts cannot be turned on the world.
 
@@ -7,7 +8,7 @@ use crate::OrderService;
 use crate::domain::sign_in::{CODE_SECONDS, CodeAnswer, CodeRequest, SignInCode, new_phone_customer_id};
 use crate::store::{CodeKept, Proven};
 use cafe_shared::auth::Caller;
-use cafe_shared::http::{ApiError, json_body, json_response};
+use cafe_shared::http::{ApiError, check_id, json_body, json_response, path_param};
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -121,6 +122,50 @@ pub async fn verify_code(service: &OrderService, req: &Request) -> Result<Respon
             phone_number: answer.phone_number,
             customer_token,
             expires_at,
+        },
+    ))
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignedOut {
+    customer_id: String,
+    /// Every token of the customer's that ends by then no longer holds; a new sign-in's does.
+    tokens_ending_by: DateTime<Utc>,
+}
+
+/// `DELETE /customers/{customerId}/tokens` (that customer, or the operator): every token the
+/// customer holds stops working: here at once, in every other function within a minute (when it
+/// next reads the published revocations). Signing in again gives a token that works.
+pub async fn sign_out_everywhere(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = service.credentials.caller(req).await?;
+    let customer_id = path_param(req, "customerId")?;
+    check_id("customerId", &customer_id, 64)?;
+    caller.require_customer(&customer_id)?;
+    let now = Utc::now();
+    // Every token issued until now ends by then.
+    let ends_by = now + service.customer_token_lifetime;
+    let ours = service
+        .store
+        .revoke_tokens(&customer_id, ends_by.timestamp(), now.timestamp())
+        .await?;
+    let version = ours.version;
+    (service.credentials)
+        .publish_revocations(ours.version, ours.revoked, now.timestamp())
+        .await?;
+    // Another revocation may have published an older list over ours: the newest goes out again.
+    let latest = service.store.revocations().await?;
+    if latest.version > version {
+        (service.credentials)
+            .publish_revocations(latest.version, latest.revoked, now.timestamp())
+            .await?;
+    }
+    tracing::info!(customer_id, "customer signed out everywhere");
+    Ok(json_response(
+        StatusCode::OK,
+        &SignedOut {
+            customer_id,
+            tokens_ending_by: ends_by,
         },
     ))
 }
