@@ -2,6 +2,18 @@
 
 use crate::{Error, config, events::CafeEvent, sqs::StepError};
 use aws_config::SdkConfig;
+use std::future::Future;
+
+/// Where a saga step announces what it did: the bus ([`EventBus`]), or a fake in tests.
+pub trait Publish: Sync {
+    /// Publishes events in order; an error says whether the step should be retried or the
+    /// input is poison. Nothing is taken as announced unless this returns `Ok`.
+    fn publish_all(&self, events: &[CafeEvent]) -> impl Future<Output = Result<(), StepError>> + Send;
+
+    fn publish(&self, event: &CafeEvent) -> impl Future<Output = Result<(), StepError>> + Send {
+        self.publish_all(std::slice::from_ref(event))
+    }
+}
 
 /// One function's publisher: every event it sends carries `source` `cafe.<service>`.
 #[derive(Clone)]
@@ -20,17 +32,14 @@ impl EventBus {
             source: format!("cafe.{service}"),
         })
     }
+}
 
-    /// Publishes one event; see [`EventBus::publish_all`].
-    pub async fn publish(&self, event: &CafeEvent) -> Result<(), StepError> {
-        self.publish_all(std::slice::from_ref(event)).await
-    }
-
+impl Publish for EventBus {
     /// Publishes events in order, ten to a `PutEvents` call (its limit). An entry EventBridge
     /// refuses is an error, so the caller's input is never taken as announced: retried when the
     /// refusal may pass (throttling, a failure of its own, missing permissions that an operator
     /// can grant), poison when that event can never be accepted (invalid or malformed).
-    pub async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), StepError> {
+    async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), StepError> {
         for chunk in events.chunks(10) {
             let entries = chunk
                 .iter()

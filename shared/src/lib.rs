@@ -7,6 +7,8 @@ pub mod bus;
 pub mod config;
 pub mod dynamo;
 pub mod events;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod http;
 pub mod lambda;
 pub mod logging;

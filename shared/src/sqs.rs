@@ -36,6 +36,17 @@ impl std::fmt::Display for StepError {
     }
 }
 
+/// Where a consumer sets aside what it can never handle: its dead-letter queue, or a fake in tests.
+pub trait SetAside: Sync {
+    /// Sets `body` aside with the reason (and the order, when known).
+    fn set_aside(
+        &self,
+        body: &str,
+        order_id: Option<&str>,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
 /// A consumer's dead-letter queue (`DEAD_LETTER_QUEUE_URL`), where its step puts poison itself
 /// instead of letting it be retried until the queue's redrive policy gives up.
 pub struct DeadLetterQueue {
@@ -53,10 +64,12 @@ impl DeadLetterQueue {
                 .filter(|url| !url.is_empty()),
         }
     }
+}
 
-    /// Sets `body` aside with the reason (and the order, when known) as message attributes, which
+impl SetAside for DeadLetterQueue {
+    /// Sends `body` with the reason (and the order, when known) as message attributes, which
     /// `localstack/dlq.py list` shows.
-    pub async fn send(&self, body: &str, order_id: Option<&str>, reason: &str) -> Result<(), Error> {
+    async fn set_aside(&self, body: &str, order_id: Option<&str>, reason: &str) -> Result<(), Error> {
         let url = self.url.as_deref().ok_or("DEAD_LETTER_QUEUE_URL is not set")?;
         let text = |value: &str| {
             MessageAttributeValue::builder()
@@ -83,7 +96,7 @@ impl DeadLetterQueue {
 /// body that is not a cafe event, or a step's [`StepError::Poison`]) goes to the dead-letter
 /// queue at once; if even that fails, the message is retried and the queue's redrive policy
 /// dead-letters it later.
-pub async fn handle_batch<F, Fut>(batch: SqsEvent, dead_letters: &DeadLetterQueue, step: F) -> SqsBatchResponse
+pub async fn handle_batch<F, Fut>(batch: SqsEvent, dead_letters: &impl SetAside, step: F) -> SqsBatchResponse
 where
     F: Fn(BusMessage) -> Fut,
     Fut: Future<Output = Result<(), StepError>>,
@@ -113,7 +126,7 @@ where
     response
 }
 
-async fn handle_message<F, Fut>(record: SqsMessage, dead_letters: &DeadLetterQueue, step: &F) -> Result<(), Error>
+async fn handle_message<F, Fut>(record: SqsMessage, dead_letters: &impl SetAside, step: &F) -> Result<(), Error>
 where
     F: Fn(BusMessage) -> Fut,
     Fut: Future<Output = Result<(), StepError>>,
@@ -138,13 +151,13 @@ where
 }
 
 async fn dead_letter(
-    dead_letters: &DeadLetterQueue,
+    dead_letters: &impl SetAside,
     body: &str,
     order_id: Option<&str>,
     reason: &str,
 ) -> Result<(), Error> {
     dead_letters
-        .send(body, order_id, reason)
+        .set_aside(body, order_id, reason)
         .await
         .map_err(|e| format!("{reason}; and it could not be dead-lettered ({e})"))?;
     tracing::warn!(order_id, reason, "poison message dead-lettered; not retried");

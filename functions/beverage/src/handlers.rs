@@ -1,16 +1,15 @@
 //! The beverage function's entry points: the HTTP API and `CupStockDecreased` from its queue.
 
-use crate::BeverageService;
-use crate::domain::{Beverage, beverage_id_for};
+use crate::domain::beverage_id_for;
+use crate::store::Beverages;
+use crate::{BeverageService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::dynamo::Page;
-use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, json_response, no_route, page_request, page_response, path_param, query_param, respond, route,
 };
-use cafe_shared::sqs::{self, StepError};
-use chrono::Utc;
+use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `GET /beverages[?orderId=]`, `GET /beverages/{beverageId}`.
@@ -53,29 +52,10 @@ async fn get(service: &BeverageService, req: &Request) -> Result<Response<Body>,
     }
 }
 
-/// `CupStockDecreased`: make the order's beverages once, then tell the saga.
+/// `CupStockDecreased`: make the order's beverages once, then tell the saga (`saga`).
 pub async fn saga_events(service: &BeverageService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, &service.dead_letters, |message| on_event(service, message)).await
-}
-
-async fn on_event(service: &BeverageService, message: BusMessage) -> Result<(), StepError> {
-    let CafeEvent::CupStockDecreased(reserved) = &message.event else {
-        tracing::warn!(
-            detail_type = message.event.detail_type(),
-            "not an event for the beverage function; ignored"
-        );
-        return Ok(());
-    };
-    let made = match service.store.get(&beverage_id_for(&reserved.order.order_id)).await? {
-        Some(already_made) => already_made,
-        None => {
-            tokio::time::sleep(service.brew_time).await;
-            service.store.record(&Beverage::brewed(reserved, Utc::now())).await?
-        }
-    };
-    // Published again on a redelivery too, in case the first attempt failed after the write.
-    service
-        .bus
-        .publish(&CafeEvent::BeverageMade(made.made_event(reserved)))
-        .await
+    sqs::handle_batch(batch, &service.dead_letters, |message| {
+        saga::on_event(&service.store, &service.bus, service.brew_time, message)
+    })
+    .await
 }

@@ -3,6 +3,7 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod saga;
 pub mod store;
 
 use cafe_shared::{Error, bus::EventBus, config};

@@ -1,15 +1,14 @@
 //! The inventory function's entry points: the HTTP API and `OrderPlaced` from its queue.
 
-use crate::InventoryService;
 use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
 use crate::store::STOCK_PAGE_KEY;
+use crate::{InventoryService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
-use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, json_body, json_response, no_route, page_request, page_response, path_param, respond, route,
 };
-use cafe_shared::sqs::{self, StepError};
+use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `POST /inventories`, `GET /inventories`, `GET|PUT /inventories/{stockName}`.
@@ -66,21 +65,10 @@ async fn restock(service: &InventoryService, req: &Request) -> Result<Response<B
     }
 }
 
-/// `OrderPlaced`: reserve one cup per beverage, then tell the saga the outcome.
+/// `OrderPlaced`: reserve one cup per beverage, then tell the saga the outcome (`saga`).
 pub async fn saga_events(service: &InventoryService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, &service.dead_letters, |message| on_event(service, message)).await
-}
-
-async fn on_event(service: &InventoryService, message: BusMessage) -> Result<(), StepError> {
-    let CafeEvent::OrderPlaced(placed) = &message.event else {
-        tracing::warn!(
-            detail_type = message.event.detail_type(),
-            "not an event for the inventory function; ignored"
-        );
-        return Ok(());
-    };
-    let reservation = service.store.reserve_cups(placed).await?;
-    tracing::info!(?reservation, "cups decided");
-    // Published again on a redelivery too, in case the first attempt failed after the write.
-    service.bus.publish(&reservation.event(placed)).await
+    sqs::handle_batch(batch, &service.dead_letters, |message| {
+        saga::on_event(&service.store, &service.bus, message)
+    })
+    .await
 }

@@ -11,6 +11,15 @@ use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use cafe_shared::events::OrderPlaced;
 use chrono::Utc;
 use std::collections::HashMap;
+use std::future::Future;
+
+/// The saga step's port: deciding an order's cups, once.
+pub trait CupReservations: Sync {
+    /// Reserves the order's cups, or records that there are not enough. A decision already
+    /// recorded for this order is returned as it is: a redelivered `OrderPlaced` never takes cups
+    /// twice, and concurrent deliveries get the same decision.
+    fn reserve_cups(&self, placed: &OrderPlaced) -> impl Future<Output = Result<Reservation, Error>> + Send;
+}
 
 const STOCK_ENTRY: &str = "STOCK";
 /// Set on stock items only, so the `stockItems` index lists them without the reservations.
@@ -131,11 +140,11 @@ impl InventoryStore {
         row.insert("decidedAt".into(), s(Utc::now().to_rfc3339()));
         Ok(row)
     }
+}
 
-    /// Reserves the order's cups, or records that there are not enough. The decrement and the
-    /// record of the decision are one transaction, and a decision already recorded for this
-    /// order is returned as it is: a redelivered `OrderPlaced` never takes cups twice.
-    pub async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
+impl CupReservations for InventoryStore {
+    /// The decrement and the record of the decision are one transaction.
+    async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
         if let Some(decided) = self.reservation(placed).await? {
             return Ok(decided);
         }
@@ -189,6 +198,60 @@ impl InventoryStore {
                 .await?
                 .ok_or_else(|| "reservation vanished".into()),
             Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The stock and the decisions in memory, for in-process tests of the saga step.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Default)]
+    pub struct MemoryInventory {
+        /// Cups per stock item (no entry: no such item).
+        pub stock: Mutex<HashMap<String, u32>>,
+        /// Order id: the decision recorded for it.
+        pub decisions: Mutex<HashMap<String, Reservation>>,
+        /// While down, every call fails (as a throttled or unreachable table does).
+        pub down: AtomicBool,
+    }
+
+    impl MemoryInventory {
+        pub fn with_cups(cups: u32) -> Self {
+            let store = Self::default();
+            store.stock.lock().unwrap().insert("cup".into(), cups);
+            store
+        }
+
+        pub fn cups(&self) -> Option<u32> {
+            self.stock.lock().unwrap().get("cup").copied()
+        }
+    }
+
+    impl CupReservations for MemoryInventory {
+        async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err("the inventory table is unreachable".into());
+            }
+            // One lock over both, as the store's transaction is one.
+            let mut decisions = self.decisions.lock().unwrap();
+            if let Some(decided) = decisions.get(&placed.order.order_id) {
+                return Ok(decided.clone());
+            }
+            let cups = cups_needed(placed);
+            let mut stock = self.stock.lock().unwrap();
+            let decision = match stock.get_mut(&placed.stock_name) {
+                Some(left) if *left >= cups => {
+                    *left -= cups;
+                    Reservation::Reserved { cups }
+                }
+                left => Reservation::out_of_stock(&placed.stock_name, cups, left.map(|l| *l)),
+            };
+            decisions.insert(placed.order.order_id.clone(), decision.clone());
+            Ok(decision)
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod saga;
 pub mod sender;
 pub mod store;
 

@@ -7,6 +7,18 @@ use aws_config::SdkConfig;
 use aws_sdk_sns::Client;
 use cafe_shared::Error;
 use cafe_shared::sms::{TextMessages, text_attribute};
+use std::future::Future;
+
+/// The saga step's port: telling the customer.
+pub trait Notify: Sync {
+    /// Publishes to the customers' topic (and texts the phone, if any); returns the topic's
+    /// message id.
+    fn send(
+        &self,
+        notification: &Notification,
+        phone_number: Option<&str>,
+    ) -> impl Future<Output = Result<String, Error>> + Send;
+}
 
 #[derive(Clone)]
 pub struct NotificationSender {
@@ -23,9 +35,10 @@ impl NotificationSender {
             topic_arn,
         }
     }
+}
 
-    /// Publishes to the topic (and texts the phone, if any); returns the topic message id.
-    pub async fn send(&self, notification: &Notification, phone_number: Option<&str>) -> Result<String, Error> {
+impl Notify for NotificationSender {
+    async fn send(&self, notification: &Notification, phone_number: Option<&str>) -> Result<String, Error> {
         let published = self
             .client
             .publish()
@@ -41,5 +54,32 @@ impl NotificationSender {
             self.texts.send(phone, &notification.message).await?;
         }
         Ok(published.message_id.unwrap_or_default())
+    }
+}
+
+/// A sender that keeps what it sends, for in-process tests of the saga step.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Default)]
+    pub struct FakeSender {
+        /// What went out: the message, and the number texted.
+        pub sent: Mutex<Vec<(String, Option<String>)>>,
+        /// While down, every send fails (as SNS throttling does).
+        pub down: AtomicBool,
+    }
+
+    impl Notify for FakeSender {
+        async fn send(&self, notification: &Notification, phone_number: Option<&str>) -> Result<String, Error> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err("SNS is throttling".into());
+            }
+            let mut sent = self.sent.lock().unwrap();
+            sent.push((notification.message.clone(), phone_number.map(Into::into)));
+            Ok(format!("sns-{}", sent.len()))
+        }
     }
 }

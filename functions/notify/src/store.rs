@@ -6,6 +6,18 @@ use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
 use cafe_shared::dynamo::{self, Page, PageRequest};
+use std::future::Future;
+
+/// The saga step's port: one notification per order, recorded once, marked once sent.
+pub trait Notifications: Sync {
+    fn get(&self, notification_id: &str) -> impl Future<Output = Result<Option<Notification>, Error>> + Send;
+
+    /// Records a notification unless its order already has one; returns the one on record.
+    fn record(&self, notification: &Notification) -> impl Future<Output = Result<Notification, Error>> + Send;
+
+    /// Marks a notification as sent, with the topic's message id.
+    fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+}
 
 #[derive(Clone)]
 pub struct NotificationStore {
@@ -19,40 +31,6 @@ impl NotificationStore {
             client: Client::new(sdk),
             table,
         }
-    }
-
-    /// Records a notification unless its order already has one; returns the one on record.
-    pub async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
-        let item = serde_dynamo::to_item(notification)?;
-        if dynamo::put_if_absent(&self.client, &self.table, item, "notificationId").await? {
-            return Ok(notification.clone());
-        }
-        self.get(&notification.notification_id)
-            .await?
-            .ok_or_else(|| "notification vanished after a conflicting write".into())
-    }
-
-    /// Marks a notification as sent.
-    pub async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("notificationId", AttributeValue::S(notification_id.to_string()))
-            .update_expression("SET snsMessageId = :id")
-            .expression_attribute_values(":id", AttributeValue::S(sns_message_id.to_string()))
-            .send()
-            .await?;
-        Ok(())
-    }
-
-    pub async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
-        let item = dynamo::get_item(
-            &self.client,
-            &self.table,
-            dynamo::key("notificationId", notification_id),
-        )
-        .await?;
-        Ok(item.map(serde_dynamo::from_item).transpose()?)
     }
 
     /// A page of notifications, newest first: one customer's (their index), or everyone's (a
@@ -76,3 +54,84 @@ impl NotificationStore {
 /// The page keys of the two notification lists, for `nextToken`.
 pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["notificationId", "customerId", "notificationDate"];
 pub const ALL_PAGE_KEY: [&str; 1] = ["notificationId"];
+
+impl Notifications for NotificationStore {
+    async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
+        let item = serde_dynamo::to_item(notification)?;
+        if dynamo::put_if_absent(&self.client, &self.table, item, "notificationId").await? {
+            return Ok(notification.clone());
+        }
+        self.get(&notification.notification_id)
+            .await?
+            .ok_or_else(|| "notification vanished after a conflicting write".into())
+    }
+
+    async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("notificationId", AttributeValue::S(notification_id.to_string()))
+            .update_expression("SET snsMessageId = :id")
+            .expression_attribute_values(":id", AttributeValue::S(sns_message_id.to_string()))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
+        let item = dynamo::get_item(
+            &self.client,
+            &self.table,
+            dynamo::key("notificationId", notification_id),
+        )
+        .await?;
+        Ok(item.map(serde_dynamo::from_item).transpose()?)
+    }
+}
+
+/// The notifications in memory, for in-process tests of the saga step.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Default)]
+    pub struct MemoryNotifications {
+        pub kept: Mutex<HashMap<String, Notification>>,
+        /// While down, every call fails (as a throttled or unreachable table does).
+        pub down: AtomicBool,
+    }
+
+    impl MemoryNotifications {
+        fn reachable(&self) -> Result<(), Error> {
+            match self.down.load(Ordering::SeqCst) {
+                true => Err("the notifications table is unreachable".into()),
+                false => Ok(()),
+            }
+        }
+    }
+
+    impl Notifications for MemoryNotifications {
+        async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
+            self.reachable()?;
+            Ok(self.kept.lock().unwrap().get(notification_id).cloned())
+        }
+
+        async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
+            self.reachable()?;
+            let mut kept = self.kept.lock().unwrap();
+            let on_record = kept.entry(notification.notification_id.clone());
+            Ok(on_record.or_insert_with(|| notification.clone()).clone())
+        }
+
+        async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
+            self.reachable()?;
+            let mut kept = self.kept.lock().unwrap();
+            let notification = kept.get_mut(notification_id).ok_or("no such notification")?;
+            notification.sns_message_id = Some(sns_message_id.into());
+            Ok(())
+        }
+    }
+}

@@ -3,22 +3,18 @@
 
 mod sign_in;
 
-use crate::OrderService;
-use crate::domain::{
-    Kiosk, KioskRequest, Order, OrderRequest, OrderStatus, Outcome, PlacedBy, event_for_change, order_id_for_key,
-    phone_not_proven,
-};
-use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Recorded, Registration};
-use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
+use crate::domain::{Kiosk, KioskRequest, Order, OrderRequest, PlacedBy, order_id_for_key, phone_not_proven};
+use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Registration};
+use crate::{OrderService, saga};
+use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cafe_shared::Error;
 use cafe_shared::auth::{Caller, NewKiosk};
-use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::http::{
     ApiError, MAX_ID_CHARS, check_id, header, json_body, json_response, no_route, page_request, page_response,
     path_param, query_param, respond, route,
 };
-use cafe_shared::sqs::{self, StepError};
-use cafe_shared::{Error, metrics};
+use cafe_shared::sqs;
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -270,170 +266,16 @@ async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Bod
     }
 }
 
-/// `CupOutOfStock` cancels the order (the saga's compensation); `BeverageMade` completes it.
+/// `CupOutOfStock` cancels the order (the saga's compensation); `BeverageMade` completes it
+/// (`saga`).
 pub async fn saga_events(service: &OrderService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, &service.dead_letters, |message| on_event(service, message)).await
+    sqs::handle_batch(batch, &service.dead_letters, |message| {
+        saga::on_event(&service.store, message)
+    })
+    .await
 }
 
-async fn on_event(service: &OrderService, message: BusMessage) -> Result<(), StepError> {
-    let (order_id, outcome) = match &message.event {
-        CafeEvent::CupOutOfStock(e) => (
-            &e.order.order_id,
-            Outcome::Cancelled {
-                reason: e.reason.clone(),
-            },
-        ),
-        CafeEvent::BeverageMade(e) => (&e.order.order_id, Outcome::Completed),
-        other => {
-            tracing::warn!(
-                detail_type = other.detail_type(),
-                "not an event for the order function; ignored"
-            );
-            return Ok(());
-        }
-    };
-    // The move is announced by `outbox` from the table's stream; a redelivered event finds
-    // the order already final and changes nothing.
-    match service.store.record_outcome(order_id, &outcome).await? {
-        // Orders are never deleted and the table is read consistently: no later try finds it.
-        None => Err(StepError::Poison(format!("no order {order_id}"))),
-        Some(Recorded::Moved) => Ok(()),
-        Some(Recorded::AlreadyFinal(order)) => {
-            if order.order_status != outcome.status() {
-                tracing::warn!(status = ?order.order_status, "order already reached another outcome; event ignored");
-            }
-            Ok(())
-        }
-    }
-}
-
-/// The transactional outbox: each change of the orders table arrives here from its DynamoDB
-/// stream and is announced on the bus, in order. The stream keeps a change until this succeeds,
-/// so a stored order is never left unannounced; a retried batch announces again, which the
-/// idempotent steps absorb. A transient failure (the bus throttling or unreachable) fails the
-/// whole batch, so no change after it is skipped; a change that can never be announced (one
-/// that does not read as an order, or an event the bus refuses as invalid) goes to the outbox's
-/// dead-letter queue once the rest is announced, and the shard moves on.
+/// The orders table's changes, announced on the bus (`saga::outbox`).
 pub async fn outbox(service: &OrderService, changes: DynamoDbEvent) -> Result<(), Error> {
-    let mut announced = Vec::new();
-    let mut poison = Vec::new();
-    for record in changes.records {
-        match announcement_of(&record) {
-            Ok(Some(announcement)) => announced.push((record, announcement)),
-            Ok(None) => {}
-            Err(reason) => poison.push((record, reason)),
-        }
-    }
-    let events: Vec<_> = announced.iter().map(|(_, (event, _))| event.clone()).collect();
-    match service.bus.publish_all(&events).await {
-        Ok(()) => {}
-        Err(StepError::Retry(error)) => return Err(error),
-        // Some event of the batch is refused for good: announce them one by one to find which.
-        Err(StepError::Poison(_)) => {
-            let mut accepted = Vec::new();
-            for (record, (event, order)) in announced {
-                match service.bus.publish(&event).await {
-                    Ok(()) => accepted.push((record, (event, order))),
-                    Err(StepError::Retry(error)) => return Err(error),
-                    Err(StepError::Poison(reason)) => poison.push((record, reason)),
-                }
-            }
-            announced = accepted;
-        }
-    }
-    // Set aside only after the rest went out, so a retried batch never dead-letters twice.
-    for (record, reason) in &poison {
-        let order_id = record.change.keys.get("orderId").and_then(|key| match key {
-            serde_dynamo::AttributeValue::S(id) => Some(id.as_str()),
-            _ => None,
-        });
-        service
-            .dead_letters
-            .send(&serde_json::to_string(record)?, order_id, reason)
-            .await?;
-        tracing::error!(order_id, reason, "order change dead-lettered; the stream moves on");
-    }
-    // Counted once announced, so a retried batch counts only what it announces again.
-    for (_, (_, order)) in &announced {
-        record_metrics(order);
-    }
-    Ok(())
-}
-
-/// The event a stream record announces with the order it is about, if it announces any; an
-/// error when the record does not read as an order (it never will).
-fn announcement_of(record: &StreamRecord) -> Result<Option<(CafeEvent, Order)>, String> {
-    let image = |item: &serde_dynamo::Item, which: &str| -> Result<Option<Order>, String> {
-        if item.is_empty() {
-            return Ok(None);
-        }
-        serde_dynamo::from_item(item.clone()).map_err(|e| format!("the {which} image is not an order: {e}"))
-    };
-    let before = image(&record.change.old_image, "old")?;
-    let after = image(&record.change.new_image, "new")?;
-    Ok(event_for_change(before.as_ref(), after.as_ref()).zip(after))
-}
-
-/// OrdersPlaced, OrdersCancelled, OrdersCompleted, and for a final order the saga's latency
-/// from placing to the outcome.
-fn record_metrics(order: &Order) {
-    let counter = match order.order_status {
-        OrderStatus::Pending => "OrdersPlaced",
-        OrderStatus::Cancelled => "OrdersCancelled",
-        OrderStatus::Completed => "OrdersCompleted",
-    };
-    metrics::emit(counter, 1.0, "Count", "order");
-    if order.order_status != OrderStatus::Pending {
-        let latency = (Utc::now() - order.order_date).num_milliseconds() as f64;
-        metrics::emit("SagaLatency", latency, "Milliseconds", "order");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// A stream record as Lambda delivers it, with these images.
-    fn record(old: serde_json::Value, new: serde_json::Value) -> StreamRecord {
-        serde_json::from_value(json!({
-            "eventID": "1", "eventName": "MODIFY", "eventSource": "aws:dynamodb", "eventVersion": "1.1",
-            "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/x",
-            "dynamodb": {"Keys": {"orderId": {"S": "o-1"}}, "OldImage": old, "NewImage": new,
-                         "SequenceNumber": "100", "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-        }))
-        .unwrap()
-    }
-
-    fn order_image(status: &str) -> serde_json::Value {
-        json!({"orderId": {"S": "o-1"}, "customerId": {"S": "1"}, "beverageName": {"S": "latte"},
-               "beverageQty": {"N": "2"}, "stockName": {"S": "cup"}, "orderStatus": {"S": status},
-               "orderDate": {"S": "2026-11-25T01:00:00Z"}})
-    }
-
-    #[test]
-    fn a_change_that_reads_as_an_order_announces_its_event() {
-        let placed = announcement_of(&record(json!({}), order_image("pending"))).unwrap();
-        assert!(matches!(placed, Some((CafeEvent::OrderPlaced(_), _))));
-        let completed = announcement_of(&record(order_image("pending"), order_image("completed"))).unwrap();
-        assert!(matches!(completed, Some((CafeEvent::OrderCompleted(_), _))));
-        let rewrite = announcement_of(&record(order_image("completed"), order_image("completed"))).unwrap();
-        assert!(rewrite.is_none(), "a rewrite announces nothing");
-    }
-
-    #[test]
-    fn a_change_that_is_no_order_is_poison_with_the_reason() {
-        let reason = announcement_of(&record(json!({}), order_image("brewing"))).unwrap_err();
-        assert!(reason.starts_with("the new image is not an order"), "{reason}");
-        let reason = announcement_of(&record(json!({"orderId": {"S": "o-1"}}), order_image("pending"))).unwrap_err();
-        assert!(reason.starts_with("the old image is not an order"), "{reason}");
-    }
-
-    #[test]
-    fn a_set_aside_record_replays_as_the_same_record() {
-        let original = record(json!({}), order_image("brewing"));
-        let replayed: StreamRecord = serde_json::from_str(&serde_json::to_string(&original).unwrap()).unwrap();
-        assert_eq!(replayed.change.sequence_number, original.change.sequence_number);
-        assert_eq!(replayed.change.new_image, original.change.new_image);
-    }
+    saga::outbox(&service.bus, &service.dead_letters, changes).await
 }

@@ -20,6 +20,7 @@ use cafe_shared::auth::KioskClaim;
 use cafe_shared::dynamo::SortOrder::{Ascending, Descending};
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use chrono::{DateTime, Utc};
+use std::future::Future;
 
 /// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
 /// far below one partition's write rate).
@@ -289,11 +290,22 @@ impl OrderStore {
         let found = dynamo::query_page(&self.client, &self.table, "byDate", index, Descending, page).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
+}
 
+/// The saga step's port: an order's outcome, recorded once.
+pub trait OrderOutcomes: Sync {
     /// Moves a pending order to the outcome, atomically: only a pending order moves, so a
     /// redelivered event finds the order already final and changes nothing.
     /// `None` when there is no such order.
-    pub async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+    fn record_outcome(
+        &self,
+        order_id: &str,
+        outcome: &Outcome,
+    ) -> impl Future<Output = Result<Option<Recorded>, Error>> + Send;
+}
+
+impl OrderOutcomes for OrderStore {
+    async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
         let mut update = self
             .client
             .update_item()
@@ -363,4 +375,34 @@ impl OrderStore {
 
 fn status_value(status: OrderStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).expect("a status is a string")
+}
+
+/// Orders in memory, for in-process tests of the saga step.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    pub struct MemoryOrders {
+        pub orders: Mutex<HashMap<String, Order>>,
+    }
+
+    impl OrderOutcomes for MemoryOrders {
+        async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+            let mut orders = self.orders.lock().unwrap();
+            let Some(order) = orders.get_mut(order_id) else {
+                return Ok(None);
+            };
+            if order.order_status != OrderStatus::Pending {
+                return Ok(Some(Recorded::AlreadyFinal(order.clone())));
+            }
+            order.order_status = outcome.status();
+            if let Outcome::Cancelled { reason } = outcome {
+                order.reason = Some(reason.clone());
+            }
+            Ok(Some(Recorded::Moved))
+        }
+    }
 }

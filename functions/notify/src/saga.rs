@@ -1,0 +1,158 @@
+//! The notify step of the saga: an order's outcome (`OrderCancelled`, `OrderCompleted`) is told
+//! to the customer once (recorded, then sent), then `CustomerNotified`.
+
+use crate::domain::{Notification, notification_id_for};
+use crate::sender::Notify;
+use crate::store::Notifications;
+use cafe_shared::bus::Publish;
+use cafe_shared::events::BusMessage;
+use cafe_shared::sqs::StepError;
+use chrono::Utc;
+
+pub async fn on_event(
+    store: &impl Notifications,
+    sender: &impl Notify,
+    bus: &impl Publish,
+    message: BusMessage,
+) -> Result<(), StepError> {
+    let Some(fresh) = Notification::for_outcome(&message.event, Utc::now()) else {
+        tracing::warn!(
+            detail_type = message.event.detail_type(),
+            "not an event for the notify function; ignored"
+        );
+        return Ok(());
+    };
+    let order = message.event.order();
+    let notification = match store.get(&notification_id_for(&order.order_id)).await? {
+        Some(on_record) => on_record,
+        None => store.record(&fresh).await?,
+    };
+    // Sent unless a previous delivery got as far as recording it sent.
+    if notification.sns_message_id.is_none() {
+        let sns_message_id = sender.send(&notification, order.phone_number.as_deref()).await?;
+        store.mark_sent(&notification.notification_id, &sns_message_id).await?;
+        tracing::info!(sns_message_id, "customer notified");
+    }
+    bus.publish(&notification.notified_event(order)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sender::fake::FakeSender;
+    use crate::store::fake::MemoryNotifications;
+    use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderSummary};
+    use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
+    use cafe_shared::sqs::handle_batch;
+    use std::sync::atomic::Ordering;
+
+    fn order(phone: Option<&str>) -> OrderSummary {
+        OrderSummary {
+            order_id: "o-1".into(),
+            customer_id: "1".into(),
+            beverage_name: "latte".into(),
+            beverage_qty: 2,
+            phone_number: phone.map(Into::into),
+        }
+    }
+
+    #[derive(Default)]
+    struct World {
+        store: MemoryNotifications,
+        sender: FakeSender,
+        bus: FakeBus,
+    }
+
+    impl World {
+        async fn deliver(&self, events: &[CafeEvent]) -> Vec<String> {
+            let dead = FakeDeadLetters::default();
+            let bodies: Vec<String> = events.iter().map(envelope).collect();
+            let step = |m| on_event(&self.store, &self.sender, &self.bus, m);
+            let response = handle_batch(sqs_batch(&bodies), &dead, step).await;
+            assert!(dead.set_aside().is_empty());
+            response
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect()
+        }
+
+        fn sent(&self) -> Vec<(String, Option<String>)> {
+            self.sender.sent.lock().unwrap().clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_outcome_is_told_once_however_often_it_is_delivered() {
+        let world = World::default();
+        let completed = CafeEvent::OrderCompleted(OrderCompleted {
+            order: order(Some("+821012345678")),
+        });
+        assert!(world.deliver(&[completed.clone(), completed.clone()]).await.is_empty());
+        assert!(world.deliver(&[completed]).await.is_empty());
+        assert_eq!(
+            world.sent(),
+            [(
+                "Your 2 lattes are ready. Enjoy!".to_string(),
+                Some("+821012345678".to_string())
+            )]
+        );
+        let kept = world.store.kept.lock().unwrap().clone();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept.values().next().unwrap().sns_message_id.as_deref(), Some("sns-1"));
+        let published = world.bus.published();
+        assert_eq!(published.len(), 3, "CustomerNotified again on each delivery");
+        assert!(
+            published
+                .iter()
+                .all(|e| e == &published[0] && e.detail_type() == "CustomerNotified")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_says_why_and_a_later_conflicting_outcome_changes_nothing() {
+        let world = World::default();
+        let cancelled = CafeEvent::OrderCancelled(OrderCancelled {
+            order: order(None),
+            reason: "cups are sold out".into(),
+        });
+        let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
+        world.deliver(&[cancelled]).await;
+        world.deliver(&[completed]).await;
+        assert_eq!(
+            world.sent(),
+            [(
+                "Sorry, your order of 2 lattes was cancelled: cups are sold out.".to_string(),
+                None
+            )]
+        );
+        let kept = world.store.kept.lock().unwrap().clone();
+        assert_eq!(kept.values().next().unwrap().order_status, "cancelled");
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_is_retried_and_sent_once_it_goes_through() {
+        let world = World::default();
+        let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
+        world.sender.down.store(true, Ordering::SeqCst);
+        assert_eq!(world.deliver(std::slice::from_ref(&completed)).await, ["m0"]);
+        assert!(world.sent().is_empty() && world.bus.published().is_empty());
+        world.sender.down.store(false, Ordering::SeqCst);
+        // Sent and marked, then the bus refuses: the retry sends nothing twice.
+        world.bus.set_down(true);
+        assert_eq!(world.deliver(std::slice::from_ref(&completed)).await, ["m0"]);
+        world.bus.set_down(false);
+        assert!(world.deliver(&[completed]).await.is_empty());
+        assert_eq!(world.sent().len(), 1);
+        assert_eq!(world.bus.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_table_outage_sends_nothing_and_hands_the_message_back() {
+        let world = World::default();
+        world.store.down.store(true, Ordering::SeqCst);
+        let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
+        assert_eq!(world.deliver(&[completed]).await, ["m0"]);
+        assert!(world.sent().is_empty() && world.bus.published().is_empty());
+    }
+}

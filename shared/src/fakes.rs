@@ -1,0 +1,83 @@
+//! In-memory stand-ins for the shared ports (the bus, a dead-letter queue) and the inputs a saga
+//! step receives, for in-process tests of each function's steps (the `fakes` feature).
+
+use crate::Error;
+use crate::bus::Publish;
+use crate::events::CafeEvent;
+use crate::sqs::{SetAside, StepError};
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A bus that keeps what is published, and can be taken down (as a throttling bus refuses).
+#[derive(Default)]
+pub struct FakeBus {
+    published: Mutex<Vec<CafeEvent>>,
+    down: AtomicBool,
+}
+
+impl FakeBus {
+    pub fn published(&self) -> Vec<CafeEvent> {
+        self.published.lock().unwrap().clone()
+    }
+
+    /// While down, every publish fails with a retryable error and nothing goes out.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+}
+
+impl Publish for FakeBus {
+    async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), StepError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StepError::Retry("the bus is throttling".into()));
+        }
+        self.published.lock().unwrap().extend_from_slice(events);
+        Ok(())
+    }
+}
+
+/// A dead-letter queue that keeps what is set aside: `(body, order id, reason)`.
+#[derive(Default)]
+pub struct FakeDeadLetters {
+    set_aside: Mutex<Vec<(String, Option<String>, String)>>,
+}
+
+impl FakeDeadLetters {
+    pub fn set_aside(&self) -> Vec<(String, Option<String>, String)> {
+        self.set_aside.lock().unwrap().clone()
+    }
+}
+
+impl SetAside for FakeDeadLetters {
+    async fn set_aside(&self, body: &str, order_id: Option<&str>, reason: &str) -> Result<(), Error> {
+        (self.set_aside.lock().unwrap()).push((body.into(), order_id.map(Into::into), reason.into()));
+        Ok(())
+    }
+}
+
+/// `event` in the EventBridge envelope, as a queue's message body carries it.
+pub fn envelope(event: &CafeEvent) -> String {
+    let tagged = serde_json::to_value(event).expect("events always serialize");
+    serde_json::json!({
+        "version": "0", "id": uuid::Uuid::new_v4().to_string(), "source": "cafe.test",
+        "account": "000000000000", "time": "2026-12-01T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail-type": tagged["detail-type"], "detail": tagged["detail"],
+    })
+    .to_string()
+}
+
+/// A batch of messages with these bodies, as the event source mapping delivers it; message `i`
+/// has the id `m<i>`.
+pub fn sqs_batch(bodies: &[String]) -> SqsEvent {
+    let mut batch = SqsEvent::default();
+    batch.records = (bodies.iter().enumerate())
+        .map(|(i, body)| {
+            let mut message = SqsMessage::default();
+            message.message_id = Some(format!("m{i}"));
+            message.body = Some(body.clone());
+            message
+        })
+        .collect();
+    batch
+}
