@@ -288,6 +288,7 @@ pub async fn read_secret(endpoint: &str, secret: &str) -> String {
 
 /// Starts the command from a thread that lives as long as the process, with the kernel told
 /// to stop the child when that thread ends: the local cloud never outlives the tests.
+#[allow(unsafe_code)] // `pre_exec` is unsafe: the closure only makes one async-signal-safe call.
 fn spawn_tied_to_this_process(command: &mut Command) {
     unsafe {
         command.pre_exec(|| {
