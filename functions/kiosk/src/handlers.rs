@@ -1,12 +1,12 @@
 //! The kiosk function's entry points: the page and read model over HTTP, and every saga
 //! event from its queue.
 
-use crate::KioskService;
 use crate::domain::receipt_link;
 use crate::pages::{
     KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY, RECEIPT_PAGE, RECEIPT_PAGE_POLICY,
 };
-use crate::store::CUSTOMER_PAGE_KEY;
+use crate::store::{CUSTOMER_PAGE_KEY, OrderViews};
+use crate::{KioskService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::auth::Caller;
@@ -115,10 +115,10 @@ async fn customer_orders(service: &KioskService, req: &Request) -> Result<Respon
     ))
 }
 
-/// Every saga event: fold it into its order's view.
+/// Every saga event: fold it into its order's view (`saga`).
 pub async fn saga_events(service: &KioskService, batch: SqsEvent) -> SqsBatchResponse {
-    sqs::handle_batch(batch, &service.dead_letters, |message| async move {
-        Ok(service.store.apply(&message).await?)
+    sqs::handle_batch(batch, &service.dead_letters, |message| {
+        saga::on_event(&service.store, message)
     })
     .await
 }

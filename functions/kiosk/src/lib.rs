@@ -4,6 +4,7 @@
 pub mod domain;
 pub mod handlers;
 pub mod pages;
+pub mod saga;
 pub mod store;
 
 use cafe_shared::{Error, config};

@@ -10,9 +10,66 @@ use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, s};
-use cafe_shared::events::BusMessage;
+use cafe_shared::events::{BusMessage, CafeEvent};
+use std::future::Future;
 
 const STEP_PREFIX: &str = "step#";
+
+/// The saga step's port: each order's view, folded from its events.
+pub trait OrderViews: Sync {
+    /// Folds one event into its order's view (see [`attributes_of`]): applying an event twice,
+    /// or events out of order, gives the same view.
+    fn apply(&self, message: &BusMessage) -> impl Future<Output = Result<(), Error>> + Send;
+
+    fn get(&self, order_id: &str) -> impl Future<Output = Result<Option<KioskOrder>, Error>> + Send;
+}
+
+/// How an event writes an attribute of its order's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Only if the view has none yet: the first event to tell it wins.
+    IfAbsent,
+    /// Always: the event knows better than any before it.
+    Always,
+}
+
+/// The attributes one event writes into its order's view, and how.
+fn attributes_of(message: &BusMessage) -> Result<Vec<(String, AttributeValue, Write)>, Error> {
+    let event = &message.event;
+    let order = event.order();
+    let step = step_of(event, message.time);
+    // OrderPlaced knows the real order date; other events only stand in for it until then.
+    let date_write = match event {
+        CafeEvent::OrderPlaced(_) => Write::Always,
+        _ => Write::IfAbsent,
+    };
+    let mut attributes = vec![
+        ("customerId".to_string(), s(&order.customer_id), Write::IfAbsent),
+        ("beverageName".to_string(), s(&order.beverage_name), Write::IfAbsent),
+        (
+            "beverageQty".to_string(),
+            AttributeValue::N(order.beverage_qty.to_string()),
+            Write::IfAbsent,
+        ),
+        (
+            format!("{STEP_PREFIX}{}", step.event),
+            s(serde_json::to_string(&step)?),
+            Write::IfAbsent,
+        ),
+        (
+            "orderDate".to_string(),
+            s(order_date_of(event, message.time).to_rfc3339()),
+            date_write,
+        ),
+    ];
+    if let Some(reason) = reason_of(event) {
+        attributes.push(("reason".to_string(), s(reason), Write::IfAbsent));
+    }
+    if let Some(text) = notification_of(event) {
+        attributes.push(("notification".to_string(), s(text), Write::IfAbsent));
+    }
+    Ok(attributes)
+}
 
 #[derive(Clone)]
 pub struct KioskStore {
@@ -28,54 +85,40 @@ impl KioskStore {
         }
     }
 
-    /// Folds one event into its order's view.
-    pub async fn apply(&self, message: &BusMessage) -> Result<(), Error> {
-        let event = &message.event;
-        let order = event.order();
-        let step = step_of(event, message.time);
-        let mut update = String::from(
-            "SET customerId = if_not_exists(customerId, :customer), beverageName = if_not_exists(beverageName, :beverage), \
-             beverageQty = if_not_exists(beverageQty, :qty), #step = if_not_exists(#step, :step)",
-        );
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("orderId", s(&order.order_id))
-            .expression_attribute_names("#step", format!("{STEP_PREFIX}{}", step.event))
-            .expression_attribute_values(":customer", s(&order.customer_id))
-            .expression_attribute_values(":beverage", s(&order.beverage_name))
-            .expression_attribute_values(":qty", AttributeValue::N(order.beverage_qty.to_string()))
-            .expression_attribute_values(":step", s(serde_json::to_string(&step)?))
-            .expression_attribute_values(":date", s(order_date_of(event, message.time).to_rfc3339()));
-        // OrderPlaced knows the real order date; other events only stand in for it until then.
-        if matches!(event, cafe_shared::events::CafeEvent::OrderPlaced(_)) {
-            update.push_str(", orderDate = :date");
-        } else {
-            update.push_str(", orderDate = if_not_exists(orderDate, :date)");
-        }
-        if let Some(reason) = reason_of(event) {
-            update.push_str(", reason = if_not_exists(reason, :reason)");
-            request = request.expression_attribute_values(":reason", s(reason));
-        }
-        if let Some(text) = notification_of(event) {
-            update.push_str(", notification = if_not_exists(notification, :notification)");
-            request = request.expression_attribute_values(":notification", s(text));
-        }
-        request.update_expression(update).send().await?;
-        Ok(())
-    }
-
-    pub async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
-        let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
-        item.as_ref().map(view_of).transpose()
-    }
-
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<KioskOrder>, Error> {
         let index = ("customerId", customer_id);
         let found = dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?;
         found.try_map(|item| view_of(&item))
+    }
+}
+
+impl OrderViews for KioskStore {
+    /// One conditional-free update: each attribute `if_not_exists` unless the event always writes it.
+    async fn apply(&self, message: &BusMessage) -> Result<(), Error> {
+        let mut request = (self.client.update_item())
+            .table_name(&self.table)
+            .key("orderId", s(&message.event.order().order_id));
+        let mut writes = Vec::new();
+        for (i, (name, value, write)) in attributes_of(message)?.into_iter().enumerate() {
+            request = request
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":v{i}"), value);
+            writes.push(match write {
+                Write::IfAbsent => format!("#a{i} = if_not_exists(#a{i}, :v{i})"),
+                Write::Always => format!("#a{i} = :v{i}"),
+            });
+        }
+        request
+            .update_expression(format!("SET {}", writes.join(", ")))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
+        let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
+        item.as_ref().map(view_of).transpose()
     }
 }
 
@@ -111,3 +154,46 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
 
 /// The page key of a customer's orders, for `nextToken`.
 pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["orderId", "customerId", "orderDate"];
+
+/// The views in memory, as DynamoDB items written as the store writes them, for in-process tests
+/// of the saga step.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[derive(Default)]
+    pub struct MemoryViews {
+        pub items: Mutex<HashMap<String, Item>>,
+        /// While down, every call fails (as a throttled or unreachable table does).
+        pub down: AtomicBool,
+    }
+
+    impl OrderViews for MemoryViews {
+        async fn apply(&self, message: &BusMessage) -> Result<(), Error> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err("the kiosk table is unreachable".into());
+            }
+            let order_id = &message.event.order().order_id;
+            let mut items = self.items.lock().unwrap();
+            let item = (items.entry(order_id.clone())).or_insert_with(|| dynamo::key("orderId", order_id));
+            for (name, value, write) in attributes_of(message)? {
+                match write {
+                    Write::Always => {
+                        item.insert(name, value);
+                    }
+                    Write::IfAbsent => {
+                        item.entry(name).or_insert(value);
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
+            self.items.lock().unwrap().get(order_id).map(view_of).transpose()
+        }
+    }
+}
