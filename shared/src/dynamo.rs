@@ -117,12 +117,12 @@ pub enum SortOrder {
     Ascending,
 }
 
-/// One page of an index: the items whose `partition` attribute is `value`, in `order` of the
-/// index's sort key.
+/// One page of an index (`None`: the table itself): the items whose `partition` attribute is
+/// `value`, in `order` of the sort key.
 pub async fn query_page(
     client: &Client,
     table: &str,
-    index: &str,
+    index: Option<&str>,
     (partition, value): (&str, &str),
     order: SortOrder,
     page: PageRequest,
@@ -130,7 +130,7 @@ pub async fn query_page(
     let out = client
         .query()
         .table_name(table)
-        .index_name(index)
+        .set_index_name(index.map(String::from))
         .key_condition_expression("#p = :v")
         .expression_attribute_names("#p", partition)
         .expression_attribute_values(":v", s(value))

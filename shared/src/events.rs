@@ -66,6 +66,31 @@ pub struct BeverageMade {
     pub made_at: DateTime<Utc>,
 }
 
+/// The machine could not make an order's beverages (too few of an ingredient, or out of order):
+/// the saga's compensation starts here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BeverageFailed {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    /// The stock item whose cups the order reserved, to be given back.
+    pub stock_name: String,
+    pub beverage_id: String,
+    /// Why, in words for the customer.
+    pub reason: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// The cups an order reserved are back in stock (compensation for `BeverageFailed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CupsReleased {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub stock_name: String,
+    pub cups_released: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCompleted {
@@ -93,6 +118,8 @@ pub enum CafeEvent {
     CupOutOfStock(CupOutOfStock),
     OrderCancelled(OrderCancelled),
     BeverageMade(BeverageMade),
+    BeverageFailed(BeverageFailed),
+    CupsReleased(CupsReleased),
     OrderCompleted(OrderCompleted),
     CustomerNotified(CustomerNotified),
 }
@@ -105,6 +132,8 @@ impl CafeEvent {
             CafeEvent::CupOutOfStock(_) => "CupOutOfStock",
             CafeEvent::OrderCancelled(_) => "OrderCancelled",
             CafeEvent::BeverageMade(_) => "BeverageMade",
+            CafeEvent::BeverageFailed(_) => "BeverageFailed",
+            CafeEvent::CupsReleased(_) => "CupsReleased",
             CafeEvent::OrderCompleted(_) => "OrderCompleted",
             CafeEvent::CustomerNotified(_) => "CustomerNotified",
         }
@@ -117,6 +146,8 @@ impl CafeEvent {
             CafeEvent::CupOutOfStock(e) => &e.order,
             CafeEvent::OrderCancelled(e) => &e.order,
             CafeEvent::BeverageMade(e) => &e.order,
+            CafeEvent::BeverageFailed(e) => &e.order,
+            CafeEvent::CupsReleased(e) => &e.order,
             CafeEvent::OrderCompleted(e) => &e.order,
             CafeEvent::CustomerNotified(e) => &e.order,
         }
@@ -210,9 +241,11 @@ mod tests {
         assert_eq!(
             seen,
             [
+                "BeverageFailed",
                 "BeverageMade",
                 "CupOutOfStock",
                 "CupStockDecreased",
+                "CupsReleased",
                 "CustomerNotified",
                 "OrderCancelled",
                 "OrderCompleted",

@@ -284,6 +284,31 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
+/// Checks the name of something the operator stocks (a stock item, an ingredient): 1 to 64
+/// letters, digits, '-' and '_', so it is safe in a key and a path.
+pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
+    check_text(field, name, 64)?;
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("{field} may hold only letters, digits, '-' and '_'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a level the operator sets (cups, an ingredient): a whole number from 0 to `max`.
+pub fn check_level(qty: i64, max: i64) -> Result<u32, ApiError> {
+    if (0..=max).contains(&qty) {
+        Ok(qty as u32)
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_quantity",
+            format!("qty must be from 0 to {max}, not {qty}"),
+        ))
+    }
+}
+
 /// Checks a free-text field: present, not blank, at most `max` characters.
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.trim().is_empty() {

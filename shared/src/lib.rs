@@ -12,6 +12,7 @@ pub mod fakes;
 pub mod http;
 pub mod lambda;
 pub mod logging;
+pub mod menu;
 pub mod metrics;
 pub mod sms;
 pub mod sqs;

@@ -75,8 +75,14 @@ impl CloudEndpoint {
         let logs = root.join("target/e2e");
         std::fs::create_dir_all(&logs).unwrap();
         let log = logs.join(format!("ministack-{port}.log"));
+        // MiniStack unpacks every function's code under its temp dir (169 MB a stack) and never
+        // removes it: each cloud gets its own, and those of clouds no longer running go.
+        let temp = logs.join(format!("tmp-{port}"));
+        remove_temp_dirs_of_stopped_clouds(&logs);
+        std::fs::create_dir_all(&temp).unwrap();
         spawn_tied_to_this_process(
             Command::new(venv.join("ministack"))
+                .env("TMPDIR", &temp)
                 .env("BIND_HOST", "127.0.0.1")
                 .env("GATEWAY_PORT", port.to_string())
                 .env("AWS_ENDPOINT_URL", &endpoint)
@@ -136,6 +142,19 @@ fn get_status(port: u16, path: &str) -> Option<u16> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// The `tmp-<port>` dirs under `logs` whose cloud no longer answers.
+fn remove_temp_dirs_of_stopped_clouds(logs: &Path) {
+    for entry in std::fs::read_dir(logs).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(port) = name.strip_prefix("tmp-").and_then(|p| p.parse::<u16>().ok()) else {
+            continue;
+        };
+        if get_status(port, "/_localstack/health").is_none() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 impl LocalCloud {
@@ -442,6 +461,83 @@ impl Api {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// A new queue of the test's own: its URL and ARN.
+pub async fn new_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = queue_arn(sqs, &url).await;
+    (url, arn)
+}
+
+/// A queue that receives a copy of every event on the bus, to replay them later.
+pub async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
+    let events = aws_sdk_eventbridge::Client::new(&cloud.sdk().await);
+    let (url, arn) = new_queue(sqs, &format!("{}-bus-tap", cloud.stack)).await;
+    let bus = cloud.output("EventBusName");
+    let rule = format!("{}-bus-tap", cloud.stack);
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source":[{"prefix":"cafe."}]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("tap")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+/// Sends each of these bus messages (bodies as a tap received them) to every saga queue, as an
+/// at-least-once bus may: each consumer ignores what is not for it, and what is must change
+/// nothing the second time. Returns the messages sent.
+pub async fn redeliver_to_every_consumer(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client, bodies: &[String]) -> usize {
+    let mut sent = 0;
+    for queue in cloud.saga_queues() {
+        sent += send_in_batches(sqs, &queue, bodies).await;
+    }
+    sent
+}
+
+/// Sends these message bodies to a queue in batches of 10, as a consumer receives them; returns
+/// how many were sent.
+pub async fn send_in_batches(sqs: &aws_sdk_sqs::Client, queue_url: &str, bodies: &[String]) -> usize {
+    for batch in bodies.chunks(10) {
+        let entries = batch.iter().enumerate().map(|(i, body)| {
+            aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(body)
+                .build()
+                .unwrap()
+        });
+        let out = (sqs.send_message_batch().queue_url(queue_url))
+            .set_entries(Some(entries.collect()))
+            .send()
+            .await
+            .unwrap();
+        assert!(out.failed.is_empty(), "{:?}", out.failed);
+    }
+    bodies.len()
 }
 
 /// A queue's ARN (to subscribe it to a topic or a rule).

@@ -40,11 +40,22 @@ const GRANTS: [(&str, &[&str]); 11] = [
     ),
     (
         "BeverageApi",
-        &["BeveragesTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],
+        &[
+            "BeveragesTable",
+            "MachineTable",
+            "OperatorTokenSecret",
+            "CustomerTokenVerifyKeySecret",
+        ],
     ),
     (
         "BeverageEvents",
-        &["BeveragesTable", "BeverageQueue", "BeverageDeadLetterQueue", "CafeBus"],
+        &[
+            "BeveragesTable",
+            "MachineTable",
+            "BeverageQueue",
+            "BeverageDeadLetterQueue",
+            "CafeBus",
+        ],
     ),
     (
         "NotifyApi",

@@ -1,7 +1,7 @@
 //! The seed's scenarios, end to end: the real functions on a fresh local cloud, deployed from
 //! template.yaml, driven through the real REST API, checked through the API, SQS and SNS.
 
-use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, queue_arn, wait_until_drained};
+use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, new_queue, send_in_batches, tap_bus, wait_until_drained};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -33,20 +33,6 @@ async fn cups(api: &Api) -> Answer {
     api.get("/inventories/cup").await
 }
 
-/// A new queue of the test's own: its URL and ARN.
-async fn new_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = queue_arn(sqs, &url).await;
-    (url, arn)
-}
-
 /// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
 async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
@@ -56,37 +42,6 @@ async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
         .protocol("sqs")
         .endpoint(arn)
         .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
-    url
-}
-
-/// A queue that receives a copy of every event on the bus, to replay them later.
-async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
-    let events = aws_sdk_eventbridge::Client::new(&cloud.sdk().await);
-    let (url, arn) = new_queue(sqs, &format!("{}-bus-tap", cloud.stack)).await;
-    let bus = cloud.output("EventBusName");
-    let rule = format!("{}-bus-tap", cloud.stack);
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(r#"{"source":[{"prefix":"cafe."}]}"#)
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("tap")
-                .arn(arn)
-                .build()
-                .unwrap(),
-        )
         .send()
         .await
         .unwrap();
@@ -236,24 +191,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     }
     let mut redelivered = 0;
     for (queue, bodies) in &by_queue {
-        for batch in bodies.chunks(10) {
-            let entries = batch.iter().enumerate().map(|(i, body)| {
-                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(body)
-                    .build()
-                    .unwrap()
-            });
-            let sent = sqs
-                .send_message_batch()
-                .queue_url(cloud.output(queue))
-                .set_entries(Some(entries.collect()))
-                .send()
-                .await
-                .unwrap();
-            assert!(sent.failed.is_empty(), "{:?}", sent.failed);
-            redelivered += batch.len();
-        }
+        redelivered += send_in_batches(&sqs, &cloud.output(queue), bodies).await;
     }
     // Three orders: 4 + 4 + 5 events; each to its consumer (CustomerNotified has none) and the kiosk.
     assert_eq!(events.len(), 13, "the saga's events as published");

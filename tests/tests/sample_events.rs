@@ -11,12 +11,15 @@ use serde_json::{Value, json};
 /// What the API sample carries in place of a kiosk token.
 const KIOSK_TOKEN_PLACE: &str = "REPLACE_WITH_KIOSK_TOKEN";
 
-const SAMPLES: [(&str, &str); 8] = [
+const SAMPLES: [(&str, &str); 10] = [
     ("api-post-order.json", "order-api"),
     ("order-placed.json", "inventory-events"),
     ("cup-stock-decreased.json", "beverage-events"),
     ("cup-out-of-stock.json", "order-events"),
     ("beverage-made.json", "order-events"),
+    // The sample order was made: a failure reported for it changes nothing.
+    ("beverage-failed.json", "order-events"),
+    ("cups-released.json", "kiosk-events"),
     ("order-cancelled.json", "notify-events"),
     ("order-completed.json", "notify-events"),
     ("customer-notified.json", "kiosk-events"),

@@ -1,5 +1,7 @@
-//! beverage: makes the beverages of each order whose cups were reserved (`CupStockDecreased`),
-//! keeps a record of each, and answers `BeverageMade`.
+//! beverage: the beverage machine. Makes the beverages of each order whose cups were reserved
+//! (`CupStockDecreased`) from the menu's recipes, keeps a record of each attempt, and answers
+//! `BeverageMade`, or `BeverageFailed` when it cannot; keeps the ingredient levels and the
+//! machine's in-service switch for the operator.
 
 pub mod domain;
 pub mod handlers;
@@ -18,6 +20,8 @@ pub struct BeverageService {
     pub bus: EventBus,
     /// Simulated brewing time per order (`BREW_SECONDS`).
     pub brew_time: Duration,
+    /// The recipes the machine follows (`MENU`).
+    pub menu: cafe_shared::menu::Menu,
     pub credentials: cafe_shared::auth::Credentials,
 }
 
@@ -28,7 +32,12 @@ impl BeverageService {
         Ok(Self {
             dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
-            store: BeverageStore::new(&sdk, config::required_env("BEVERAGES_TABLE")?),
+            store: BeverageStore::new(
+                &sdk,
+                config::required_env("BEVERAGES_TABLE")?,
+                config::required_env("MACHINE_TABLE")?,
+            ),
+            menu: cafe_shared::menu::Menu::from_json(&config::required_env("MENU")?)?,
             bus: EventBus::from_env(&sdk, "beverage")?,
             brew_time: Duration::try_from_secs_f64(brew_seconds)?,
         })

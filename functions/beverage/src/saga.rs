@@ -1,18 +1,30 @@
-//! The beverage step of the saga: `CupStockDecreased` makes the order's beverages, once, and
-//! announces `BeverageMade`.
+//! The beverage step of the saga: `CupStockDecreased` makes the order's beverages on the machine,
+//! once, and announces `BeverageMade`; when the machine cannot (out of order, or too little of
+//! an ingredient) it records why and announces `BeverageFailed`, which starts the compensation.
 
-use crate::domain::{Beverage, beverage_id_for};
-use crate::store::Beverages;
+use crate::domain::{Attempt, beverage_id_for, plan_brew};
+use crate::store::{BeverageMachine, Making};
 use cafe_shared::bus::Publish;
-use cafe_shared::events::{BusMessage, CafeEvent};
+use cafe_shared::events::{BusMessage, CafeEvent, CupStockDecreased};
+use cafe_shared::menu::Menu;
 use cafe_shared::sqs::StepError;
 use chrono::Utc;
 use std::time::Duration;
 
+/// How the machine makes beverages: its recipes and the simulated brewing time.
+pub struct Recipes<'a> {
+    pub menu: &'a Menu,
+    pub brew_time: Duration,
+}
+
+/// Reads of the machine before giving up on one that keeps changing under the making (the
+/// message is then retried).
+const READS: usize = 3;
+
 pub async fn on_event(
-    store: &impl Beverages,
+    machine: &impl BeverageMachine,
     bus: &impl Publish,
-    brew_time: Duration,
+    recipes: &Recipes<'_>,
     message: BusMessage,
 ) -> Result<(), StepError> {
     let CafeEvent::CupStockDecreased(reserved) = &message.event else {
@@ -22,43 +34,85 @@ pub async fn on_event(
         );
         return Ok(());
     };
-    let made = match store.get(&beverage_id_for(&reserved.order.order_id)).await? {
-        Some(already_made) => already_made,
-        None => {
-            tokio::time::sleep(brew_time).await;
-            store.record(&Beverage::brewed(reserved, Utc::now())).await?
-        }
+    let attempt = match machine.attempt(&beverage_id_for(&reserved.order.order_id)).await? {
+        Some(on_record) => on_record,
+        None => attempt_order(machine, recipes, reserved).await?,
     };
+    if let Attempt::Failed(failed) = &attempt {
+        tracing::warn!(reason = failed.reason, "the machine could not make the order");
+    }
     // Published again on a redelivery too, in case the first attempt failed after the write.
-    bus.publish(&CafeEvent::BeverageMade(made.made_event(reserved))).await
+    bus.publish(&attempt.event(reserved)).await
+}
+
+/// Makes the order if the machine can, or records why it cannot.
+async fn attempt_order(
+    machine: &impl BeverageMachine,
+    recipes: &Recipes<'_>,
+    reserved: &CupStockDecreased,
+) -> Result<Attempt, StepError> {
+    let ingredients: Vec<&str> = (recipes.menu.find(&reserved.order.beverage_name))
+        .map(|item| item.recipe.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for _ in 0..READS {
+        let reading = machine.read(&ingredients).await?;
+        match plan_brew(recipes.menu, reserved, &reading) {
+            Err(reason) => {
+                let failed = Attempt::failed(reserved, reason, Utc::now());
+                return Ok(machine.record_failure(&failed).await?);
+            }
+            Ok(takes) => {
+                tokio::time::sleep(recipes.brew_time).await;
+                match machine.make(&Attempt::made(reserved, Utc::now()), &takes).await? {
+                    Making::Recorded(attempt) => return Ok(attempt),
+                    Making::Changed => tracing::info!("the machine changed while making; reading it again"),
+                }
+            }
+        }
+    }
+    Err(StepError::Retry(
+        "the machine kept changing while making the order".into(),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::fake::MemoryBeverages;
+    use crate::store::fake::MemoryMachine;
     use cafe_shared::events::{CupStockDecreased, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::sync::atomic::Ordering;
 
-    fn reserved(order_id: &str) -> CafeEvent {
+    fn menu() -> Menu {
+        Menu::from_json(
+            r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1,"milk":1}}]"#,
+        )
+        .unwrap()
+    }
+
+    fn reserved(order_id: &str, qty: u32) -> CafeEvent {
         CafeEvent::CupStockDecreased(CupStockDecreased {
             order: OrderSummary {
                 order_id: order_id.into(),
                 customer_id: "1".into(),
                 beverage_name: "latte".into(),
-                beverage_qty: 2,
+                beverage_qty: qty,
                 phone_number: None,
             },
             stock_name: "cup".into(),
-            cups_reserved: 2,
+            cups_reserved: qty,
         })
     }
 
-    async fn deliver(store: &MemoryBeverages, bus: &FakeBus, bodies: &[String]) -> Vec<String> {
-        let dead = FakeDeadLetters::default();
-        let step = |m| on_event(store, bus, Duration::ZERO, m);
+    /// The step run on these messages as one SQS batch: the ids handed back to be retried.
+    async fn deliver(machine: &MemoryMachine, bus: &FakeBus, bodies: &[String]) -> Vec<String> {
+        let (dead, menu) = (FakeDeadLetters::default(), menu());
+        let recipes = Recipes {
+            menu: &menu,
+            brew_time: Duration::ZERO,
+        };
+        let step = |m| on_event(machine, bus, &recipes, m);
         let response = handle_batch(sqs_batch(bodies), &dead, step).await;
         assert!(dead.set_aside().is_empty(), "{:?}", dead.set_aside());
         response
@@ -68,13 +122,23 @@ mod tests {
             .collect()
     }
 
+    fn with_levels(levels: &[(&str, u32)]) -> MemoryMachine {
+        let machine = MemoryMachine::default();
+        for (name, qty) in levels {
+            machine.levels.lock().unwrap().insert(name.to_string(), *qty);
+        }
+        machine
+    }
+
     #[tokio::test]
-    async fn an_order_gets_one_beverage_however_often_it_is_delivered() {
-        let (store, bus) = (MemoryBeverages::default(), FakeBus::default());
-        let body = envelope(&reserved("o-1"));
-        assert!(deliver(&store, &bus, &[body.clone(), body.clone()]).await.is_empty());
-        assert!(deliver(&store, &bus, &[body]).await.is_empty());
-        assert_eq!(store.made.lock().unwrap().len(), 1);
+    async fn an_order_is_made_once_however_often_it_is_delivered_and_takes_its_recipe_once() {
+        let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
+        let body = envelope(&reserved("o-1", 3));
+        assert!(deliver(&machine, &bus, &[body.clone(), body.clone()]).await.is_empty());
+        assert!(deliver(&machine, &bus, &[body]).await.is_empty());
+        assert_eq!(machine.attempts.lock().unwrap().len(), 1);
+        assert_eq!(machine.level("milk"), Some(7), "three lattes take three milk, once");
+        assert_eq!(machine.level("beans"), None, "beans are not metered");
         let published = bus.published();
         assert_eq!(published.len(), 3);
         assert!(
@@ -88,25 +152,69 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_outage_hands_the_message_back_and_the_retry_announces_the_beverage_made() {
-        let (store, bus) = (MemoryBeverages::default(), FakeBus::default());
-        let body = envelope(&reserved("o-1"));
-        store.down.store(true, Ordering::SeqCst);
-        assert_eq!(deliver(&store, &bus, std::slice::from_ref(&body)).await, ["m0"]);
-        assert!(store.made.lock().unwrap().is_empty() && bus.published().is_empty());
-        store.down.store(false, Ordering::SeqCst);
+    async fn too_little_of_an_ingredient_fails_the_order_takes_nothing_and_says_so_every_time() {
+        let (machine, bus) = (with_levels(&[("milk", 2), ("beans", 10)]), FakeBus::default());
+        let body = envelope(&reserved("o-1", 3));
+        assert!(deliver(&machine, &bus, std::slice::from_ref(&body)).await.is_empty());
+        assert_eq!((machine.level("milk"), machine.level("beans")), (Some(2), Some(10)));
+        // Refilled later, a redelivery keeps the decision: the order was already cancelled.
+        machine.levels.lock().unwrap().insert("milk".into(), 50);
+        assert!(deliver(&machine, &bus, &[body]).await.is_empty());
+        assert_eq!(machine.level("milk"), Some(50));
+        let published = bus.published();
+        assert_eq!(published.len(), 2);
+        assert!(published.iter().all(|e| e == &published[0]));
+        let CafeEvent::BeverageFailed(failed) = &published[0] else {
+            panic!("{published:?}")
+        };
+        assert_eq!(failed.reason, "the machine ran out of milk");
+        assert_eq!(failed.stock_name, "cup", "inventory learns which cups to give back");
+    }
+
+    #[tokio::test]
+    async fn a_machine_out_of_order_fails_orders_until_it_is_back_in_service() {
+        let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
+        machine.out_of_order.store(true, Ordering::SeqCst);
+        deliver(&machine, &bus, &[envelope(&reserved("o-1", 1))]).await;
+        machine.out_of_order.store(false, Ordering::SeqCst);
+        deliver(&machine, &bus, &[envelope(&reserved("o-2", 1))]).await;
+        let kinds: Vec<_> = bus.published().iter().map(CafeEvent::detail_type).collect();
+        assert_eq!(kinds, ["BeverageFailed", "BeverageMade"]);
+        assert_eq!(machine.level("milk"), Some(9));
+    }
+
+    #[tokio::test]
+    async fn orders_racing_for_the_last_milk_never_take_more_than_there_is() {
+        let (machine, bus) = (with_levels(&[("milk", 5)]), FakeBus::default());
+        let bodies: Vec<String> = (0..4).map(|i| envelope(&reserved(&format!("o-{i}"), 2))).collect();
+        assert!(deliver(&machine, &bus, &bodies).await.is_empty());
+        let kinds: Vec<_> = bus.published().iter().map(CafeEvent::detail_type).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "BeverageMade").count(), 2);
+        assert_eq!(kinds.iter().filter(|k| **k == "BeverageFailed").count(), 2);
+        assert_eq!(machine.level("milk"), Some(1));
+    }
+
+    #[tokio::test]
+    async fn an_outage_hands_the_message_back_and_the_retry_announces_the_same_attempt() {
+        let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
+        let body = envelope(&reserved("o-1", 1));
+        machine.down.store(true, Ordering::SeqCst);
+        assert_eq!(deliver(&machine, &bus, std::slice::from_ref(&body)).await, ["m0"]);
+        assert!(machine.attempts.lock().unwrap().is_empty() && bus.published().is_empty());
+        machine.down.store(false, Ordering::SeqCst);
         bus.set_down(true);
-        assert_eq!(deliver(&store, &bus, std::slice::from_ref(&body)).await, ["m0"]);
-        let first = store.made.lock().unwrap().values().next().cloned().unwrap();
+        assert_eq!(deliver(&machine, &bus, std::slice::from_ref(&body)).await, ["m0"]);
+        let first = machine.attempts.lock().unwrap().values().next().cloned().unwrap();
         bus.set_down(false);
-        assert!(deliver(&store, &bus, &[body]).await.is_empty());
+        assert!(deliver(&machine, &bus, &[body]).await.is_empty());
         let [CafeEvent::BeverageMade(made)] = &bus.published()[..] else {
             panic!()
         };
+        let Attempt::Made(first) = first else { panic!() };
         assert_eq!(
             made.made_at, first.made_at,
             "the beverage made before, not a second one"
         );
-        assert_eq!(store.made.lock().unwrap().len(), 1);
+        assert_eq!(machine.level("milk"), Some(9));
     }
 }

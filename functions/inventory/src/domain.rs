@@ -1,7 +1,7 @@
 //! Stock items and cup reservations: the rules, with no I/O.
 
-use cafe_shared::events::{CafeEvent, CupOutOfStock, CupStockDecreased, OrderPlaced};
-use cafe_shared::http::{ApiError, check_text};
+use cafe_shared::events::{BeverageFailed, CafeEvent, CupOutOfStock, CupStockDecreased, CupsReleased, OrderPlaced};
+use cafe_shared::http::{ApiError, check_level, check_name};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -32,25 +32,11 @@ pub struct Restock {
 }
 
 pub fn check_stock_name(name: &str) -> Result<(), ApiError> {
-    check_text("stockName", name, 64)?;
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "stockName may hold only letters, digits, '-' and '_'",
-        ));
-    }
-    Ok(())
+    check_name("stockName", name)
 }
 
 pub fn check_qty(qty: i64) -> Result<u32, ApiError> {
-    if (0..=MAX_STOCK_QTY).contains(&qty) {
-        Ok(qty as u32)
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_quantity",
-            format!("qty must be from 0 to {MAX_STOCK_QTY}, not {qty}"),
-        ))
-    }
+    check_level(qty, MAX_STOCK_QTY)
 }
 
 /// What was decided for one order's cups; stored, so a redelivered `OrderPlaced` is answered
@@ -104,6 +90,29 @@ impl Reservation {
                 cups_available: *cups_available,
                 reason: reason.clone(),
             }),
+        }
+    }
+}
+
+/// What giving back an order's cups came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Release {
+    /// These cups are back in stock (now, or by an earlier delivery).
+    Released { cups: u32 },
+    /// The order never got cups (it was out of stock): nothing to give back.
+    NothingReserved,
+}
+
+impl Release {
+    /// The event that tells the saga the cups are back, if any came back.
+    pub fn event(&self, failed: &BeverageFailed) -> Option<CafeEvent> {
+        match self {
+            Release::Released { cups } => Some(CafeEvent::CupsReleased(CupsReleased {
+                order: failed.order.clone(),
+                stock_name: failed.stock_name.clone(),
+                cups_released: *cups,
+            })),
+            Release::NothingReserved => None,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The inventory step of the saga: `OrderPlaced` reserves one cup per beverage (or finds too
-//! few) and announces `CupStockDecreased` or `CupOutOfStock`.
+//! The inventory steps of the saga: `OrderPlaced` reserves one cup per beverage (or finds too
+//! few) and announces `CupStockDecreased` or `CupOutOfStock`; `BeverageFailed` gives that
+//! order's cups back (compensation) and announces `CupsReleased`.
 
 use crate::store::CupReservations;
 use cafe_shared::bus::Publish;
@@ -7,24 +8,40 @@ use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::sqs::StepError;
 
 pub async fn on_event(store: &impl CupReservations, bus: &impl Publish, message: BusMessage) -> Result<(), StepError> {
-    let CafeEvent::OrderPlaced(placed) = &message.event else {
-        tracing::warn!(
-            detail_type = message.event.detail_type(),
-            "not an event for the inventory function; ignored"
-        );
-        return Ok(());
-    };
-    let reservation = store.reserve_cups(placed).await?;
-    tracing::info!(?reservation, "cups decided");
-    // Published again on a redelivery too, in case the first attempt failed after the write.
-    bus.publish(&reservation.event(placed)).await
+    // Each outcome is published again on a redelivery too, in case the first attempt failed
+    // after the write.
+    match &message.event {
+        CafeEvent::OrderPlaced(placed) => {
+            let reservation = store.reserve_cups(placed).await?;
+            tracing::info!(?reservation, "cups decided");
+            bus.publish(&reservation.event(placed)).await
+        }
+        CafeEvent::BeverageFailed(failed) => {
+            let order_id = &failed.order.order_id;
+            // The machine only tries orders whose cups were decided: no decision never will be.
+            let release = (store.release_cups(&failed.stock_name, order_id).await?)
+                .ok_or_else(|| StepError::Poison(format!("no reservation for order {order_id}")))?;
+            tracing::info!(?release, "cups given back");
+            match release.event(failed) {
+                Some(released) => bus.publish(&released).await,
+                None => Ok(()),
+            }
+        }
+        other => {
+            tracing::warn!(
+                detail_type = other.detail_type(),
+                "not an event for the inventory function; ignored"
+            );
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::fake::MemoryInventory;
-    use cafe_shared::events::{OrderPlaced, OrderSummary};
+    use cafe_shared::events::{BeverageFailed, OrderPlaced, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::sync::atomic::Ordering;
@@ -151,6 +168,83 @@ mod tests {
         assert!(deliver(&store, &bus, &dead, &[body]).await.is_empty());
         assert_eq!((store.cups(), kinds(&bus)), (Some(8), vec!["CupStockDecreased"]));
         assert!(dead.set_aside().is_empty(), "an outage is no poison");
+    }
+
+    fn failed(order_id: &str, qty: u32) -> CafeEvent {
+        CafeEvent::BeverageFailed(BeverageFailed {
+            order: placed(order_id, qty).order().clone(),
+            stock_name: "cup".into(),
+            beverage_id: "b-1".into(),
+            reason: "the machine ran out of milk".into(),
+            failed_at: "2026-12-01T10:00:05Z".parse().unwrap(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_failed_beverage_gives_back_exactly_its_orders_cups_once() {
+        let (store, bus, dead) = (
+            MemoryInventory::with_cups(10),
+            FakeBus::default(),
+            FakeDeadLetters::default(),
+        );
+        let orders = [envelope(&placed("o-1", 3)), envelope(&placed("o-2", 2))];
+        assert!(deliver(&store, &bus, &dead, &orders).await.is_empty());
+        assert_eq!(store.cups(), Some(5));
+        // Twice in one batch, and again later: three cups back, once.
+        let body = envelope(&failed("o-1", 3));
+        assert!(
+            deliver(&store, &bus, &dead, &[body.clone(), body.clone()])
+                .await
+                .is_empty()
+        );
+        assert!(deliver(&store, &bus, &dead, &[body]).await.is_empty());
+        assert_eq!(store.cups(), Some(8), "o-2 keeps its two cups");
+        let released: Vec<_> = (bus.published().into_iter())
+            .filter_map(|e| match e {
+                CafeEvent::CupsReleased(r) => Some((r.order.order_id == "o-1", r.cups_released)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(released, [(true, 3); 3], "the same CupsReleased each time");
+        assert!(dead.set_aside().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_order_that_got_no_cups_gets_none_back_and_one_never_decided_is_poison() {
+        let (store, bus, dead) = (
+            MemoryInventory::with_cups(2),
+            FakeBus::default(),
+            FakeDeadLetters::default(),
+        );
+        deliver(&store, &bus, &dead, &[envelope(&placed("o-1", 3))]).await;
+        let bodies = [envelope(&failed("o-1", 3)), envelope(&failed("o-404", 1))];
+        assert!(deliver(&store, &bus, &dead, &bodies).await.is_empty());
+        assert_eq!(store.cups(), Some(2));
+        assert_eq!(kinds(&bus), ["CupOutOfStock"], "nothing released");
+        let set_aside = dead.set_aside();
+        assert_eq!(set_aside.len(), 1, "{set_aside:?}");
+        assert_eq!(set_aside[0].2, "no reservation for order o-404");
+    }
+
+    #[tokio::test]
+    async fn an_outage_while_giving_cups_back_is_retried_and_gives_them_back_once() {
+        let (store, bus, dead) = (
+            MemoryInventory::with_cups(10),
+            FakeBus::default(),
+            FakeDeadLetters::default(),
+        );
+        deliver(&store, &bus, &dead, &[envelope(&placed("o-1", 4))]).await;
+        let body = envelope(&failed("o-1", 4));
+        store.down.store(true, Ordering::SeqCst);
+        assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
+        store.down.store(false, Ordering::SeqCst);
+        bus.set_down(true);
+        assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
+        assert_eq!(store.cups(), Some(10), "given back before the bus refused");
+        bus.set_down(false);
+        assert!(deliver(&store, &bus, &dead, &[body]).await.is_empty());
+        assert_eq!(store.cups(), Some(10));
+        assert_eq!(kinds(&bus), ["CupStockDecreased", "CupsReleased"]);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The inventory table (DynamoDB), keyed by `stockName` and `entry`: the stock item itself
 //! (`entry` = `STOCK`) and one reservation per order (`entry` = `RESERVATION#<orderId>`).
 
-use crate::domain::{Reservation, StockItem, cups_needed};
+use crate::domain::{Release, Reservation, StockItem, cups_needed};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
@@ -19,6 +19,14 @@ pub trait CupReservations: Sync {
     /// recorded for this order is returned as it is: a redelivered `OrderPlaced` never takes cups
     /// twice, and concurrent deliveries get the same decision.
     fn reserve_cups(&self, placed: &OrderPlaced) -> impl Future<Output = Result<Reservation, Error>> + Send;
+
+    /// Gives back the cups an order reserved, once: the stock goes up by exactly those cups
+    /// however often this is asked. `None` when no decision was ever recorded for the order.
+    fn release_cups(
+        &self,
+        stock_name: &str,
+        order_id: &str,
+    ) -> impl Future<Output = Result<Option<Release>, Error>> + Send;
 }
 
 const STOCK_ENTRY: &str = "STOCK";
@@ -26,6 +34,8 @@ const STOCK_ENTRY: &str = "STOCK";
 const LISTED_AS: &str = "listedAs";
 /// The page key of the stock list, for `nextToken`.
 pub const STOCK_PAGE_KEY: [&str; 3] = ["stockName", "entry", LISTED_AS];
+/// Set on a reservation once its cups are back in stock.
+const RELEASED_AT: &str = "releasedAt";
 /// Only the first decision for an order is recorded.
 const FIRST_DECISION: &str = "attribute_not_exists(entry)";
 
@@ -116,13 +126,19 @@ impl InventoryStore {
     /// reservations, one per order, that share the table).
     pub async fn list(&self, page: PageRequest) -> Result<Page<StockItem>, Error> {
         let index = (LISTED_AS, STOCK_ENTRY);
-        let found = dynamo::query_page(&self.client, &self.table, "stockItems", index, Ascending, page).await?;
+        let found = dynamo::query_page(&self.client, &self.table, Some("stockItems"), index, Ascending, page).await?;
         found.try_map(|item| stock_item(&item))
     }
 
     /// The outcome already decided for an order, if any.
     async fn reservation(&self, placed: &OrderPlaced) -> Result<Option<Reservation>, Error> {
-        let entry = key(&placed.stock_name, &reservation_entry(&placed.order.order_id));
+        let decided = self.decision(&placed.stock_name, &placed.order.order_id).await?;
+        Ok(decided.map(|(reservation, _)| reservation))
+    }
+
+    /// The outcome decided for an order, and whether its cups were given back.
+    async fn decision(&self, stock_name: &str, order_id: &str) -> Result<Option<(Reservation, bool)>, Error> {
+        let entry = key(stock_name, &reservation_entry(order_id));
         let Some(item) = dynamo::get_item(&self.client, &self.table, entry).await? else {
             return Ok(None);
         };
@@ -130,7 +146,7 @@ impl InventoryStore {
             .get("reservation")
             .and_then(|v| v.as_s().ok())
             .ok_or("reservation without outcome")?;
-        Ok(Some(serde_json::from_str(stored)?))
+        Ok(Some((serde_json::from_str(stored)?, item.contains_key(RELEASED_AT))))
     }
 
     fn reservation_row(placed: &OrderPlaced, reservation: &Reservation) -> Result<Item, Error> {
@@ -200,6 +216,50 @@ impl CupReservations for InventoryStore {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// The cups go back and the reservation is marked released in one transaction, so a
+    /// redelivered or concurrent `BeverageFailed` finds it marked and adds nothing.
+    async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Option<Release>, Error> {
+        let Some((reservation, released)) = self.decision(stock_name, order_id).await? else {
+            return Ok(None);
+        };
+        let Reservation::Reserved { cups } = reservation else {
+            return Ok(Some(Release::NothingReserved));
+        };
+        if released {
+            return Ok(Some(Release::Released { cups }));
+        }
+        let now = s(Utc::now().to_rfc3339());
+        let mark_released = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(stock_name, &reservation_entry(order_id))))
+            .update_expression("SET #released = :now")
+            .condition_expression("attribute_exists(entry) AND attribute_not_exists(#released)")
+            .expression_attribute_names("#released", RELEASED_AT)
+            .expression_attribute_values(":now", now.clone())
+            .build()?;
+        let give_back = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(stock_name, STOCK_ENTRY)))
+            .update_expression("SET qty = qty + :cups, updatedAt = :now")
+            .condition_expression("attribute_exists(qty)")
+            .expression_attribute_values(":cups", n(cups))
+            .expression_attribute_values(":now", now)
+            .build()?;
+        let transaction = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(mark_released).build())
+            .transact_items(TransactWriteItem::builder().update(give_back).build())
+            .send()
+            .await;
+        let failed = dynamo::failed_conditions(transaction)?;
+        if failed.is_empty() || failed.contains(&0) {
+            // Released now, or by a concurrent delivery of the same event.
+            return Ok(Some(Release::Released { cups }));
+        }
+        Err(format!("stock item {stock_name} vanished while giving back {cups} cups").into())
+    }
 }
 
 /// The stock and the decisions in memory, for in-process tests of the saga step.
@@ -215,6 +275,8 @@ pub mod fake {
         pub stock: Mutex<HashMap<String, u32>>,
         /// Order id: the decision recorded for it.
         pub decisions: Mutex<HashMap<String, Reservation>>,
+        /// The orders whose cups were given back.
+        pub released: Mutex<std::collections::HashSet<String>>,
         /// While down, every call fails (as a throttled or unreachable table does).
         pub down: AtomicBool,
     }
@@ -252,6 +314,25 @@ pub mod fake {
             };
             decisions.insert(placed.order.order_id.clone(), decision.clone());
             Ok(decision)
+        }
+
+        async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Option<Release>, Error> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err("the inventory table is unreachable".into());
+            }
+            let decisions = self.decisions.lock().unwrap();
+            let Some(Reservation::Reserved { cups }) = decisions.get(order_id).cloned() else {
+                return Ok(decisions.get(order_id).map(|_| Release::NothingReserved));
+            };
+            if self.released.lock().unwrap().insert(order_id.to_string()) {
+                *self
+                    .stock
+                    .lock()
+                    .unwrap()
+                    .get_mut(stock_name)
+                    .ok_or("no such stock item")? += cups;
+            }
+            Ok(Some(Release::Released { cups }))
         }
     }
 }

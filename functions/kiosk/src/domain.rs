@@ -47,6 +47,8 @@ pub fn step_of(event: &CafeEvent, at: DateTime<Utc>) -> TimelineStep {
         CafeEvent::CupOutOfStock(e) => format!("Out of stock: {}", e.reason),
         CafeEvent::OrderCancelled(e) => format!("Order cancelled: {}", e.reason),
         CafeEvent::BeverageMade(e) => format!("{} made", plural(e.order.beverage_qty, &e.order.beverage_name)),
+        CafeEvent::BeverageFailed(e) => format!("Could not be made: {}", e.reason),
+        CafeEvent::CupsReleased(e) => format!("{} back in stock", plural(e.cups_released, &e.stock_name)),
         CafeEvent::OrderCompleted(_) => "Order completed".to_string(),
         CafeEvent::CustomerNotified(e) => format!("Customer notified: {}", e.message),
     };
@@ -70,6 +72,7 @@ pub fn order_date_of(event: &CafeEvent, at: DateTime<Utc>) -> DateTime<Utc> {
 pub fn reason_of(event: &CafeEvent) -> Option<&str> {
     match event {
         CafeEvent::CupOutOfStock(e) => Some(&e.reason),
+        CafeEvent::BeverageFailed(e) => Some(&e.reason),
         CafeEvent::OrderCancelled(e) => Some(&e.reason),
         _ => None,
     }
@@ -88,16 +91,17 @@ pub fn saga_position(event: &str) -> u8 {
     match event {
         "OrderPlaced" => 0,
         "CupStockDecreased" | "CupOutOfStock" => 1,
-        "BeverageMade" => 2,
-        "OrderCancelled" | "OrderCompleted" => 3,
-        _ => 4,
+        "BeverageMade" | "BeverageFailed" => 2,
+        "CupsReleased" => 3,
+        "OrderCancelled" | "OrderCompleted" => 4,
+        _ => 5,
     }
 }
 
 /// The status the steps seen so far add up to, whatever order they arrived in.
 pub fn status_of(steps: &[TimelineStep]) -> &'static str {
     let seen = |name: &str| steps.iter().any(|s| s.event == name);
-    if seen("OrderCancelled") || seen("CupOutOfStock") {
+    if seen("OrderCancelled") || seen("CupOutOfStock") || seen("BeverageFailed") {
         "cancelled"
     } else if seen("OrderCompleted") {
         "completed"

@@ -118,6 +118,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_beverage_the_machine_could_not_make_shows_why_and_the_cups_given_back_in_any_order() {
+        let mut events = completed_saga();
+        events.truncate(2);
+        events.extend([
+            CafeEvent::BeverageFailed(BeverageFailed {
+                order: order(),
+                stock_name: "cup".into(),
+                beverage_id: "b-1".into(),
+                reason: "the machine ran out of milk".into(),
+                failed_at: "2026-12-01T10:00:00Z".parse().unwrap(),
+            }),
+            CafeEvent::CupsReleased(CupsReleased {
+                order: order(),
+                stock_name: "cup".into(),
+                cups_released: 1,
+            }),
+            CafeEvent::OrderCancelled(OrderCancelled {
+                order: order(),
+                reason: "the machine ran out of milk".into(),
+            }),
+        ]);
+        let view = view_after(&events).await;
+        assert_eq!(view.order_status, "cancelled");
+        assert_eq!(view.reason.as_deref(), Some("the machine ran out of milk"));
+        let steps: Vec<_> = view.timeline.iter().map(|s| s.summary.as_str()).collect();
+        assert!(
+            steps.contains(&"Could not be made: the machine ran out of milk"),
+            "{steps:?}"
+        );
+        assert!(steps.contains(&"1 cup back in stock"), "{steps:?}");
+        events.reverse();
+        assert_eq!(view_after(&events).await, view, "reversed");
+    }
+
+    #[tokio::test]
     async fn an_outage_hands_the_event_back_and_changes_nothing() {
         let (views, dead) = (MemoryViews::default(), FakeDeadLetters::default());
         views.down.store(true, Ordering::SeqCst);

@@ -88,7 +88,7 @@ impl KioskStore {
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<KioskOrder>, Error> {
         let index = ("customerId", customer_id);
-        let found = dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?;
+        let found = dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?;
         found.try_map(|item| view_of(&item))
     }
 }

@@ -39,7 +39,7 @@ impl NotificationStore {
         let found = match customer_id {
             Some(id) => {
                 let index = ("customerId", id);
-                dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?
+                dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?
             }
             None => dynamo::scan_page(&self.client, &self.table, page).await?,
         };

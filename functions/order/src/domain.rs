@@ -5,43 +5,12 @@ pub mod sign_in;
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderPlaced, OrderSummary};
 use cafe_shared::http::{ApiError, check_id, check_text};
+pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How many beverages one order may hold.
 pub const BEVERAGE_QTY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MenuItem {
-    pub beverage_name: String,
-    pub display_name: String,
-    /// The stock item that one beverage uses up.
-    pub stock_name: String,
-}
-
-/// The beverages on offer, from the `MENU` configuration (a template Parameter).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Menu(Vec<MenuItem>);
-
-impl Menu {
-    pub fn from_json(json: &str) -> Result<Self, String> {
-        let items: Vec<MenuItem> = serde_json::from_str(json).map_err(|e| format!("MENU is not a valid menu: {e}"))?;
-        if items.is_empty() {
-            return Err("MENU has no beverages".into());
-        }
-        Ok(Self(items))
-    }
-
-    pub fn find(&self, beverage_name: &str) -> Option<&MenuItem> {
-        self.0.iter().find(|item| item.beverage_name == beverage_name)
-    }
-
-    pub fn names(&self) -> Vec<&str> {
-        self.0.iter().map(|item| item.beverage_name.as_str()).collect()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

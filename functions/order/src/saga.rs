@@ -11,10 +11,18 @@ use cafe_shared::sqs::{SetAside, StepError};
 use cafe_shared::{Error, metrics};
 use chrono::Utc;
 
-/// `CupOutOfStock` cancels the order (the saga's compensation); `BeverageMade` completes it.
+/// `CupOutOfStock` and `BeverageFailed` cancel the order (the saga's compensation);
+/// `BeverageMade` completes it.
 pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result<(), StepError> {
     let (order_id, outcome) = match &message.event {
         CafeEvent::CupOutOfStock(e) => (
+            &e.order.order_id,
+            Outcome::Cancelled {
+                reason: e.reason.clone(),
+            },
+        ),
+        // The machine could not make it: cancelled, while inventory gives the cups back.
+        CafeEvent::BeverageFailed(e) => (
             &e.order.order_id,
             Outcome::Cancelled {
                 reason: e.reason.clone(),
@@ -266,6 +274,20 @@ mod tests {
         assert_eq!(stored.order_status, OrderStatus::Cancelled);
         assert_eq!(stored.reason.as_deref(), Some("not enough cups for 2 beverages"));
         assert!(dead.set_aside().is_empty());
+        // A beverage the machine could not make cancels its order with the machine's reason.
+        let latte = pending_order("o-2");
+        store.orders.lock().unwrap().insert("o-2".into(), latte.clone());
+        let failed = CafeEvent::BeverageFailed(cafe_shared::events::BeverageFailed {
+            order: latte.summary(),
+            stock_name: "cup".into(),
+            beverage_id: "b-2".into(),
+            reason: "the machine ran out of milk".into(),
+            failed_at: "2026-12-01T10:00:01Z".parse().unwrap(),
+        });
+        assert_eq!(deliver(vec![failed.clone(), failed]).await, 0);
+        let stored = store.orders.lock().unwrap()["o-2"].clone();
+        assert_eq!(stored.order_status, OrderStatus::Cancelled);
+        assert_eq!(stored.reason.as_deref(), Some("the machine ran out of milk"));
         // An outcome for an order that was never placed is poison: set aside, not retried.
         assert_eq!(deliver(vec![outcome_event(&pending_order("o-404"), false)]).await, 0);
         assert_eq!(dead.set_aside().len(), 1);

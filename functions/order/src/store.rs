@@ -280,14 +280,14 @@ impl OrderStore {
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = ("customerId", customer_id);
-        let found = dynamo::query_page(&self.client, &self.table, "byCustomer", index, Descending, page).await?;
+        let found = dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
     /// A page of everyone's orders, newest first (the `byDate` index, not a scan of the table).
     pub async fn list_latest(&self, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = (LISTED_AS, ORDER);
-        let found = dynamo::query_page(&self.client, &self.table, "byDate", index, Descending, page).await?;
+        let found = dynamo::query_page(&self.client, &self.table, Some("byDate"), index, Descending, page).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 }
@@ -349,7 +349,15 @@ impl OrderStore {
     /// A page of the registered kiosks, by id (the `kiosks` index, which only kiosks are in).
     pub async fn list_kiosks(&self, page: PageRequest) -> Result<Page<Kiosk>, Error> {
         let index = (LISTED_AS, KIOSK);
-        let found = dynamo::query_page(&self.client, &self.customers_table, "kiosks", index, Ascending, page).await?;
+        let found = dynamo::query_page(
+            &self.client,
+            &self.customers_table,
+            Some("kiosks"),
+            index,
+            Ascending,
+            page,
+        )
+        .await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
