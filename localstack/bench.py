@@ -1431,11 +1431,11 @@ class EventFeeds:
             "order-api": "POST /orders (REST proxy event from api-post-order.json, no Idempotency-Key, operator "
                          "token): a new customer's first order each (registers them)",
             "order-outbox": "DynamoDB stream batch of 1 INSERT of an order order-api stored (read back as stored)",
-            "order-events": "BeverageMade (beverage-made.json) for a pending order order-api stored: completes it",
+            "order-events": "MakingRequested (making-requested.json) for a pending order order-api stored: moves it to making",
             "inventory-api": "GET /inventories/cup (operator token)",
             "inventory-events": "OrderPlaced (order-placed.json), new order id each: reserves 1 cup",
             "beverage-api": "GET /beverages?orderId= of an existing order (operator token)",
-            "beverage-events": "CupStockDecreased (cup-stock-decreased.json), new order id each",
+            "beverage-events": "OrderMaking (order-making.json), new order id each: makes it",
             "notify-api": "GET /notifications?customerId= of a customer with notifications (operator token)",
             "notify-events": "OrderCompleted (order-completed.json), new order id each: notification + SNS",
             "kiosk-api": "GET /kiosk/orders/{orderId} of an existing order (operator token)",
@@ -1462,7 +1462,7 @@ class EventFeeds:
                                                   "StreamViewType": "NEW_AND_OLD_IMAGES"},
                 "eventSourceARN": f"arn:aws:dynamodb:{REGION}:000000000000:table/{self.stack.resources['OrdersTable']}/stream/bench"}]}
         if binary == "order-events":
-            return sqs_event("beverage-made.json", orderId=self.placed[i % len(self.placed)], beverageId=fresh)
+            return sqs_event("making-requested.json", orderId=self.placed[i % len(self.placed)])
         if binary == "inventory-api":
             return api_event("GET", "/inventories/{stockName}", f"/inventories/{STOCK}", path_parameters={"stockName": STOCK},
                              token=token)
@@ -1471,7 +1471,7 @@ class EventFeeds:
         if binary == "beverage-api":
             return api_event("GET", "/beverages", "/beverages", query={"orderId": self.order_id}, token=token)
         if binary == "beverage-events":
-            return sqs_event("cup-stock-decreased.json", orderId=fresh)
+            return sqs_event("order-making.json", orderId=fresh)
         if binary == "notify-api":
             return api_event("GET", "/notifications", "/notifications", query={"customerId": self.customer_id},
                              token=token)

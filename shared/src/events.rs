@@ -49,12 +49,47 @@ pub struct CupOutOfStock {
     pub reason: String,
 }
 
+/// The order was cancelled (out of cups, by the customer, or the machine could not make it):
+/// whatever cups it reserved go back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {
     #[serde(flatten)]
     pub order: OrderSummary,
+    /// The stock item its cups came from.
+    pub stock_name: String,
     pub reason: String,
+}
+
+/// The machine has the order's cups and is ready to make it: it asks the order function, which
+/// holds the order's lock, whether it may (the order may have been cancelled meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MakingRequested {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub stock_name: String,
+}
+
+/// An order's deadline came (`OrderDeadlineSeconds` after it was placed). A timer, not a bus
+/// event: the order outbox sends it to the order function's own queue with that delay. A pending
+/// order is then cancelled; one being made or finished changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDeadlineReached {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub deadline: DateTime<Utc>,
+}
+
+/// The order passed its point of no return: the machine makes it now, and it can no longer be
+/// cancelled by the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderMaking {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub stock_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,21 +102,19 @@ pub struct BeverageMade {
 }
 
 /// The machine could not make an order's beverages (too few of an ingredient, or out of order):
-/// the saga's compensation starts here.
+/// the order is cancelled, and its cups go back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BeverageFailed {
     #[serde(flatten)]
     pub order: OrderSummary,
-    /// The stock item whose cups the order reserved, to be given back.
-    pub stock_name: String,
     pub beverage_id: String,
     /// Why, in words for the customer.
     pub reason: String,
     pub failed_at: DateTime<Utc>,
 }
 
-/// The cups an order reserved are back in stock (compensation for `BeverageFailed`).
+/// The cups a cancelled order reserved are back in stock (the compensation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CupsReleased {
@@ -116,6 +149,9 @@ pub enum CafeEvent {
     OrderPlaced(OrderPlaced),
     CupStockDecreased(CupStockDecreased),
     CupOutOfStock(CupOutOfStock),
+    MakingRequested(MakingRequested),
+    OrderMaking(OrderMaking),
+    OrderDeadlineReached(OrderDeadlineReached),
     OrderCancelled(OrderCancelled),
     BeverageMade(BeverageMade),
     BeverageFailed(BeverageFailed),
@@ -130,6 +166,9 @@ impl CafeEvent {
             CafeEvent::OrderPlaced(_) => "OrderPlaced",
             CafeEvent::CupStockDecreased(_) => "CupStockDecreased",
             CafeEvent::CupOutOfStock(_) => "CupOutOfStock",
+            CafeEvent::MakingRequested(_) => "MakingRequested",
+            CafeEvent::OrderMaking(_) => "OrderMaking",
+            CafeEvent::OrderDeadlineReached(_) => "OrderDeadlineReached",
             CafeEvent::OrderCancelled(_) => "OrderCancelled",
             CafeEvent::BeverageMade(_) => "BeverageMade",
             CafeEvent::BeverageFailed(_) => "BeverageFailed",
@@ -144,6 +183,9 @@ impl CafeEvent {
             CafeEvent::OrderPlaced(e) => &e.order,
             CafeEvent::CupStockDecreased(e) => &e.order,
             CafeEvent::CupOutOfStock(e) => &e.order,
+            CafeEvent::MakingRequested(e) => &e.order,
+            CafeEvent::OrderMaking(e) => &e.order,
+            CafeEvent::OrderDeadlineReached(e) => &e.order,
             CafeEvent::OrderCancelled(e) => &e.order,
             CafeEvent::BeverageMade(e) => &e.order,
             CafeEvent::BeverageFailed(e) => &e.order,
@@ -247,8 +289,11 @@ mod tests {
                 "CupStockDecreased",
                 "CupsReleased",
                 "CustomerNotified",
+                "MakingRequested",
                 "OrderCancelled",
                 "OrderCompleted",
+                "OrderDeadlineReached",
+                "OrderMaking",
                 "OrderPlaced"
             ]
         );

@@ -151,7 +151,8 @@ try {
   await card2.locator("li", { hasText: "Customer notified" }).waitFor(SAGA);
   const steps = await card2.locator("li").allTextContents();
   assert.deepEqual(steps.map((s) => s.split(" — ")[1].split(":")[0]),
-    ["Ordered 1 iced-tea", "1 cup reserved", "1 iced-tea made", "Order completed", "Customer notified"]);
+    ["Ordered 1 iced-tea", "1 cup reserved", "The machine is ready for it", "Being made", "1 iced-tea made",
+      "Order completed", "Customer notified"]);
   await page.screenshot({ path: join(shots, "customer-2-completed.png"), fullPage: true });
   const second = placedOrders.at(-1);
   const link2 = await scanQr();

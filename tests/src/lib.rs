@@ -540,6 +540,25 @@ pub async fn send_in_batches(sqs: &aws_sdk_sqs::Client, queue_url: &str, bodies:
     bodies.len()
 }
 
+/// Turns a saga step off or on: its queue's event source mapping stops or starts polling (the
+/// queue keeps what arrives meanwhile), as when the step is down and comes back.
+pub async fn switch_step(cloud: &LocalCloud, queue_output: &str, enabled: bool) {
+    let sdk = cloud.sdk().await;
+    let (sqs, lambda) = (aws_sdk_sqs::Client::new(&sdk), aws_sdk_lambda::Client::new(&sdk));
+    let queue = queue_arn(&sqs, &cloud.output(queue_output)).await;
+    let mappings = (lambda.list_event_source_mappings().event_source_arn(queue))
+        .send()
+        .await
+        .unwrap();
+    let mapping = mappings.event_source_mappings()[0].uuid().unwrap();
+    (lambda.update_event_source_mapping().uuid(mapping).enabled(enabled))
+        .send()
+        .await
+        .unwrap();
+    // The poller sees the change on its next round.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+}
+
 /// A queue's ARN (to subscribe it to a topic or a rule).
 pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
     use aws_sdk_sqs::types::QueueAttributeName::QueueArn;

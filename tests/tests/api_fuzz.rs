@@ -110,13 +110,23 @@ fn encode(id: &str) -> String {
         .collect()
 }
 
-/// Everything a request could have changed: the orders and the stock.
-async fn state(api: &Api) -> (usize, BTreeMap<String, Value>) {
-    let orders = api.get("/orders").await.body.as_array().unwrap().len();
-    let stock = api.get("/inventories").await.body;
-    let stock = stock.as_array().unwrap().iter();
-    let stock = stock.map(|i| (i["stockName"].as_str().unwrap().to_string(), i["qty"].clone()));
-    (orders, stock.collect())
+/// Everything a request could have changed: the orders, their statuses, the stock, the
+/// ingredient levels and the machine's switch (levels keyed `stock:<name>` and `ingredient:<name>`).
+async fn state(api: &Api) -> (Vec<Value>, BTreeMap<String, Value>, Value) {
+    let orders = api.get("/orders").await.body;
+    let orders = (orders.as_array().unwrap().iter())
+        .map(|o| json!([o["orderId"], o["orderStatus"]]))
+        .collect();
+    let mut levels = BTreeMap::new();
+    for (list, name, kind) in [
+        ("inventories", "stockName", "stock"),
+        ("ingredients", "ingredientName", "ingredient"),
+    ] {
+        for item in api.get(&format!("/{list}")).await.body.as_array().unwrap() {
+            levels.insert(format!("{kind}:{}", item[name].as_str().unwrap()), item["qty"].clone());
+        }
+    }
+    (orders, levels, api.get("/machine").await.body["inService"].clone())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -138,13 +148,15 @@ async fn random_input_on_every_endpoint_gets_4xx_and_changes_nothing() {
             .status,
         201
     );
-    let (orders_before, stock_before) = state(&api).await;
+    let (orders_before, levels_before, machine_before) = state(&api).await;
 
     let valid_order =
         json!({"customerId": "fuzz", "beverageName": "americano", "beverageQty": 2, "phoneNumber": "+821012345678"});
     let valid_stock = json!({"stockName": "lid", "qty": 10});
     let mut accepted_orders = 0;
-    let mut stock_writes: BTreeMap<String, Value> = BTreeMap::new();
+    let mut level_writes: BTreeMap<String, Value> = BTreeMap::new();
+    let mut machine_writes = Vec::new();
+    let mut cancels = 0;
     let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
 
     for _ in 0..requests {
@@ -154,7 +166,7 @@ async fn random_input_on_every_endpoint_gets_4xx_and_changes_nothing() {
             1 => Some(b"{\"customerId\": \"1\", \"beverageQty\": 1".to_vec()),
             _ => None,
         };
-        let (method, path, body) = match rng.below(12) {
+        let (method, path, body) = match rng.below(15) {
             0..=2 => (Method::POST, "/orders".to_string(), mutate(&mut rng, &valid_order)),
             3 => (Method::POST, "/orders".to_string(), random_value(&mut rng, 0)),
             4 => (Method::POST, "/inventories".to_string(), mutate(&mut rng, &valid_stock)),
@@ -180,7 +192,18 @@ async fn random_input_on_every_endpoint_gets_4xx_and_changes_nothing() {
                 format!("/{}={id}", rng.pick(&["beverages?orderId", "notifications?customerId"])),
                 Value::Null,
             ),
-            _ => (Method::GET, format!("/kiosk/customers/{id}/orders"), Value::Null),
+            11 => (Method::GET, format!("/kiosk/customers/{id}/orders"), Value::Null),
+            12 => (
+                Method::PUT,
+                format!("/ingredients/{id}"),
+                mutate(&mut rng, &json!({"qty": 5})),
+            ),
+            13 => (
+                Method::PUT,
+                "/machine".to_string(),
+                mutate(&mut rng, &json!({"inService": true})),
+            ),
+            _ => (Method::POST, format!("/orders/{id}/cancel"), random_value(&mut rng, 0)),
         };
         let answer: Answer = match (&method, raw) {
             (&Method::GET, _) => api.get(&path).await,
@@ -202,31 +225,44 @@ async fn random_input_on_every_endpoint_gets_4xx_and_changes_nothing() {
         }
         match (method.as_str(), answer.status) {
             ("POST", 201) if path == "/orders" => accepted_orders += 1,
+            ("POST", 200) => cancels += 1,
+            ("PUT", 200) if path == "/machine" => machine_writes.push(answer.body["inService"].clone()),
             ("POST", 201) | ("PUT", 200) => {
-                stock_writes.insert(
-                    answer.body["stockName"].as_str().unwrap().to_string(),
-                    answer.body["qty"].clone(),
-                );
+                let (kind, name) = match answer.body.get("stockName") {
+                    Some(name) => ("stock", name),
+                    None => ("ingredient", &answer.body["ingredientName"]),
+                };
+                level_writes.insert(format!("{kind}:{}", name.as_str().unwrap()), answer.body["qty"].clone());
             }
             _ => {}
         }
     }
 
-    let (orders_after, stock_after) = state(&api).await;
+    let (orders_after, levels_after, machine_after) = state(&api).await;
     assert_eq!(
-        orders_after,
-        orders_before + accepted_orders,
+        orders_after.len(),
+        orders_before.len() + accepted_orders,
         "only accepted orders were stored"
     );
-    let mut expected_stock = stock_before.clone();
-    expected_stock.extend(stock_writes.clone());
+    assert_eq!(cancels, 0, "no random id names an order");
+    for before in &orders_before {
+        assert!(orders_after.contains(before), "{before} changed");
+    }
+    let mut expected_levels = levels_before.clone();
+    expected_levels.extend(level_writes.clone());
     assert_eq!(
-        stock_after, expected_stock,
-        "only accepted stock writes changed the stock"
+        levels_after, expected_levels,
+        "only accepted writes changed the stock and the ingredients"
+    );
+    let expected_machine = machine_writes.last().cloned().unwrap_or(machine_before);
+    assert_eq!(
+        machine_after, expected_machine,
+        "only an accepted switch moved the machine"
     );
     println!(
-        "[fuzz] seed {seed}: {requests} requests, answers by status {statuses:?}; {accepted_orders} orders and {} \
-         stock writes accepted, no 5xx, nothing else changed",
-        stock_writes.len()
+        "[fuzz] seed {seed}: {requests} requests, answers by status {statuses:?}; {accepted_orders} orders, {} \
+         stock and ingredient writes and {} machine switches accepted, no 5xx, nothing else changed",
+        level_writes.len(),
+        machine_writes.len()
     );
 }

@@ -1,10 +1,20 @@
 //! The saga's hard paths, end to end on a fresh local cloud: the beverage machine fails after the
 //! cups were reserved (an ingredient runs out, the machine is switched out of service), and the
 //! compensation gives back exactly that order's cups, cancels the order with the machine's reason
-//! and notifies the customer once, whatever is redelivered.
+//! and notifies the customer once; customers cancel orders while the machine races to make them,
+//! and exactly one of the two wins each order; an order still waiting for the machine at its
+//! deadline is cancelled, and the machine's late step changes nothing; whatever is redelivered
+//! changes nothing.
 
-use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, drain, redeliver_to_every_consumer, tap_bus, wait_until_drained};
+use cafe_e2e::{
+    Api, LocalCloud, SAGA_TIMEOUT, drain, redeliver_to_every_consumer, switch_step, tap_bus, wait_until_drained,
+};
 use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// The tests share the cup stock and the machine, so they take turns.
+static MACHINE: Mutex<()> = Mutex::const_new(());
 
 async fn level(api: &Api, path: &str) -> u64 {
     let answer = api.get(path).await;
@@ -34,6 +44,7 @@ fn timeline_of(view: &Value) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_machine_fault_after_reservation_gives_the_cups_back_and_notifies_once() {
+    let _turn = MACHINE.lock().await;
     let cloud = LocalCloud::shared();
     let api = cloud.api();
     let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
@@ -136,9 +147,12 @@ async fn a_machine_fault_after_reservation_gives_the_cups_back_and_notifies_once
     let bodies: Vec<String> = (drain(&sqs, &bus_tap).await.iter())
         .map(|m| m.body().unwrap().to_string())
         .collect();
+    // Counted for these orders only: the tap may hold what another test's redelivery republished.
     let kinds = |kind: &str| {
-        (bodies.iter())
-            .filter(|body| serde_json::from_str::<Value>(body).unwrap()["detail-type"] == kind)
+        (bodies.iter().map(|body| serde_json::from_str::<Value>(body).unwrap()))
+            .filter(|event| {
+                event["detail-type"] == kind && orders.iter().any(|o| o["orderId"] == event["detail"]["orderId"])
+            })
             .count()
     };
     assert_eq!((kinds("BeverageFailed"), kinds("CupsReleased")), (2, 2), "{bodies:?}");
@@ -152,4 +166,188 @@ async fn a_machine_fault_after_reservation_gives_the_cups_back_and_notifies_once
     for dlq in cloud.dead_letter_queues() {
         assert_eq!(drain(&sqs, &dlq).await.len(), 0, "{dlq} is empty");
     }
+}
+
+/// What became of one raced order.
+struct Raced {
+    order_id: String,
+    customer_id: String,
+    /// The customer's own token, which their first order at the kiosk gave them.
+    customer_token: String,
+    /// The cancel's answer: 200 (cancelled) or 409 (being made).
+    cancel_status: u16,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancels_raced_against_the_making_of_50_orders_never_both_win() {
+    let _turn = MACHINE.lock().await;
+    let cloud = LocalCloud::shared();
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    let bus_tap = tap_bus(cloud, &sqs).await;
+    api.set_stock("cup", 100).await;
+    assert_eq!(api.put("/ingredients/beans", &json!({"qty": 100})).await.status, 200);
+    // Two kiosks: one takes at most MaxOrdersPerKioskPerMinute (30) orders a minute.
+    let kiosks = [cloud.kiosk_api("race a").await, cloud.kiosk_api("race b").await];
+
+    // Each customer orders at a kiosk and calls it off from their receipt after a little while,
+    // from at once to 4 s, well past the moment the saga reaches the machine.
+    let mut races = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let kiosk = kiosks[i % 2].clone();
+        races.spawn(async move {
+            let customer_id = format!("race-{i}");
+            let placed = kiosk
+                .post(
+                    "/orders",
+                    &json!({"customerId": customer_id, "beverageName": "americano", "beverageQty": 1}),
+                )
+                .await;
+            assert_eq!(placed.status, 201, "{placed:?}");
+            let order_id = placed.body["orderId"].as_str().unwrap().to_string();
+            tokio::time::sleep(Duration::from_millis(80 * i as u64)).await;
+            let receipt = kiosk.with_token(placed.body["receiptToken"].as_str().unwrap());
+            let cancel = receipt.post(&format!("/orders/{order_id}/cancel"), &json!({})).await;
+            match cancel.status {
+                200 => assert_eq!(cancel.body["orderStatus"], "cancelled", "{cancel:?}"),
+                409 => assert_eq!(cancel.error_code(), "not_cancellable", "{cancel:?}"),
+                _ => panic!("{cancel:?}"),
+            }
+            Raced {
+                order_id,
+                customer_id,
+                customer_token: placed.body["customerToken"].as_str().unwrap().to_string(),
+                cancel_status: cancel.status,
+            }
+        });
+    }
+    let raced: Vec<Raced> = races.join_all().await;
+    let won = raced.iter().filter(|r| r.cancel_status == 200).count();
+    println!(
+        "[e2e] 50 cancels raced against the machine: {won} cancelled in time, {} too late (409)",
+        50 - won
+    );
+    assert!(0 < won && won < 50, "the race was run both ways");
+
+    // Another customer's token finds no such order; a kiosk cancels nothing.
+    let first = &raced[0].order_id;
+    let stranger = kiosks[0].with_token(&raced[1].customer_token);
+    let refused = stranger.post(&format!("/orders/{first}/cancel"), &json!({})).await;
+    assert_eq!(refused.status, 404, "{refused:?}");
+    let by_kiosk = kiosks[0].post(&format!("/orders/{first}/cancel"), &json!({})).await;
+    assert_eq!(by_kiosk.status, 403, "{by_kiosk:?}");
+
+    let check = |when: &'static str| {
+        let (api, raced) = (&api, &raced);
+        async move {
+            let mut completed = 0;
+            for r in raced {
+                let order = api.final_order(&r.order_id).await;
+                let beverage = api.get(&format!("/beverages?orderId={}", r.order_id)).await.body;
+                let made = beverage
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|b| b["beverageStatus"] == "made");
+                match (r.cancel_status, order["orderStatus"].as_str().unwrap()) {
+                    (200, "cancelled") => {
+                        assert!(!made, "{when}: order {} cancelled yet made", r.order_id);
+                        assert_eq!(order["reason"], "cancelled at your request");
+                    }
+                    (409, "completed") => {
+                        assert!(made, "{when}: order {} completed but not made", r.order_id);
+                        completed += 1;
+                    }
+                    (status, outcome) => panic!("{when}: cancel answered {status} but the order is {outcome}"),
+                }
+                let told = api.notifications_of(&r.customer_id).await;
+                assert_eq!(told.len(), 1, "{when}: {} was told {told:?}", r.customer_id);
+            }
+            let cups = level(api, "/inventories/cup").await;
+            let beans = level(api, "/ingredients/beans").await;
+            println!(
+                "[e2e] invariant {when}: cups left {cups} = 100 stocked - {completed} of completed orders; \
+                 beans {beans} = 100 - {completed}; 50 orders terminal, none both made and cancelled, \
+                 one notification each"
+            );
+            assert_eq!((cups, beans), (100 - completed, 100 - completed), "{when}");
+        }
+    };
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    check("after the race").await;
+
+    let bodies: Vec<String> = (drain(&sqs, &bus_tap).await.iter())
+        .map(|m| m.body().unwrap().to_string())
+        .collect();
+    let sent = redeliver_to_every_consumer(cloud, &sqs, &bodies).await;
+    println!(
+        "[e2e] redelivered {} events as {sent} messages to every consumer",
+        bodies.len()
+    );
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    check("after every event was redelivered").await;
+    for dlq in cloud.dead_letter_queues() {
+        assert_eq!(drain(&sqs, &dlq).await.len(), 0, "{dlq} is empty");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_waiting_past_its_deadline_is_cancelled_and_the_late_step_changes_nothing() {
+    // A cloud of its own: a 5-second deadline would cut into the other tests' orders.
+    const DEADLINE: Duration = Duration::from_secs(5);
+    let cloud = LocalCloud::start(&[("OrderDeadlineSeconds", "5")]);
+    let api = cloud.api();
+    let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+    api.set_stock("cup", 10).await;
+
+    // Made in time: its timer, which fires later, changes nothing.
+    let on_time = order_to_the_end(&api, "dl-1", "americano", 1).await;
+    assert_eq!(on_time["orderStatus"], "completed");
+
+    // The beverage step is down: the cups are reserved and the order waits for the machine.
+    switch_step(&cloud, "BeverageQueueUrl", false).await;
+    let placed_at = std::time::Instant::now();
+    let late = api
+        .place(json!({"customerId": "dl-2", "beverageName": "americano", "beverageQty": 2}))
+        .await;
+    let late_id = late["orderId"].as_str().unwrap();
+    let cancelled = api.final_order(late_id).await;
+    let waited = placed_at.elapsed();
+    assert_eq!(cancelled["orderStatus"], "cancelled");
+    assert_eq!(cancelled["reason"], "it was not ready in time");
+    assert!(waited >= DEADLINE, "cancelled after {waited:?}, before its deadline");
+    api.wait_for("/inventories/cup", SAGA_TIMEOUT, |a| a.body["qty"] == 9)
+        .await;
+    println!(
+        "[e2e] deadline: the waiting order was cancelled {:.1} s after it was placed (deadline 5 s); its 2 cups are back",
+        waited.as_secs_f64()
+    );
+
+    // The step comes back and handles what waited for it: the order is not made.
+    switch_step(&cloud, "BeverageQueueUrl", true).await;
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
+    let attempts = api.get(&format!("/beverages?orderId={late_id}")).await.body;
+    assert_eq!(attempts, json!([]), "the machine never started the cancelled order");
+    assert_eq!(
+        api.get(&format!("/orders/{late_id}")).await.body["orderStatus"],
+        "cancelled"
+    );
+    let on_time_id = on_time["orderId"].as_str().unwrap();
+    assert_eq!(
+        api.get(&format!("/orders/{on_time_id}")).await.body["orderStatus"],
+        "completed"
+    );
+    let cups = level(&api, "/inventories/cup").await;
+    assert_eq!(cups, 9, "10 stocked - 1 of the completed order");
+    for customer in ["dl-1", "dl-2"] {
+        assert_eq!(api.notifications_of(customer).await.len(), 1, "{customer}");
+    }
+    let view = api.get(&format!("/kiosk/orders/{late_id}")).await.body;
+    assert_eq!(view["orderStatus"], "cancelled");
+    println!(
+        "[e2e] invariant after the late step: cups left {cups} = 10 stocked - 1 of completed orders; \
+         2 orders terminal, one notification each, nothing made for the cancelled one"
+    );
 }

@@ -24,7 +24,10 @@ const GRANTS: [(&str, &[&str]); 11] = [
         ],
     ),
     ("OrderEvents", &["OrdersTable", "OrderQueue", "OrderDeadLetterQueue"]),
-    ("OrderOutbox", &["OrdersTable", "CafeBus", "OrderOutboxDeadLetterQueue"]),
+    (
+        "OrderOutbox",
+        &["OrdersTable", "CafeBus", "OrderOutboxDeadLetterQueue", "OrderQueue"],
+    ),
     (
         "InventoryApi",
         &["InventoryTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],

@@ -2,7 +2,7 @@
 //! poison message, against the real functions on their own fresh local cloud. Each test prints
 //! its figures (run with `--nocapture` to see them).
 
-use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, drain, queue_arn, queued, wait_until_drained};
+use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, drain, queued, switch_step, wait_until_drained};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -110,26 +110,11 @@ async fn orders_wait_while_a_consumer_is_down_and_all_finish_when_it_is_back() {
     let api = cloud.api();
     let sdk = cloud.sdk().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
     api.set_stock("cup", 1000).await;
 
     // Turn the beverage step off: its event source mapping stops polling its queue.
     let beverage_queue = cloud.output("BeverageQueueUrl");
-    let mappings = lambda
-        .list_event_source_mappings()
-        .event_source_arn(queue_arn(&sqs, &beverage_queue).await)
-        .send()
-        .await
-        .unwrap();
-    let mapping = mappings.event_source_mappings()[0].uuid().unwrap().to_string();
-    lambda
-        .update_event_source_mapping()
-        .uuid(&mapping)
-        .enabled(false)
-        .send()
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    switch_step(cloud, "BeverageQueueUrl", false).await;
 
     let mut waiting = Vec::new();
     for i in 0..5 {
@@ -157,13 +142,7 @@ async fn orders_wait_while_a_consumer_is_down_and_all_finish_when_it_is_back() {
     );
 
     // Back on: every waiting order finishes, none lost.
-    lambda
-        .update_event_source_mapping()
-        .uuid(&mapping)
-        .enabled(true)
-        .send()
-        .await
-        .unwrap();
+    switch_step(cloud, "BeverageQueueUrl", true).await;
     let back = Instant::now();
     for order_id in &waiting {
         assert_eq!(api.final_order(order_id).await["orderStatus"], "completed");

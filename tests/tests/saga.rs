@@ -123,6 +123,8 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
         [
             "OrderPlaced",
             "CupStockDecreased",
+            "MakingRequested",
+            "OrderMaking",
             "BeverageMade",
             "OrderCompleted",
             "CustomerNotified"
@@ -172,12 +174,15 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
 
     // Every event delivered again (at-least-once): nothing changes twice.
     let events = drain(&sqs, &bus_tap).await;
-    let queue_for = |detail_type: &str| match detail_type {
-        "OrderPlaced" => Some("InventoryQueueUrl"),
-        "CupOutOfStock" | "BeverageMade" => Some("OrderQueueUrl"),
-        "CupStockDecreased" => Some("BeverageQueueUrl"),
-        "OrderCancelled" | "OrderCompleted" => Some("NotifyQueueUrl"),
-        _ => None,
+    let queue_for = |detail_type: &str| -> &[&str] {
+        match detail_type {
+            "OrderPlaced" => &["InventoryQueueUrl"],
+            "CupOutOfStock" | "MakingRequested" | "BeverageMade" | "BeverageFailed" => &["OrderQueueUrl"],
+            "CupStockDecreased" | "OrderMaking" => &["BeverageQueueUrl"],
+            "OrderCancelled" => &["NotifyQueueUrl", "InventoryQueueUrl"],
+            "OrderCompleted" => &["NotifyQueueUrl"],
+            _ => &[],
+        }
     };
     // Each consumer gets its events again as whole batches (up to 10 a message batch).
     let mut by_queue: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
@@ -185,7 +190,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
         let body = message.body().unwrap();
         let event: Value = serde_json::from_str(body).unwrap();
         let detail_type = event["detail-type"].as_str().unwrap();
-        for queue in queue_for(detail_type).into_iter().chain(["KioskQueueUrl"]) {
+        for queue in queue_for(detail_type).iter().copied().chain(["KioskQueueUrl"]) {
             by_queue.entry(queue).or_default().push(body.to_string());
         }
     }
@@ -193,9 +198,10 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     for (queue, bodies) in &by_queue {
         redelivered += send_in_batches(&sqs, &cloud.output(queue), bodies).await;
     }
-    // Three orders: 4 + 4 + 5 events; each to its consumer (CustomerNotified has none) and the kiosk.
-    assert_eq!(events.len(), 13, "the saga's events as published");
-    assert_eq!(redelivered, 23);
+    // Three orders: 4 + 4 + 7 events; each to its consumers (CustomerNotified has none, a
+    // cancellation two) and the kiosk.
+    assert_eq!(events.len(), 15, "the saga's events as published");
+    assert_eq!(redelivered, 29);
     println!(
         "[e2e] at-least-once: redelivered {} events as {redelivered} messages in batches; nothing changed",
         events.len()

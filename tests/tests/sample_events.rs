@@ -11,11 +11,15 @@ use serde_json::{Value, json};
 /// What the API sample carries in place of a kiosk token.
 const KIOSK_TOKEN_PLACE: &str = "REPLACE_WITH_KIOSK_TOKEN";
 
-const SAMPLES: [(&str, &str); 10] = [
+const SAMPLES: [(&str, &str); 13] = [
     ("api-post-order.json", "order-api"),
     ("order-placed.json", "inventory-events"),
     ("cup-stock-decreased.json", "beverage-events"),
     ("cup-out-of-stock.json", "order-events"),
+    ("making-requested.json", "order-events"),
+    // The sample order was made before its deadline: the timer changes nothing.
+    ("order-deadline-reached.json", "order-events"),
+    ("order-making.json", "beverage-events"),
     ("beverage-made.json", "order-events"),
     // The sample order was made: a failure reported for it changes nothing.
     ("beverage-failed.json", "order-events"),

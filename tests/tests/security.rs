@@ -111,6 +111,14 @@ async fn operator_endpoints_need_the_operator_token_and_refusals_change_nothing(
         refused(&caller.get("/inventories/lid").await, status, code);
         refused(&caller.get("/orders").await, status, code);
         refused(&caller.get("/beverages").await, status, code);
+        refused(&caller.get("/ingredients").await, status, code);
+        refused(&caller.put("/ingredients/milk", &json!({"qty": 0})).await, status, code);
+        refused(&caller.get("/machine").await, status, code);
+        refused(
+            &caller.put("/machine", &json!({"inService": false})).await,
+            status,
+            code,
+        );
         refused(&caller.get("/notifications").await, status, code);
         refused(
             &caller.post("/kiosks", &json!({"kioskName": "rogue"})).await,
@@ -140,6 +148,16 @@ async fn operator_endpoints_need_the_operator_token_and_refusals_change_nothing(
         operator.get("/inventories/straw").await.status,
         404,
         "no refused stock item created"
+    );
+    assert_eq!(
+        operator.get("/ingredients/milk").await.status,
+        404,
+        "no refused refill metered an ingredient"
+    );
+    assert_eq!(
+        operator.get("/machine").await.body["inService"],
+        true,
+        "no refused switch took the machine out of service"
     );
     let listed = operator.get("/inventories").await;
     assert_eq!(listed.status, 200);

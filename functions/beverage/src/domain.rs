@@ -1,7 +1,7 @@
 //! The beverage machine: what it made or could not make for each order, its ingredient levels,
 //! and the rule that decides whether an order can be made, with no I/O.
 
-use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, CupStockDecreased};
+use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, OrderSummary};
 use cafe_shared::http::{ApiError, check_level, check_name};
 use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
@@ -51,8 +51,7 @@ pub fn beverage_id_for(order_id: &str) -> String {
 }
 
 impl Attempt {
-    pub fn made(reserved: &CupStockDecreased, now: DateTime<Utc>) -> Self {
-        let order = &reserved.order;
+    pub fn made(order: &OrderSummary, now: DateTime<Utc>) -> Self {
         Attempt::Made(Beverage {
             beverage_id: beverage_id_for(&order.order_id),
             order_id: order.order_id.clone(),
@@ -63,8 +62,7 @@ impl Attempt {
         })
     }
 
-    pub fn failed(reserved: &CupStockDecreased, reason: String, now: DateTime<Utc>) -> Self {
-        let order = &reserved.order;
+    pub fn failed(order: &OrderSummary, reason: String, now: DateTime<Utc>) -> Self {
         Attempt::Failed(FailedBeverage {
             beverage_id: beverage_id_for(&order.order_id),
             order_id: order.order_id.clone(),
@@ -84,16 +82,15 @@ impl Attempt {
     }
 
     /// The event that tells the saga how the attempt went.
-    pub fn event(&self, reserved: &CupStockDecreased) -> CafeEvent {
+    pub fn event(&self, order: &OrderSummary) -> CafeEvent {
         match self {
             Attempt::Made(made) => CafeEvent::BeverageMade(BeverageMade {
-                order: reserved.order.clone(),
+                order: order.clone(),
                 beverage_id: made.beverage_id.clone(),
                 made_at: made.made_at,
             }),
             Attempt::Failed(failed) => CafeEvent::BeverageFailed(BeverageFailed {
-                order: reserved.order.clone(),
-                stock_name: reserved.stock_name.clone(),
+                order: order.clone(),
                 beverage_id: failed.beverage_id.clone(),
                 reason: failed.reason.clone(),
                 failed_at: failed.failed_at,
@@ -174,8 +171,7 @@ pub struct MachineReading {
 /// Whether the machine can make this order, and if so what it takes; if not, why, in words for
 /// the customer (the reason reaches the order, the notification and an SMS, so it names what
 /// ran out, never a level).
-pub fn plan_brew(menu: &Menu, reserved: &CupStockDecreased, reading: &MachineReading) -> Result<Vec<Take>, String> {
-    let order = &reserved.order;
+pub fn plan_brew(menu: &Menu, order: &OrderSummary, reading: &MachineReading) -> Result<Vec<Take>, String> {
     if !reading.state.in_service {
         return Err("the beverage machine is out of order".into());
     }
@@ -201,7 +197,6 @@ pub fn plan_brew(menu: &Menu, reserved: &CupStockDecreased, reading: &MachineRea
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cafe_shared::events::OrderSummary;
 
     fn menu() -> Menu {
         Menu::from_json(
@@ -210,17 +205,13 @@ mod tests {
         .unwrap()
     }
 
-    fn reserved(beverage: &str, qty: u32) -> CupStockDecreased {
-        CupStockDecreased {
-            order: OrderSummary {
-                order_id: "o-1".into(),
-                customer_id: "1".into(),
-                beverage_name: beverage.into(),
-                beverage_qty: qty,
-                phone_number: None,
-            },
-            stock_name: "cup".into(),
-            cups_reserved: qty,
+    fn reserved(beverage: &str, qty: u32) -> OrderSummary {
+        OrderSummary {
+            order_id: "o-1".into(),
+            customer_id: "1".into(),
+            beverage_name: beverage.into(),
+            beverage_qty: qty,
+            phone_number: None,
         }
     }
 

@@ -1,11 +1,13 @@
-//! The beverage step of the saga: `CupStockDecreased` makes the order's beverages on the machine,
-//! once, and announces `BeverageMade`; when the machine cannot (out of order, or too little of
-//! an ingredient) it records why and announces `BeverageFailed`, which starts the compensation.
+//! The beverage steps of the saga. `CupStockDecreased`: the machine has the order's cups and asks
+//! to make it (`MakingRequested`); the order function decides whether it may (the order may have
+//! been cancelled). `OrderMaking`: it makes the order, once, and announces `BeverageMade`; when
+//! it cannot (out of order, or too little of an ingredient) it records why and announces
+//! `BeverageFailed`, which cancels the order and gives its cups back.
 
 use crate::domain::{Attempt, beverage_id_for, plan_brew};
 use crate::store::{BeverageMachine, Making};
 use cafe_shared::bus::Publish;
-use cafe_shared::events::{BusMessage, CafeEvent, CupStockDecreased};
+use cafe_shared::events::{BusMessage, CafeEvent, MakingRequested, OrderSummary};
 use cafe_shared::menu::Menu;
 use cafe_shared::sqs::StepError;
 use chrono::Utc;
@@ -27,43 +29,55 @@ pub async fn on_event(
     recipes: &Recipes<'_>,
     message: BusMessage,
 ) -> Result<(), StepError> {
-    let CafeEvent::CupStockDecreased(reserved) = &message.event else {
-        tracing::warn!(
-            detail_type = message.event.detail_type(),
-            "not an event for the beverage function; ignored"
-        );
-        return Ok(());
+    let order = match &message.event {
+        // The cups are reserved: ask to make it. Asking again (a redelivery) changes nothing,
+        // as the order moves once.
+        CafeEvent::CupStockDecreased(reserved) => {
+            let ask = MakingRequested {
+                order: reserved.order.clone(),
+                stock_name: reserved.stock_name.clone(),
+            };
+            return bus.publish(&CafeEvent::MakingRequested(ask)).await;
+        }
+        CafeEvent::OrderMaking(making) => &making.order,
+        other => {
+            tracing::warn!(
+                detail_type = other.detail_type(),
+                "not an event for the beverage function; ignored"
+            );
+            return Ok(());
+        }
     };
-    let attempt = match machine.attempt(&beverage_id_for(&reserved.order.order_id)).await? {
+    let attempt = match machine.attempt(&beverage_id_for(&order.order_id)).await? {
         Some(on_record) => on_record,
-        None => attempt_order(machine, recipes, reserved).await?,
+        None => attempt_order(machine, recipes, order).await?,
     };
     if let Attempt::Failed(failed) = &attempt {
         tracing::warn!(reason = failed.reason, "the machine could not make the order");
     }
     // Published again on a redelivery too, in case the first attempt failed after the write.
-    bus.publish(&attempt.event(reserved)).await
+    bus.publish(&attempt.event(order)).await
 }
 
 /// Makes the order if the machine can, or records why it cannot.
 async fn attempt_order(
     machine: &impl BeverageMachine,
     recipes: &Recipes<'_>,
-    reserved: &CupStockDecreased,
+    order: &OrderSummary,
 ) -> Result<Attempt, StepError> {
-    let ingredients: Vec<&str> = (recipes.menu.find(&reserved.order.beverage_name))
+    let ingredients: Vec<&str> = (recipes.menu.find(&order.beverage_name))
         .map(|item| item.recipe.keys().map(String::as_str).collect())
         .unwrap_or_default();
     for _ in 0..READS {
         let reading = machine.read(&ingredients).await?;
-        match plan_brew(recipes.menu, reserved, &reading) {
+        match plan_brew(recipes.menu, order, &reading) {
             Err(reason) => {
-                let failed = Attempt::failed(reserved, reason, Utc::now());
+                let failed = Attempt::failed(order, reason, Utc::now());
                 return Ok(machine.record_failure(&failed).await?);
             }
             Ok(takes) => {
                 tokio::time::sleep(recipes.brew_time).await;
-                match machine.make(&Attempt::made(reserved, Utc::now()), &takes).await? {
+                match machine.make(&Attempt::made(order, Utc::now()), &takes).await? {
                     Making::Recorded(attempt) => return Ok(attempt),
                     Making::Changed => tracing::info!("the machine changed while making; reading it again"),
                 }
@@ -79,7 +93,7 @@ async fn attempt_order(
 mod tests {
     use super::*;
     use crate::store::fake::MemoryMachine;
-    use cafe_shared::events::{CupStockDecreased, OrderSummary};
+    use cafe_shared::events::{CupStockDecreased, OrderMaking};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::sync::atomic::Ordering;
@@ -91,15 +105,27 @@ mod tests {
         .unwrap()
     }
 
+    fn order(order_id: &str, qty: u32) -> OrderSummary {
+        OrderSummary {
+            order_id: order_id.into(),
+            customer_id: "1".into(),
+            beverage_name: "latte".into(),
+            beverage_qty: qty,
+            phone_number: None,
+        }
+    }
+
+    /// The order function's go-ahead: the machine makes it now.
+    fn making(order_id: &str, qty: u32) -> CafeEvent {
+        CafeEvent::OrderMaking(OrderMaking {
+            order: order(order_id, qty),
+            stock_name: "cup".into(),
+        })
+    }
+
     fn reserved(order_id: &str, qty: u32) -> CafeEvent {
         CafeEvent::CupStockDecreased(CupStockDecreased {
-            order: OrderSummary {
-                order_id: order_id.into(),
-                customer_id: "1".into(),
-                beverage_name: "latte".into(),
-                beverage_qty: qty,
-                phone_number: None,
-            },
+            order: order(order_id, qty),
             stock_name: "cup".into(),
             cups_reserved: qty,
         })
@@ -131,9 +157,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reserved_cups_ask_to_make_the_order_and_the_answer_is_made_only_once_it_is_given() {
+        let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
+        let body = envelope(&reserved("o-1", 1));
+        assert!(deliver(&machine, &bus, &[body.clone(), body]).await.is_empty());
+        assert_eq!(machine.level("milk"), Some(10), "nothing made before the go-ahead");
+        let kinds = |bus: &FakeBus| bus.published().iter().map(CafeEvent::detail_type).collect::<Vec<_>>();
+        assert_eq!(kinds(&bus), ["MakingRequested", "MakingRequested"]);
+        assert!(deliver(&machine, &bus, &[envelope(&making("o-1", 1))]).await.is_empty());
+        assert_eq!(kinds(&bus)[2..], ["BeverageMade"]);
+        assert_eq!(machine.level("milk"), Some(9));
+    }
+
+    #[tokio::test]
     async fn an_order_is_made_once_however_often_it_is_delivered_and_takes_its_recipe_once() {
         let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
-        let body = envelope(&reserved("o-1", 3));
+        let body = envelope(&making("o-1", 3));
         assert!(deliver(&machine, &bus, &[body.clone(), body.clone()]).await.is_empty());
         assert!(deliver(&machine, &bus, &[body]).await.is_empty());
         assert_eq!(machine.attempts.lock().unwrap().len(), 1);
@@ -154,7 +193,7 @@ mod tests {
     #[tokio::test]
     async fn too_little_of_an_ingredient_fails_the_order_takes_nothing_and_says_so_every_time() {
         let (machine, bus) = (with_levels(&[("milk", 2), ("beans", 10)]), FakeBus::default());
-        let body = envelope(&reserved("o-1", 3));
+        let body = envelope(&making("o-1", 3));
         assert!(deliver(&machine, &bus, std::slice::from_ref(&body)).await.is_empty());
         assert_eq!((machine.level("milk"), machine.level("beans")), (Some(2), Some(10)));
         // Refilled later, a redelivery keeps the decision: the order was already cancelled.
@@ -168,16 +207,15 @@ mod tests {
             panic!("{published:?}")
         };
         assert_eq!(failed.reason, "the machine ran out of milk");
-        assert_eq!(failed.stock_name, "cup", "inventory learns which cups to give back");
     }
 
     #[tokio::test]
     async fn a_machine_out_of_order_fails_orders_until_it_is_back_in_service() {
         let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
         machine.out_of_order.store(true, Ordering::SeqCst);
-        deliver(&machine, &bus, &[envelope(&reserved("o-1", 1))]).await;
+        deliver(&machine, &bus, &[envelope(&making("o-1", 1))]).await;
         machine.out_of_order.store(false, Ordering::SeqCst);
-        deliver(&machine, &bus, &[envelope(&reserved("o-2", 1))]).await;
+        deliver(&machine, &bus, &[envelope(&making("o-2", 1))]).await;
         let kinds: Vec<_> = bus.published().iter().map(CafeEvent::detail_type).collect();
         assert_eq!(kinds, ["BeverageFailed", "BeverageMade"]);
         assert_eq!(machine.level("milk"), Some(9));
@@ -186,7 +224,7 @@ mod tests {
     #[tokio::test]
     async fn orders_racing_for_the_last_milk_never_take_more_than_there_is() {
         let (machine, bus) = (with_levels(&[("milk", 5)]), FakeBus::default());
-        let bodies: Vec<String> = (0..4).map(|i| envelope(&reserved(&format!("o-{i}"), 2))).collect();
+        let bodies: Vec<String> = (0..4).map(|i| envelope(&making(&format!("o-{i}"), 2))).collect();
         assert!(deliver(&machine, &bus, &bodies).await.is_empty());
         let kinds: Vec<_> = bus.published().iter().map(CafeEvent::detail_type).collect();
         assert_eq!(kinds.iter().filter(|k| **k == "BeverageMade").count(), 2);
@@ -197,7 +235,7 @@ mod tests {
     #[tokio::test]
     async fn an_outage_hands_the_message_back_and_the_retry_announces_the_same_attempt() {
         let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
-        let body = envelope(&reserved("o-1", 1));
+        let body = envelope(&making("o-1", 1));
         machine.down.store(true, Ordering::SeqCst);
         assert_eq!(deliver(&machine, &bus, std::slice::from_ref(&body)).await, ["m0"]);
         assert!(machine.attempts.lock().unwrap().is_empty() && bus.published().is_empty());

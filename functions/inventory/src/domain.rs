@@ -1,6 +1,6 @@
 //! Stock items and cup reservations: the rules, with no I/O.
 
-use cafe_shared::events::{BeverageFailed, CafeEvent, CupOutOfStock, CupStockDecreased, CupsReleased, OrderPlaced};
+use cafe_shared::events::{CafeEvent, CupOutOfStock, CupStockDecreased, CupsReleased, OrderCancelled, OrderPlaced};
 use cafe_shared::http::{ApiError, check_level, check_name};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -52,6 +52,9 @@ pub enum Reservation {
         cups_available: Option<u32>,
         reason: String,
     },
+    /// The order was cancelled before its cups were decided: it gets none, however late its
+    /// `OrderPlaced` arrives.
+    Withdrawn,
 }
 
 impl Reservation {
@@ -71,9 +74,9 @@ impl Reservation {
         }
     }
 
-    /// The event that tells the saga this outcome.
-    pub fn event(&self, placed: &OrderPlaced) -> CafeEvent {
-        match self {
+    /// The event that tells the saga this outcome; none for a withdrawn order (its saga is over).
+    pub fn event(&self, placed: &OrderPlaced) -> Option<CafeEvent> {
+        Some(match self {
             Reservation::Reserved { cups } => CafeEvent::CupStockDecreased(CupStockDecreased {
                 order: placed.order.clone(),
                 stock_name: placed.stock_name.clone(),
@@ -90,7 +93,8 @@ impl Reservation {
                 cups_available: *cups_available,
                 reason: reason.clone(),
             }),
-        }
+            Reservation::Withdrawn => return None,
+        })
     }
 }
 
@@ -99,17 +103,18 @@ impl Reservation {
 pub enum Release {
     /// These cups are back in stock (now, or by an earlier delivery).
     Released { cups: u32 },
-    /// The order never got cups (it was out of stock): nothing to give back.
+    /// The order never got cups (it was out of stock, or cancelled before they were decided):
+    /// nothing to give back.
     NothingReserved,
 }
 
 impl Release {
     /// The event that tells the saga the cups are back, if any came back.
-    pub fn event(&self, failed: &BeverageFailed) -> Option<CafeEvent> {
+    pub fn event(&self, cancelled: &OrderCancelled) -> Option<CafeEvent> {
         match self {
             Release::Released { cups } => Some(CafeEvent::CupsReleased(CupsReleased {
-                order: failed.order.clone(),
-                stock_name: failed.stock_name.clone(),
+                order: cancelled.order.clone(),
+                stock_name: cancelled.stock_name.clone(),
                 cups_released: *cups,
             })),
             Release::NothingReserved => None,

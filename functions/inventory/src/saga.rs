@@ -1,6 +1,6 @@
 //! The inventory steps of the saga: `OrderPlaced` reserves one cup per beverage (or finds too
-//! few) and announces `CupStockDecreased` or `CupOutOfStock`; `BeverageFailed` gives that
-//! order's cups back (compensation) and announces `CupsReleased`.
+//! few) and announces `CupStockDecreased` or `CupOutOfStock`; `OrderCancelled` gives back that
+//! order's cups, if it had any (the compensation), and announces `CupsReleased`.
 
 use crate::store::CupReservations;
 use cafe_shared::bus::Publish;
@@ -10,30 +10,28 @@ use cafe_shared::sqs::StepError;
 pub async fn on_event(store: &impl CupReservations, bus: &impl Publish, message: BusMessage) -> Result<(), StepError> {
     // Each outcome is published again on a redelivery too, in case the first attempt failed
     // after the write.
-    match &message.event {
+    let outcome = match &message.event {
         CafeEvent::OrderPlaced(placed) => {
             let reservation = store.reserve_cups(placed).await?;
             tracing::info!(?reservation, "cups decided");
-            bus.publish(&reservation.event(placed)).await
+            reservation.event(placed)
         }
-        CafeEvent::BeverageFailed(failed) => {
-            let order_id = &failed.order.order_id;
-            // The machine only tries orders whose cups were decided: no decision never will be.
-            let release = (store.release_cups(&failed.stock_name, order_id).await?)
-                .ok_or_else(|| StepError::Poison(format!("no reservation for order {order_id}")))?;
-            tracing::info!(?release, "cups given back");
-            match release.event(failed) {
-                Some(released) => bus.publish(&released).await,
-                None => Ok(()),
-            }
+        CafeEvent::OrderCancelled(cancelled) => {
+            let release = (store.release_cups(&cancelled.stock_name, &cancelled.order.order_id)).await?;
+            tracing::info!(?release, "cups of a cancelled order");
+            release.event(cancelled)
         }
         other => {
             tracing::warn!(
                 detail_type = other.detail_type(),
                 "not an event for the inventory function; ignored"
             );
-            Ok(())
+            None
         }
+    };
+    match outcome {
+        Some(event) => bus.publish(&event).await,
+        None => Ok(()),
     }
 }
 
@@ -41,7 +39,7 @@ pub async fn on_event(store: &impl CupReservations, bus: &impl Publish, message:
 mod tests {
     use super::*;
     use crate::store::fake::MemoryInventory;
-    use cafe_shared::events::{BeverageFailed, OrderPlaced, OrderSummary};
+    use cafe_shared::events::{OrderCancelled, OrderPlaced, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::sync::atomic::Ordering;
@@ -170,18 +168,16 @@ mod tests {
         assert!(dead.set_aside().is_empty(), "an outage is no poison");
     }
 
-    fn failed(order_id: &str, qty: u32) -> CafeEvent {
-        CafeEvent::BeverageFailed(BeverageFailed {
+    fn cancelled(order_id: &str, qty: u32) -> CafeEvent {
+        CafeEvent::OrderCancelled(OrderCancelled {
             order: placed(order_id, qty).order().clone(),
             stock_name: "cup".into(),
-            beverage_id: "b-1".into(),
             reason: "the machine ran out of milk".into(),
-            failed_at: "2026-12-01T10:00:05Z".parse().unwrap(),
         })
     }
 
     #[tokio::test]
-    async fn a_failed_beverage_gives_back_exactly_its_orders_cups_once() {
+    async fn a_cancelled_order_gets_back_exactly_its_cups_once() {
         let (store, bus, dead) = (
             MemoryInventory::with_cups(10),
             FakeBus::default(),
@@ -191,7 +187,7 @@ mod tests {
         assert!(deliver(&store, &bus, &dead, &orders).await.is_empty());
         assert_eq!(store.cups(), Some(5));
         // Twice in one batch, and again later: three cups back, once.
-        let body = envelope(&failed("o-1", 3));
+        let body = envelope(&cancelled("o-1", 3));
         assert!(
             deliver(&store, &bus, &dead, &[body.clone(), body.clone()])
                 .await
@@ -210,20 +206,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_order_that_got_no_cups_gets_none_back_and_one_never_decided_is_poison() {
+    async fn an_order_that_got_no_cups_gets_none_back_and_one_cancelled_before_its_cups_gets_none() {
         let (store, bus, dead) = (
             MemoryInventory::with_cups(2),
             FakeBus::default(),
             FakeDeadLetters::default(),
         );
         deliver(&store, &bus, &dead, &[envelope(&placed("o-1", 3))]).await;
-        let bodies = [envelope(&failed("o-1", 3)), envelope(&failed("o-404", 1))];
+        // o-2 is cancelled before its OrderPlaced arrives (inventory was slow, the customer quick).
+        let bodies = [envelope(&cancelled("o-1", 3)), envelope(&cancelled("o-2", 1))];
         assert!(deliver(&store, &bus, &dead, &bodies).await.is_empty());
-        assert_eq!(store.cups(), Some(2));
-        assert_eq!(kinds(&bus), ["CupOutOfStock"], "nothing released");
-        let set_aside = dead.set_aside();
-        assert_eq!(set_aside.len(), 1, "{set_aside:?}");
-        assert_eq!(set_aside[0].2, "no reservation for order o-404");
+        assert!(
+            deliver(&store, &bus, &dead, &[envelope(&placed("o-2", 1))])
+                .await
+                .is_empty()
+        );
+        assert_eq!(store.cups(), Some(2), "nothing taken, nothing given back");
+        assert_eq!(
+            kinds(&bus),
+            ["CupOutOfStock"],
+            "no cups reserved for the withdrawn order"
+        );
+        assert!(dead.set_aside().is_empty());
     }
 
     #[tokio::test]
@@ -234,7 +238,7 @@ mod tests {
             FakeDeadLetters::default(),
         );
         deliver(&store, &bus, &dead, &[envelope(&placed("o-1", 4))]).await;
-        let body = envelope(&failed("o-1", 4));
+        let body = envelope(&cancelled("o-1", 4));
         store.down.store(true, Ordering::SeqCst);
         assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
         store.down.store(false, Ordering::SeqCst);

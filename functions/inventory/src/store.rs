@@ -20,13 +20,10 @@ pub trait CupReservations: Sync {
     /// twice, and concurrent deliveries get the same decision.
     fn reserve_cups(&self, placed: &OrderPlaced) -> impl Future<Output = Result<Reservation, Error>> + Send;
 
-    /// Gives back the cups an order reserved, once: the stock goes up by exactly those cups
-    /// however often this is asked. `None` when no decision was ever recorded for the order.
-    fn release_cups(
-        &self,
-        stock_name: &str,
-        order_id: &str,
-    ) -> impl Future<Output = Result<Option<Release>, Error>> + Send;
+    /// Gives back the cups a cancelled order reserved, once: the stock goes up by exactly those
+    /// cups however often this is asked. An order with no decision yet is recorded withdrawn, so
+    /// its late `OrderPlaced` reserves nothing.
+    fn release_cups(&self, stock_name: &str, order_id: &str) -> impl Future<Output = Result<Release, Error>> + Send;
 }
 
 const STOCK_ENTRY: &str = "STOCK";
@@ -149,12 +146,27 @@ impl InventoryStore {
         Ok(Some((serde_json::from_str(stored)?, item.contains_key(RELEASED_AT))))
     }
 
-    fn reservation_row(placed: &OrderPlaced, reservation: &Reservation) -> Result<Item, Error> {
-        let mut row = key(&placed.stock_name, &reservation_entry(&placed.order.order_id));
-        row.insert("orderId".into(), s(&placed.order.order_id));
+    fn reservation_row(stock_name: &str, order_id: &str, reservation: &Reservation) -> Result<Item, Error> {
+        let mut row = key(stock_name, &reservation_entry(order_id));
+        row.insert("orderId".into(), s(order_id));
         row.insert("reservation".into(), s(serde_json::to_string(reservation)?));
         row.insert("decidedAt".into(), s(Utc::now().to_rfc3339()));
         Ok(row)
+    }
+
+    /// Records an order as withdrawn unless its cups were decided; whether it was recorded.
+    async fn withdraw(&self, stock_name: &str, order_id: &str) -> Result<bool, Error> {
+        let row = Self::reservation_row(stock_name, order_id, &Reservation::Withdrawn)?;
+        let record = (self.client.put_item().table_name(&self.table))
+            .set_item(Some(row))
+            .condition_expression(FIRST_DECISION)
+            .send()
+            .await;
+        match record {
+            Ok(_) => Ok(true),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -176,7 +188,11 @@ impl CupReservations for InventoryStore {
             .build()?;
         let record_decision = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(Self::reservation_row(placed, &reserved)?))
+            .set_item(Some(Self::reservation_row(
+                &placed.stock_name,
+                &placed.order.order_id,
+                &reserved,
+            )?))
             .condition_expression(FIRST_DECISION)
             .build()?;
         let transaction = self
@@ -203,7 +219,11 @@ impl CupReservations for InventoryStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Self::reservation_row(placed, &out_of_stock)?))
+            .set_item(Some(Self::reservation_row(
+                &placed.stock_name,
+                &placed.order.order_id,
+                &out_of_stock,
+            )?))
             .condition_expression(FIRST_DECISION)
             .send()
             .await;
@@ -218,16 +238,21 @@ impl CupReservations for InventoryStore {
     }
 
     /// The cups go back and the reservation is marked released in one transaction, so a
-    /// redelivered or concurrent `BeverageFailed` finds it marked and adds nothing.
-    async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Option<Release>, Error> {
-        let Some((reservation, released)) = self.decision(stock_name, order_id).await? else {
-            return Ok(None);
+    /// redelivered or concurrent `OrderCancelled` finds it marked and adds nothing.
+    async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Release, Error> {
+        let (reservation, released) = match self.decision(stock_name, order_id).await? {
+            Some(decided) => decided,
+            None => match self.withdraw(stock_name, order_id).await? {
+                true => return Ok(Release::NothingReserved),
+                // OrderPlaced was decided meanwhile: give back what it reserved.
+                false => (self.decision(stock_name, order_id).await?).ok_or("reservation vanished")?,
+            },
         };
         let Reservation::Reserved { cups } = reservation else {
-            return Ok(Some(Release::NothingReserved));
+            return Ok(Release::NothingReserved);
         };
         if released {
-            return Ok(Some(Release::Released { cups }));
+            return Ok(Release::Released { cups });
         }
         let now = s(Utc::now().to_rfc3339());
         let mark_released = Update::builder()
@@ -256,7 +281,7 @@ impl CupReservations for InventoryStore {
         let failed = dynamo::failed_conditions(transaction)?;
         if failed.is_empty() || failed.contains(&0) {
             // Released now, or by a concurrent delivery of the same event.
-            return Ok(Some(Release::Released { cups }));
+            return Ok(Release::Released { cups });
         }
         Err(format!("stock item {stock_name} vanished while giving back {cups} cups").into())
     }
@@ -316,13 +341,14 @@ pub mod fake {
             Ok(decision)
         }
 
-        async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Option<Release>, Error> {
+        async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Release, Error> {
             if self.down.load(Ordering::SeqCst) {
                 return Err("the inventory table is unreachable".into());
             }
-            let decisions = self.decisions.lock().unwrap();
-            let Some(Reservation::Reserved { cups }) = decisions.get(order_id).cloned() else {
-                return Ok(decisions.get(order_id).map(|_| Release::NothingReserved));
+            let mut decisions = self.decisions.lock().unwrap();
+            let decided = decisions.entry(order_id.to_string()).or_insert(Reservation::Withdrawn);
+            let Reservation::Reserved { cups } = decided.clone() else {
+                return Ok(Release::NothingReserved);
             };
             if self.released.lock().unwrap().insert(order_id.to_string()) {
                 *self
@@ -332,7 +358,7 @@ pub mod fake {
                     .get_mut(stock_name)
                     .ok_or("no such stock item")? += cups;
             }
-            Ok(Some(Release::Released { cups }))
+            Ok(Release::Released { cups })
         }
     }
 }

@@ -45,6 +45,9 @@ pub fn step_of(event: &CafeEvent, at: DateTime<Utc>) -> TimelineStep {
         CafeEvent::OrderPlaced(e) => format!("Ordered {}", plural(e.order.beverage_qty, &e.order.beverage_name)),
         CafeEvent::CupStockDecreased(e) => format!("{} reserved", plural(e.cups_reserved, &e.stock_name)),
         CafeEvent::CupOutOfStock(e) => format!("Out of stock: {}", e.reason),
+        CafeEvent::MakingRequested(_) => "The machine is ready for it".to_string(),
+        CafeEvent::OrderMaking(_) => "Being made: it can no longer be cancelled".to_string(),
+        CafeEvent::OrderDeadlineReached(_) => "Its deadline came".to_string(),
         CafeEvent::OrderCancelled(e) => format!("Order cancelled: {}", e.reason),
         CafeEvent::BeverageMade(e) => format!("{} made", plural(e.order.beverage_qty, &e.order.beverage_name)),
         CafeEvent::BeverageFailed(e) => format!("Could not be made: {}", e.reason),
@@ -91,10 +94,12 @@ pub fn saga_position(event: &str) -> u8 {
     match event {
         "OrderPlaced" => 0,
         "CupStockDecreased" | "CupOutOfStock" => 1,
-        "BeverageMade" | "BeverageFailed" => 2,
-        "CupsReleased" => 3,
-        "OrderCancelled" | "OrderCompleted" => 4,
-        _ => 5,
+        "MakingRequested" => 2,
+        "OrderMaking" => 3,
+        "BeverageMade" | "BeverageFailed" => 4,
+        "OrderCancelled" | "OrderCompleted" => 5,
+        "CupsReleased" => 6,
+        _ => 7,
     }
 }
 
@@ -105,6 +110,8 @@ pub fn status_of(steps: &[TimelineStep]) -> &'static str {
         "cancelled"
     } else if seen("OrderCompleted") {
         "completed"
+    } else if seen("OrderMaking") || seen("BeverageMade") {
+        "making"
     } else {
         "pending"
     }

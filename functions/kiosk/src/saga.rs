@@ -43,6 +43,14 @@ mod tests {
                 stock_name: "cup".into(),
                 cups_reserved: 1,
             }),
+            CafeEvent::MakingRequested(MakingRequested {
+                order: order.clone(),
+                stock_name: "cup".into(),
+            }),
+            CafeEvent::OrderMaking(OrderMaking {
+                order: order.clone(),
+                stock_name: "cup".into(),
+            }),
             CafeEvent::BeverageMade(BeverageMade {
                 order: order.clone(),
                 beverage_id: "b-1".into(),
@@ -79,6 +87,8 @@ mod tests {
             [
                 "OrderPlaced",
                 "CupStockDecreased",
+                "MakingRequested",
+                "OrderMaking",
                 "BeverageMade",
                 "OrderCompleted",
                 "CustomerNotified"
@@ -109,6 +119,7 @@ mod tests {
         });
         let cancelled = CafeEvent::OrderCancelled(OrderCancelled {
             order: order(),
+            stock_name: "cup".into(),
             reason: "cups are sold out".into(),
         });
         let view = view_after(&[cancelled, short, placed]).await;
@@ -118,13 +129,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_order_past_its_point_of_no_return_shows_as_being_made() {
+        let mut events = completed_saga();
+        events.truncate(4);
+        let view = view_after(&events).await;
+        assert_eq!(view.order_status, "making");
+        events.truncate(3);
+        assert_eq!(
+            view_after(&events).await.order_status,
+            "pending",
+            "asked, not yet allowed"
+        );
+    }
+
+    #[tokio::test]
     async fn a_beverage_the_machine_could_not_make_shows_why_and_the_cups_given_back_in_any_order() {
         let mut events = completed_saga();
-        events.truncate(2);
+        events.truncate(4);
         events.extend([
             CafeEvent::BeverageFailed(BeverageFailed {
                 order: order(),
-                stock_name: "cup".into(),
                 beverage_id: "b-1".into(),
                 reason: "the machine ran out of milk".into(),
                 failed_at: "2026-12-01T10:00:00Z".parse().unwrap(),
@@ -136,6 +160,7 @@ mod tests {
             }),
             CafeEvent::OrderCancelled(OrderCancelled {
                 order: order(),
+                stock_name: "cup".into(),
                 reason: "the machine ran out of milk".into(),
             }),
         ]);

@@ -99,6 +99,7 @@ mod tests {
     fn a_cancellation_says_why() {
         let event = CafeEvent::OrderCancelled(OrderCancelled {
             order: order(11),
+            stock_name: "cup".into(),
             reason: "not enough cups for 11 beverages".into(),
         });
         let n = Notification::for_outcome(&event, Utc::now()).unwrap();

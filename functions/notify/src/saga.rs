@@ -114,6 +114,7 @@ mod tests {
         let world = World::default();
         let cancelled = CafeEvent::OrderCancelled(OrderCancelled {
             order: order(None),
+            stock_name: "cup".into(),
             reason: "cups are sold out".into(),
         });
         let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });

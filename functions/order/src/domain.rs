@@ -3,7 +3,7 @@
 pub mod sign_in;
 
 use cafe_shared::auth::KioskClaim;
-use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderPlaced, OrderSummary};
+use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary};
 use cafe_shared::http::{ApiError, check_id, check_text};
 pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,8 @@ pub const BEVERAGE_QTY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
     Pending,
+    /// Past the point of no return: the machine is making it.
+    Making,
     Cancelled,
     Completed,
 }
@@ -124,20 +126,27 @@ impl Order {
 }
 
 /// The event a change of a stored order announces (the transactional outbox): a new pending
-/// order is `OrderPlaced`; a move from pending to cancelled or completed is `OrderCancelled` or
-/// `OrderCompleted`. Anything else (a rewrite that changes no status) announces nothing.
+/// order is `OrderPlaced`; pending to making is `OrderMaking`; a move to cancelled or completed is
+/// `OrderCancelled` or `OrderCompleted`. Anything else (a rewrite that changes no status)
+/// announces nothing.
 pub fn event_for_change(before: Option<&Order>, after: Option<&Order>) -> Option<CafeEvent> {
     let after = after?;
-    match (before.map(|o| o.order_status), after.order_status) {
-        (None, OrderStatus::Pending) => Some(CafeEvent::OrderPlaced(after.placed_event())),
-        (Some(OrderStatus::Pending), OrderStatus::Cancelled) => Some(CafeEvent::OrderCancelled(OrderCancelled {
+    let before = before.map(|o| o.order_status);
+    if before == Some(after.order_status) {
+        return None;
+    }
+    match after.order_status {
+        OrderStatus::Pending => (before.is_none()).then(|| CafeEvent::OrderPlaced(after.placed_event())),
+        OrderStatus::Making => Some(CafeEvent::OrderMaking(OrderMaking {
             order: after.summary(),
+            stock_name: after.stock_name.clone(),
+        })),
+        OrderStatus::Cancelled => Some(CafeEvent::OrderCancelled(OrderCancelled {
+            order: after.summary(),
+            stock_name: after.stock_name.clone(),
             reason: after.reason.clone().unwrap_or_default(),
         })),
-        (Some(OrderStatus::Pending), OrderStatus::Completed) => {
-            Some(CafeEvent::OrderCompleted(OrderCompleted { order: after.summary() }))
-        }
-        _ => None,
+        OrderStatus::Completed => Some(CafeEvent::OrderCompleted(OrderCompleted { order: after.summary() })),
     }
 }
 
@@ -272,20 +281,74 @@ pub fn order_id_for_key(customer_id: &str, idempotency_key: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string()
 }
 
-/// The outcome a saga event asks the order to move to.
+/// A move asked of an order: by a saga event, or by the customer or the operator cancelling.
+/// Each move is allowed from one status only, which is the order's lock: a cancel and the
+/// machine's start cannot both win, and a redelivered event finds the order moved already.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Cancelled { reason: String },
+    /// The machine starts making it: the point of no return.
+    Making,
+    /// Called off before the point of no return (out of cups, by the customer or the operator).
+    Withdrawn {
+        reason: String,
+    },
+    /// The machine could not make it.
+    Failed {
+        reason: String,
+    },
     Completed,
 }
 
 impl Outcome {
+    /// The status the order must have for this move.
+    pub fn from(&self) -> OrderStatus {
+        match self {
+            Outcome::Making | Outcome::Withdrawn { .. } => OrderStatus::Pending,
+            Outcome::Failed { .. } | Outcome::Completed => OrderStatus::Making,
+        }
+    }
+
+    /// The status the move leaves the order in.
     pub fn status(&self) -> OrderStatus {
         match self {
-            Outcome::Cancelled { .. } => OrderStatus::Cancelled,
+            Outcome::Making => OrderStatus::Making,
+            Outcome::Withdrawn { .. } | Outcome::Failed { .. } => OrderStatus::Cancelled,
             Outcome::Completed => OrderStatus::Completed,
         }
     }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Withdrawn { reason } | Outcome::Failed { reason } => Some(reason),
+            Outcome::Making | Outcome::Completed => None,
+        }
+    }
+}
+
+/// Why an order still pending at its deadline was cancelled, for the customer to read.
+pub const NOT_READY_IN_TIME: &str = "it was not ready in time";
+
+/// Why an order was cancelled by a person, for the customer to read.
+pub fn cancelled_by(operator: bool) -> Outcome {
+    let reason = match operator {
+        true => "cancelled by the cafe",
+        false => "cancelled at your request",
+    };
+    Outcome::Withdrawn { reason: reason.into() }
+}
+
+/// A cancel that came too late: the order is past its point of no return.
+pub fn not_cancellable(order: &Order) -> ApiError {
+    let status = match order.order_status {
+        OrderStatus::Making => "being made",
+        OrderStatus::Completed => "completed",
+        OrderStatus::Pending | OrderStatus::Cancelled => "past its point of no return",
+    };
+    ApiError::new(
+        lambda_http::http::StatusCode::CONFLICT,
+        "not_cancellable",
+        format!("the order is {status}: it can no longer be cancelled"),
+    )
 }
 
 #[cfg(test)]
@@ -412,16 +475,54 @@ mod tests {
             detail_type(event_for_change(Some(&pending), Some(&cancelled))),
             Some("OrderCancelled")
         );
+        let mut making = pending.clone();
+        making.order_status = OrderStatus::Making;
         assert_eq!(
-            detail_type(event_for_change(Some(&pending), Some(&completed))),
+            detail_type(event_for_change(Some(&pending), Some(&making))),
+            Some("OrderMaking")
+        );
+        assert_eq!(
+            detail_type(event_for_change(Some(&making), Some(&completed))),
             Some("OrderCompleted")
         );
+        assert_eq!(
+            detail_type(event_for_change(Some(&making), Some(&cancelled))),
+            Some("OrderCancelled")
+        );
+        assert_eq!(event_for_change(Some(&pending), Some(&pending)), None);
         assert_eq!(event_for_change(Some(&cancelled), Some(&cancelled)), None);
         assert_eq!(event_for_change(Some(&pending), None), None);
         match event_for_change(Some(&pending), Some(&cancelled)) {
             Some(CafeEvent::OrderCancelled(e)) => assert_eq!(e.reason, "there is no cup stock"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn each_move_is_allowed_from_one_status_so_a_cancel_and_the_making_never_both_win() {
+        let withdrawn = cancelled_by(false);
+        assert_eq!(
+            (withdrawn.from(), withdrawn.status()),
+            (OrderStatus::Pending, OrderStatus::Cancelled)
+        );
+        assert_eq!(withdrawn.reason(), Some("cancelled at your request"));
+        assert_eq!(
+            (Outcome::Making.from(), Outcome::Making.status()),
+            (OrderStatus::Pending, OrderStatus::Making)
+        );
+        let failed = Outcome::Failed {
+            reason: "the machine ran out of milk".into(),
+        };
+        assert_eq!(
+            (failed.from(), failed.status()),
+            (OrderStatus::Making, OrderStatus::Cancelled)
+        );
+        assert_eq!(Outcome::Completed.from(), OrderStatus::Making);
+        let mut order = place(request("americano", 1)).unwrap();
+        order.order_status = OrderStatus::Making;
+        let refused = not_cancellable(&order);
+        assert_eq!((refused.status.as_u16(), refused.code), (409, "not_cancellable"));
+        assert!(refused.message.contains("being made"), "{}", refused.message);
     }
 
     #[test]

@@ -3,8 +3,11 @@
 
 mod sign_in;
 
-use crate::domain::{Kiosk, KioskRequest, Order, OrderRequest, PlacedBy, order_id_for_key, phone_not_proven};
-use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, Placed, Registration};
+use crate::domain::{
+    Kiosk, KioskRequest, Order, OrderRequest, OrderStatus, PlacedBy, cancelled_by, not_cancellable, order_id_for_key,
+    phone_not_proven,
+};
+use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderOutcomes, Placed, Recorded, Registration};
 use crate::{OrderService, saga};
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -18,7 +21,8 @@ use cafe_shared::sqs;
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
-/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `GET /menu`, the kiosks:
+/// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `POST /orders/{orderId}/cancel`,
+/// `GET /menu`, the kiosks:
 /// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
 /// `POST /sign-in`, `POST /sign-in/verify`, `DELETE /customers/{customerId}/tokens`.
 pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
@@ -27,6 +31,7 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
         ("POST", "/orders") => place_order(service, &req).await,
         ("GET", "/orders") => list_orders(service, &req).await,
         ("GET", "/orders/{orderId}") => get_order(service, &req).await,
+        ("POST", "/orders/{orderId}/cancel") => cancel_order(service, &req).await,
         ("GET", "/menu") => Ok(json_response(StatusCode::OK, &service.menu)),
         ("POST", "/kiosks") => register_kiosk(service, &req).await,
         ("GET", "/kiosks") => list_kiosks(service, &req).await,
@@ -266,8 +271,33 @@ async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Bod
     }
 }
 
-/// `CupOutOfStock` cancels the order (the saga's compensation); `BeverageMade` completes it
-/// (`saga`).
+/// `POST /orders/{orderId}/cancel`: by the order's customer (their token or its receipt) or the
+/// operator, until the machine starts it (`Outcome::Withdrawn` moves only a pending order, the
+/// machine's start only a pending one too: one of them wins). Cancelling a cancelled order
+/// answers it as it is; one being made or completed is 409.
+async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = service.credentials.caller(req).await?;
+    caller.require_identified()?;
+    let order_id = path_param(req, "orderId")?;
+    match service.store.get(&order_id).await? {
+        Some(order) if caller.may_see_order(&order.order_id, &order.customer_id) => {}
+        _ => return Err(ApiError::not_found("order", &order_id)),
+    }
+    let cancel = cancelled_by(matches!(caller, Caller::Operator));
+    match service.store.record_outcome(&order_id, &cancel).await? {
+        Some(Recorded::Moved(order)) => {
+            tracing::info!(order_id, "order cancelled by a person");
+            Ok(json_response(StatusCode::OK, &order))
+        }
+        Some(Recorded::Unmoved(order)) if order.order_status == OrderStatus::Cancelled => {
+            Ok(json_response(StatusCode::OK, &order))
+        }
+        Some(Recorded::Unmoved(order)) => Err(not_cancellable(&order)),
+        None => Err(ApiError::not_found("order", &order_id)),
+    }
+}
+
+/// The saga's events: the order's moves (`saga`).
 pub async fn saga_events(service: &OrderService, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
         saga::on_event(&service.store, message)
@@ -277,5 +307,5 @@ pub async fn saga_events(service: &OrderService, batch: SqsEvent) -> SqsBatchRes
 
 /// The orders table's changes, announced on the bus (`saga::outbox`).
 pub async fn outbox(service: &OrderService, changes: DynamoDbEvent) -> Result<(), Error> {
-    saga::outbox(&service.bus, &service.dead_letters, changes).await
+    saga::outbox(&service.bus, &service.dead_letters, &service.deadlines, changes).await
 }

@@ -1,6 +1,9 @@
 //! order: takes the customer's order (`POST /orders`), serves the menu and the orders, keeps the
-//! registered kiosks (`/kiosks`) and the customers who sign in with their phone (`/sign-in`), and moves each order to `cancelled` (on `CupOutOfStock`) or `completed` (on `BeverageMade`).
+//! registered kiosks (`/kiosks`) and the customers who sign in with their phone (`/sign-in`), and
+//! holds each order's lock: it moves the order as the saga, the customer (`POST
+//! /orders/{orderId}/cancel`) and the order's deadline ask, each move from one status only.
 
+pub mod deadlines;
 pub mod domain;
 pub mod handlers;
 pub mod saga;
@@ -26,6 +29,8 @@ pub struct OrderService {
     pub receipt_lifetime: chrono::Duration,
     /// How long a new customer's token lasts (`CUSTOMER_TOKEN_SECONDS`).
     pub customer_token_lifetime: chrono::Duration,
+    /// Where the outbox starts each order's deadline.
+    pub deadlines: deadlines::DeadlineQueue,
 }
 
 impl OrderService {
@@ -42,6 +47,7 @@ impl OrderService {
             menu: Menu::from_json(&config::required_env("MENU")?)?,
             credentials: Credentials::from_env(&sdk),
             texts: cafe_shared::sms::TextMessages::new(&sdk),
+            deadlines: deadlines::DeadlineQueue::from_env(&sdk)?,
             receipt_lifetime: chrono::Duration::seconds(number_from_env("RECEIPT_SECONDS", 7200).into()),
             customer_token_lifetime: chrono::Duration::seconds(
                 number_from_env("CUSTOMER_TOKEN_SECONDS", 30 * 24 * 3600).into(),

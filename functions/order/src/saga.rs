@@ -2,7 +2,8 @@
 //! (`on_event`), and the outbox announces every change of the orders table on the bus
 //! (`outbox`).
 
-use crate::domain::{Order, OrderStatus, Outcome, event_for_change};
+use crate::deadlines::Deadlines;
+use crate::domain::{NOT_READY_IN_TIME, Order, OrderStatus, Outcome, event_for_change};
 use crate::store::{OrderOutcomes, Recorded};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
 use cafe_shared::bus::Publish;
@@ -11,24 +12,31 @@ use cafe_shared::sqs::{SetAside, StepError};
 use cafe_shared::{Error, metrics};
 use chrono::Utc;
 
-/// `CupOutOfStock` and `BeverageFailed` cancel the order (the saga's compensation);
-/// `BeverageMade` completes it.
+/// `CupOutOfStock` cancels the order; `MakingRequested` moves it past its point of no return
+/// (unless it was cancelled first); `BeverageMade` completes it and `BeverageFailed` cancels it;
+/// its deadline (`OrderDeadlineReached`, a timer) cancels it if it is still pending.
 pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result<(), StepError> {
     let (order_id, outcome) = match &message.event {
         CafeEvent::CupOutOfStock(e) => (
             &e.order.order_id,
-            Outcome::Cancelled {
+            Outcome::Withdrawn {
                 reason: e.reason.clone(),
             },
         ),
-        // The machine could not make it: cancelled, while inventory gives the cups back.
-        CafeEvent::BeverageFailed(e) => (
+        CafeEvent::MakingRequested(e) => (&e.order.order_id, Outcome::Making),
+        CafeEvent::OrderDeadlineReached(e) => (
             &e.order.order_id,
-            Outcome::Cancelled {
-                reason: e.reason.clone(),
+            Outcome::Withdrawn {
+                reason: NOT_READY_IN_TIME.into(),
             },
         ),
         CafeEvent::BeverageMade(e) => (&e.order.order_id, Outcome::Completed),
+        CafeEvent::BeverageFailed(e) => (
+            &e.order.order_id,
+            Outcome::Failed {
+                reason: e.reason.clone(),
+            },
+        ),
         other => {
             tracing::warn!(
                 detail_type = other.detail_type(),
@@ -38,14 +46,16 @@ pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result
         }
     };
     // The move is announced by `outbox` from the table's stream; a redelivered event finds
-    // the order already final and changes nothing.
+    // the order moved already and changes nothing.
     match store.record_outcome(order_id, &outcome).await? {
         // Orders are never deleted and the table is read consistently: no later try finds it.
         None => Err(StepError::Poison(format!("no order {order_id}"))),
-        Some(Recorded::Moved) => Ok(()),
-        Some(Recorded::AlreadyFinal(order)) => {
+        Some(Recorded::Moved(_)) => Ok(()),
+        Some(Recorded::Unmoved(order)) => {
             if order.order_status != outcome.status() {
-                tracing::warn!(status = ?order.order_status, "order already reached another outcome; event ignored");
+                // e.g. the machine asked for an order the customer had just cancelled: it is not
+                // made, and its cups go back on OrderCancelled.
+                tracing::info!(status = ?order.order_status, ?outcome, "order is elsewhere; event ignored");
             }
             Ok(())
         }
@@ -59,7 +69,12 @@ pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result
 /// whole batch, so no change after it is skipped; a change that can never be announced (one
 /// that does not read as an order, or an event the bus refuses as invalid) goes to the outbox's
 /// dead-letter queue once the rest is announced, and the shard moves on.
-pub async fn outbox(bus: &impl Publish, dead_letters: &impl SetAside, changes: DynamoDbEvent) -> Result<(), Error> {
+pub async fn outbox(
+    bus: &impl Publish,
+    dead_letters: &impl SetAside,
+    deadlines: &impl Deadlines,
+    changes: DynamoDbEvent,
+) -> Result<(), Error> {
     let mut announced = Vec::new();
     let mut poison = Vec::new();
     for record in changes.records {
@@ -84,6 +99,12 @@ pub async fn outbox(bus: &impl Publish, dead_letters: &impl SetAside, changes: D
                 }
             }
             announced = accepted;
+        }
+    }
+    // Each announced order's deadline starts; a failure fails the batch, which announces again.
+    for (_, (event, order)) in &announced {
+        if let CafeEvent::OrderPlaced(placed) = event {
+            deadlines.start(&placed.order, order.order_date).await?;
         }
     }
     // Set aside only after the rest went out, so a retried batch never dead-letters twice.
@@ -123,6 +144,7 @@ fn announcement_of(record: &StreamRecord) -> Result<Option<(CafeEvent, Order)>, 
 fn record_metrics(order: &Order) {
     let counter = match order.order_status {
         OrderStatus::Pending => "OrdersPlaced",
+        OrderStatus::Making => return,
         OrderStatus::Cancelled => "OrdersCancelled",
         OrderStatus::Completed => "OrdersCompleted",
     };
@@ -136,6 +158,7 @@ fn record_metrics(order: &Order) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deadlines::fake::FakeDeadlines;
     use crate::store::fake::MemoryOrders;
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
@@ -193,14 +216,19 @@ mod tests {
 
     #[tokio::test]
     async fn the_outbox_announces_each_change_in_order_and_sets_aside_only_what_never_reads_as_an_order() {
-        let (bus, dead) = (FakeBus::default(), FakeDeadLetters::default());
+        let (bus, dead, deadlines) = (FakeBus::default(), FakeDeadLetters::default(), FakeDeadlines::default());
         let batch = changes(vec![
             record(json!({}), order_image("pending")),
             record(json!({}), order_image("brewing")),
             record(order_image("pending"), order_image("completed")),
             record(order_image("completed"), order_image("completed")),
         ]);
-        outbox(&bus, &dead, batch).await.unwrap();
+        outbox(&bus, &dead, &deadlines, batch).await.unwrap();
+        assert_eq!(
+            *deadlines.started.lock().unwrap(),
+            ["o-1"],
+            "a deadline for the placed order only"
+        );
         let kinds: Vec<_> = bus.published().iter().map(CafeEvent::detail_type).collect();
         assert_eq!(kinds, ["OrderPlaced", "OrderCompleted"]);
         let set_aside = dead.set_aside();
@@ -219,13 +247,13 @@ mod tests {
                 record(json!({}), order_image("brewing")),
             ])
         };
-        assert!(outbox(&bus, &dead, batch()).await.is_err());
+        assert!(outbox(&bus, &dead, &FakeDeadlines::default(), batch()).await.is_err());
         assert!(
             dead.set_aside().is_empty(),
             "nothing set aside while the rest is unannounced"
         );
         bus.set_down(false);
-        outbox(&bus, &dead, batch()).await.unwrap();
+        outbox(&bus, &dead, &FakeDeadlines::default(), batch()).await.unwrap();
         assert_eq!(bus.published().len(), 1);
         assert_eq!(dead.set_aside().len(), 1);
     }
@@ -251,6 +279,82 @@ mod tests {
                 made_at: "2026-12-01T10:00:01Z".parse().unwrap(),
             }),
         }
+    }
+
+    fn making_requested(order: &Order) -> CafeEvent {
+        CafeEvent::MakingRequested(cafe_shared::events::MakingRequested {
+            order: order.summary(),
+            stock_name: "cup".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_cancel_and_the_machines_request_never_both_win() {
+        for cancel_first in [true, false] {
+            let store = MemoryOrders::default();
+            let order = pending_order("o-1");
+            store.orders.lock().unwrap().insert("o-1".into(), order.clone());
+            let dead = FakeDeadLetters::default();
+            let cancel = crate::domain::cancelled_by(false);
+            let request = || {
+                handle_batch(sqs_batch(&[envelope(&making_requested(&order))]), &dead, |m| {
+                    on_event(&store, m)
+                })
+            };
+            let (cancelled, made) = match cancel_first {
+                true => {
+                    let cancelled = store.record_outcome("o-1", &cancel).await.unwrap().unwrap();
+                    request().await;
+                    (cancelled, store.orders.lock().unwrap()["o-1"].clone())
+                }
+                false => {
+                    request().await;
+                    let cancelled = store.record_outcome("o-1", &cancel).await.unwrap().unwrap();
+                    (cancelled, store.orders.lock().unwrap()["o-1"].clone())
+                }
+            };
+            match cancel_first {
+                true => {
+                    assert!(matches!(cancelled, Recorded::Moved(_)));
+                    assert_eq!(made.order_status, OrderStatus::Cancelled, "the machine's request lost");
+                }
+                false => {
+                    assert!(matches!(cancelled, Recorded::Unmoved(ref o) if o.order_status == OrderStatus::Making));
+                    assert_eq!(made.order_status, OrderStatus::Making, "the cancel lost");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deadline_cancels_a_pending_order_and_changes_nothing_once_it_is_being_made() {
+        let store = MemoryOrders::default();
+        let (waiting, making) = (pending_order("o-1"), pending_order("o-2"));
+        store.orders.lock().unwrap().insert("o-1".into(), waiting.clone());
+        store.orders.lock().unwrap().insert("o-2".into(), making.clone());
+        let dead = FakeDeadLetters::default();
+        let deadline = |order: &Order| {
+            CafeEvent::OrderDeadlineReached(cafe_shared::events::OrderDeadlineReached {
+                order: order.summary(),
+                deadline: "2026-12-01T10:05:00Z".parse().unwrap(),
+            })
+        };
+        let bodies: Vec<String> = [making_requested(&making), deadline(&waiting), deadline(&making)]
+            .iter()
+            .map(envelope)
+            .collect();
+        for body in bodies {
+            handle_batch(sqs_batch(&[body]), &dead, |m| on_event(&store, m)).await;
+        }
+        let orders = store.orders.lock().unwrap();
+        assert_eq!(orders["o-1"].order_status, OrderStatus::Cancelled);
+        assert_eq!(orders["o-1"].reason.as_deref(), Some(NOT_READY_IN_TIME));
+        assert_eq!(
+            orders["o-2"].order_status,
+            OrderStatus::Making,
+            "past its point of no return"
+        );
+        assert!(dead.set_aside().is_empty());
     }
 
     #[tokio::test]
@@ -279,12 +383,17 @@ mod tests {
         store.orders.lock().unwrap().insert("o-2".into(), latte.clone());
         let failed = CafeEvent::BeverageFailed(cafe_shared::events::BeverageFailed {
             order: latte.summary(),
-            stock_name: "cup".into(),
             beverage_id: "b-2".into(),
             reason: "the machine ran out of milk".into(),
             failed_at: "2026-12-01T10:00:01Z".parse().unwrap(),
         });
-        assert_eq!(deliver(vec![failed.clone(), failed]).await, 0);
+        assert_eq!(deliver(vec![failed.clone()]).await, 0);
+        assert_eq!(
+            store.orders.lock().unwrap()["o-2"].order_status,
+            OrderStatus::Pending,
+            "a failure before the order was being made moves nothing"
+        );
+        assert_eq!(deliver(vec![making_requested(&latte), failed.clone(), failed]).await, 0);
         let stored = store.orders.lock().unwrap()["o-2"].clone();
         assert_eq!(stored.order_status, OrderStatus::Cancelled);
         assert_eq!(stored.reason.as_deref(), Some("the machine ran out of milk"));

@@ -88,12 +88,14 @@ enum Refusal {
     TooManyTexts,
 }
 
-/// What recording a saga outcome found.
+/// What asking an order to move found.
+#[derive(Debug)]
 pub enum Recorded {
-    /// The order moved from pending to the outcome now.
-    Moved,
-    /// The order had already reached a final status (a redelivered event, or a conflicting one).
-    AlreadyFinal(Order),
+    /// The order moved now.
+    Moved(Order),
+    /// The order was not in the status the move needs, as it is: moved already (a redelivered
+    /// event), or another way (a cancel that lost to the machine, or the other way round).
+    Unmoved(Order),
 }
 
 impl OrderStore {
@@ -292,10 +294,10 @@ impl OrderStore {
     }
 }
 
-/// The saga step's port: an order's outcome, recorded once.
+/// The saga step's port: an order's moves, each recorded once.
 pub trait OrderOutcomes: Sync {
-    /// Moves a pending order to the outcome, atomically: only a pending order moves, so a
-    /// redelivered event finds the order already final and changes nothing.
+    /// Moves the order, atomically, only from the status the move needs (`Outcome::from`), so a
+    /// redelivered event changes nothing and of two conflicting moves exactly one wins.
     /// `None` when there is no such order.
     fn record_outcome(
         &self,
@@ -311,21 +313,22 @@ impl OrderOutcomes for OrderStore {
             .update_item()
             .table_name(&self.table)
             .key("orderId", AttributeValue::S(order_id.to_string()))
-            .condition_expression("orderStatus = :pending")
+            .condition_expression("#status = :from")
             .expression_attribute_names("#status", "orderStatus")
-            .expression_attribute_values(":pending", status_value(OrderStatus::Pending))
-            .expression_attribute_values(":to", status_value(outcome.status()));
-        update = match outcome {
-            Outcome::Cancelled { reason } => update
+            .expression_attribute_values(":from", status_value(outcome.from()))
+            .expression_attribute_values(":to", status_value(outcome.status()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        update = match outcome.reason() {
+            Some(reason) => update
                 .update_expression("SET #status = :to, reason = :reason")
-                .expression_attribute_values(":reason", AttributeValue::S(reason.clone())),
-            Outcome::Completed => update.update_expression("SET #status = :to"),
+                .expression_attribute_values(":reason", AttributeValue::S(reason.to_string())),
+            None => update.update_expression("SET #status = :to"),
         };
         match update.send().await {
-            Ok(_) => Ok(Some(Recorded::Moved)),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => {
-                Ok(self.get(order_id).await?.map(Recorded::AlreadyFinal))
-            }
+            Ok(out) => Ok(Some(Recorded::Moved(serde_dynamo::from_item(
+                out.attributes.unwrap_or_default(),
+            )?))),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(self.get(order_id).await?.map(Recorded::Unmoved)),
             Err(e) => Err(e.into()),
         }
     }
@@ -403,14 +406,14 @@ pub mod fake {
             let Some(order) = orders.get_mut(order_id) else {
                 return Ok(None);
             };
-            if order.order_status != OrderStatus::Pending {
-                return Ok(Some(Recorded::AlreadyFinal(order.clone())));
+            if order.order_status != outcome.from() {
+                return Ok(Some(Recorded::Unmoved(order.clone())));
             }
             order.order_status = outcome.status();
-            if let Outcome::Cancelled { reason } = outcome {
-                order.reason = Some(reason.clone());
+            if let Some(reason) = outcome.reason() {
+                order.reason = Some(reason.to_string());
             }
-            Ok(Some(Recorded::Moved))
+            Ok(Some(Recorded::Moved(order.clone())))
         }
     }
 }
