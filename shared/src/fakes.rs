@@ -9,11 +9,30 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The switch every fake port is taken down with: while down, each call fails as a throttled or
+/// unreachable service does, with that fake's own words.
+#[derive(Default)]
+pub struct Outage(AtomicBool);
+
+impl Outage {
+    pub fn set(&self, down: bool) {
+        self.0.store(down, Ordering::SeqCst);
+    }
+
+    /// `Err(failure)` while down.
+    pub fn check(&self, failure: &str) -> Result<(), Error> {
+        match self.0.load(Ordering::SeqCst) {
+            true => Err(failure.into()),
+            false => Ok(()),
+        }
+    }
+}
+
 /// A bus that keeps what is published, and can be taken down (as a throttling bus refuses).
 #[derive(Default)]
 pub struct FakeBus {
     published: Mutex<Vec<CafeEvent>>,
-    down: AtomicBool,
+    down: Outage,
 }
 
 impl FakeBus {
@@ -23,15 +42,13 @@ impl FakeBus {
 
     /// While down, every publish fails with a retryable error and nothing goes out.
     pub fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
+        self.down.set(down);
     }
 }
 
 impl Publish for FakeBus {
     async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), StepError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(StepError::Retry("the bus is throttling".into()));
-        }
+        self.down.check("the bus is throttling").map_err(StepError::Retry)?;
         self.published.lock().unwrap().extend_from_slice(events);
         Ok(())
     }

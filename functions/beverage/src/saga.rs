@@ -236,10 +236,10 @@ mod tests {
     async fn an_outage_hands_the_message_back_and_the_retry_announces_the_same_attempt() {
         let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
         let body = envelope(&making("o-1", 1));
-        machine.down.store(true, Ordering::SeqCst);
+        machine.down.set(true);
         assert_eq!(deliver(&machine, &bus, std::slice::from_ref(&body)).await, ["m0"]);
         assert!(machine.attempts.lock().unwrap().is_empty() && bus.published().is_empty());
-        machine.down.store(false, Ordering::SeqCst);
+        machine.down.set(false);
         bus.set_down(true);
         assert_eq!(deliver(&machine, &bus, std::slice::from_ref(&body)).await, ["m0"]);
         let first = machine.attempts.lock().unwrap().values().next().cloned().unwrap();

@@ -277,6 +277,7 @@ impl BeverageMachine for BeverageStore {
 #[cfg(test)]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -287,15 +288,12 @@ pub mod fake {
         pub levels: Mutex<HashMap<String, u32>>,
         pub out_of_order: AtomicBool,
         /// While down, every call fails (as a throttled or unreachable table does).
-        pub down: AtomicBool,
+        pub down: Outage,
     }
 
     impl MemoryMachine {
         fn reachable(&self) -> Result<(), Error> {
-            match self.down.load(Ordering::SeqCst) {
-                true => Err("the beverage tables are unreachable".into()),
-                false => Ok(()),
-            }
+            self.down.check("the beverage tables are unreachable")
         }
 
         pub fn level(&self, name: &str) -> Option<u32> {

@@ -42,7 +42,6 @@ mod tests {
     use cafe_shared::events::{OrderCancelled, OrderPlaced, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
-    use std::sync::atomic::Ordering;
 
     fn placed(order_id: &str, qty: u32) -> CafeEvent {
         CafeEvent::OrderPlaced(OrderPlaced {
@@ -154,10 +153,10 @@ mod tests {
             FakeDeadLetters::default(),
         );
         let body = envelope(&placed("o-1", 2));
-        store.down.store(true, Ordering::SeqCst);
+        store.down.set(true);
         assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
         assert_eq!((store.cups(), bus.published().len()), (Some(10), 0), "nothing done");
-        store.down.store(false, Ordering::SeqCst);
+        store.down.set(false);
         // Decided, then the bus refuses: handed back, and the retry announces the same decision.
         bus.set_down(true);
         assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
@@ -239,9 +238,9 @@ mod tests {
         );
         deliver(&store, &bus, &dead, &[envelope(&placed("o-1", 4))]).await;
         let body = envelope(&cancelled("o-1", 4));
-        store.down.store(true, Ordering::SeqCst);
+        store.down.set(true);
         assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
-        store.down.store(false, Ordering::SeqCst);
+        store.down.set(false);
         bus.set_down(true);
         assert_eq!(deliver(&store, &bus, &dead, std::slice::from_ref(&body)).await, ["m0"]);
         assert_eq!(store.cups(), Some(10), "given back before the bus refused");

@@ -291,8 +291,8 @@ impl CupReservations for InventoryStore {
 #[cfg(test)]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     #[derive(Default)]
     pub struct MemoryInventory {
@@ -303,7 +303,7 @@ pub mod fake {
         /// The orders whose cups were given back.
         pub released: Mutex<std::collections::HashSet<String>>,
         /// While down, every call fails (as a throttled or unreachable table does).
-        pub down: AtomicBool,
+        pub down: Outage,
     }
 
     impl MemoryInventory {
@@ -320,9 +320,7 @@ pub mod fake {
 
     impl CupReservations for MemoryInventory {
         async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err("the inventory table is unreachable".into());
-            }
+            self.down.check("the inventory table is unreachable")?;
             // One lock over both, as the store's transaction is one.
             let mut decisions = self.decisions.lock().unwrap();
             if let Some(decided) = decisions.get(&placed.order.order_id) {
@@ -342,9 +340,7 @@ pub mod fake {
         }
 
         async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Release, Error> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err("the inventory table is unreachable".into());
-            }
+            self.down.check("the inventory table is unreachable")?;
             let mut decisions = self.decisions.lock().unwrap();
             let decided = decisions.entry(order_id.to_string()).or_insert(Reservation::Withdrawn);
             let Reservation::Reserved { cups } = decided.clone() else {

@@ -17,7 +17,6 @@ mod tests {
     use cafe_shared::events::*;
     use cafe_shared::fakes::{FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
-    use std::sync::atomic::Ordering;
 
     fn order() -> OrderSummary {
         OrderSummary {
@@ -180,7 +179,7 @@ mod tests {
     #[tokio::test]
     async fn an_outage_hands_the_event_back_and_changes_nothing() {
         let (views, dead) = (MemoryViews::default(), FakeDeadLetters::default());
-        views.down.store(true, Ordering::SeqCst);
+        views.down.set(true);
         let batch = sqs_batch(&[envelope(&completed_saga()[0])]);
         let response = handle_batch(batch, &dead, |m| on_event(&views, m)).await;
         assert_eq!(response.batch_item_failures.len(), 1);

@@ -160,22 +160,20 @@ pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["orderId", "customerId", "orderDate"];
 #[cfg(test)]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
     use std::collections::HashMap;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     #[derive(Default)]
     pub struct MemoryViews {
         pub items: Mutex<HashMap<String, Item>>,
         /// While down, every call fails (as a throttled or unreachable table does).
-        pub down: AtomicBool,
+        pub down: Outage,
     }
 
     impl OrderViews for MemoryViews {
         async fn apply(&self, message: &BusMessage) -> Result<(), Error> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err("the kiosk table is unreachable".into());
-            }
+            self.down.check("the kiosk table is unreachable")?;
             let order_id = &message.event.order().order_id;
             let mut items = self.items.lock().unwrap();
             let item = (items.entry(order_id.clone())).or_insert_with(|| dynamo::key("orderId", order_id));

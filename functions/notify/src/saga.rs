@@ -44,7 +44,6 @@ mod tests {
     use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
-    use std::sync::atomic::Ordering;
 
     fn order(phone: Option<&str>) -> OrderSummary {
         OrderSummary {
@@ -135,10 +134,10 @@ mod tests {
     async fn a_failed_send_is_retried_and_sent_once_it_goes_through() {
         let world = World::default();
         let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
-        world.sender.down.store(true, Ordering::SeqCst);
+        world.sender.down.set(true);
         assert_eq!(world.deliver(std::slice::from_ref(&completed)).await, ["m0"]);
         assert!(world.sent().is_empty() && world.bus.published().is_empty());
-        world.sender.down.store(false, Ordering::SeqCst);
+        world.sender.down.set(false);
         // Sent and marked, then the bus refuses: the retry sends nothing twice.
         world.bus.set_down(true);
         assert_eq!(world.deliver(std::slice::from_ref(&completed)).await, ["m0"]);
@@ -151,7 +150,7 @@ mod tests {
     #[tokio::test]
     async fn a_table_outage_sends_nothing_and_hands_the_message_back() {
         let world = World::default();
-        world.store.down.store(true, Ordering::SeqCst);
+        world.store.down.set(true);
         let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
         assert_eq!(world.deliver(&[completed]).await, ["m0"]);
         assert!(world.sent().is_empty() && world.bus.published().is_empty());

@@ -61,22 +61,20 @@ impl Notify for NotificationSender {
 #[cfg(test)]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     #[derive(Default)]
     pub struct FakeSender {
         /// What went out: the message, and the number texted.
         pub sent: Mutex<Vec<(String, Option<String>)>>,
         /// While down, every send fails (as SNS throttling does).
-        pub down: AtomicBool,
+        pub down: Outage,
     }
 
     impl Notify for FakeSender {
         async fn send(&self, notification: &Notification, phone_number: Option<&str>) -> Result<String, Error> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err("SNS is throttling".into());
-            }
+            self.down.check("SNS is throttling")?;
             let mut sent = self.sent.lock().unwrap();
             sent.push((notification.message.clone(), phone_number.map(Into::into)));
             Ok(format!("sns-{}", sent.len()))

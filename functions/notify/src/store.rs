@@ -93,23 +93,20 @@ impl Notifications for NotificationStore {
 #[cfg(test)]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
     use std::collections::HashMap;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     #[derive(Default)]
     pub struct MemoryNotifications {
         pub kept: Mutex<HashMap<String, Notification>>,
         /// While down, every call fails (as a throttled or unreachable table does).
-        pub down: AtomicBool,
+        pub down: Outage,
     }
 
     impl MemoryNotifications {
         fn reachable(&self) -> Result<(), Error> {
-            match self.down.load(Ordering::SeqCst) {
-                true => Err("the notifications table is unreachable".into()),
-                false => Ok(()),
-            }
+            self.down.check("the notifications table is unreachable")
         }
     }
 

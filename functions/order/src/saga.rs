@@ -301,27 +301,20 @@ mod tests {
                     on_event(&store, m)
                 })
             };
-            let (cancelled, made) = match cancel_first {
-                true => {
-                    let cancelled = store.record_outcome("o-1", &cancel).await.unwrap().unwrap();
-                    request().await;
-                    (cancelled, store.orders.lock().unwrap()["o-1"].clone())
-                }
-                false => {
-                    request().await;
-                    let cancelled = store.record_outcome("o-1", &cancel).await.unwrap().unwrap();
-                    (cancelled, store.orders.lock().unwrap()["o-1"].clone())
-                }
-            };
-            match cancel_first {
-                true => {
-                    assert!(matches!(cancelled, Recorded::Moved(_)));
-                    assert_eq!(made.order_status, OrderStatus::Cancelled, "the machine's request lost");
-                }
-                false => {
-                    assert!(matches!(cancelled, Recorded::Unmoved(ref o) if o.order_status == OrderStatus::Making));
-                    assert_eq!(made.order_status, OrderStatus::Making, "the cancel lost");
-                }
+            if !cancel_first {
+                request().await;
+            }
+            let cancelled = store.record_outcome("o-1", &cancel).await.unwrap().unwrap();
+            if cancel_first {
+                request().await;
+            }
+            let after = store.orders.lock().unwrap()["o-1"].clone();
+            if cancel_first {
+                assert!(matches!(cancelled, Recorded::Moved(_)));
+                assert_eq!(after.order_status, OrderStatus::Cancelled, "the machine's request lost");
+            } else {
+                assert!(matches!(cancelled, Recorded::Unmoved(ref o) if o.order_status == OrderStatus::Making));
+                assert_eq!(after.order_status, OrderStatus::Making, "the cancel lost");
             }
         }
     }
