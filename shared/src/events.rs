@@ -90,7 +90,16 @@ pub struct OrderMaking {
     #[serde(flatten)]
     pub order: OrderSummary,
     pub stock_name: String,
+    /// When the order must be ready by: past it the machine no longer starts the order (its
+    /// customer has been told it was not ready in time). Absent from an event an earlier version
+    /// published while it was being deployed: then there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DateTime<Utc>>,
 }
+
+/// Why an order not ready by its deadline is cancelled, whichever step gives up on it (the order
+/// function while it is pending, the machine once it is being made), for the customer to read.
+pub const NOT_READY_IN_TIME: &str = "it was not ready in time";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

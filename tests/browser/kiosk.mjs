@@ -9,6 +9,7 @@ import { PNG } from "pngjs";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 const [url, shots] = process.argv.slice(2);
 // The operator's and a registered kiosk's tokens come in the environment, never on a command line.
@@ -25,6 +26,14 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const step = (what) => console.log(`[kiosk] ${what}`);
+// What only the cloud's operator can do (turn a saga step off and on) the test running this script
+// does: it reads a `[cloud] ...` line and answers `done` when it is.
+const lines = createInterface({ input: process.stdin });
+const replies = lines[Symbol.asyncIterator]();
+const cloud = async (what) => {
+  console.log(`[cloud] ${what}`);
+  assert.equal((await replies.next()).value, "done", what);
+};
 const SAGA = { timeout: 30_000 };
 
 try {
@@ -265,6 +274,64 @@ try {
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: '"mocha" is not on the menu' }).waitFor();
 
+  // Orders that stay pending while the machine's step is down, for the customer to call off.
+  const orderOne = async (customerId) => {
+    await page.getByLabel("Customer id").fill(customerId);
+    await page.getByRole("button", { name: "Americano" }).tap();
+    await page.getByRole("button", { name: "Order", exact: true }).tap();
+    const card = page.locator(".card").first();
+    await card.locator("li", { hasText: "1 cup reserved" }).waitFor(SAGA);
+    assert.equal(await card.locator(".status").textContent(), "pending");
+    return card;
+  };
+  const cancelledAtRequest = async (where) => {
+    await where.locator(".status", { hasText: "cancelled" }).waitFor(SAGA);
+    await where.getByText("cancelled at your request", { exact: true }).waitFor();
+    await where.locator(".note", { hasText: "Sorry, your order of 1 americano was cancelled: cancelled at your request." }).waitFor(SAGA);
+    assert.equal(await where.getByRole("button", { name: "Cancel order" }).count(), 0, "no Cancel on a cancelled order");
+  };
+  await page.unroute("**/menu");
+  await page.reload();
+  await cloud("beverage step off");
+
+  step("the machine's step is down: customer 6 cancels a pending order on the kiosk, and the cup comes back");
+  const card6 = await orderOne("6");
+  await card6.getByRole("button", { name: "Cancel order" }).tap();
+  await cancelledAtRequest(card6);
+  await card6.locator("li", { hasText: "1 cup back in stock" }).waitFor(SAGA);
+  await page.screenshot({ path: join(shots, "customer-6-cancelled.png"), fullPage: true });
+  await page.getByRole("button", { name: "Done" }).tap();
+
+  step("customer 7 cancels from the receipt page on their phone; the kiosk shows it too");
+  const card7 = await orderOne("7");
+  const receipt7 = await phone.newPage();
+  await receipt7.goto(await scanQr());
+  await receipt7.getByRole("button", { name: "Cancel order" }).tap();
+  await cancelledAtRequest(receipt7);
+  await receipt7.screenshot({ path: join(shots, "customer-7-receipt-cancelled.png"), fullPage: true });
+  await cancelledAtRequest(card7);
+  await page.getByRole("button", { name: "Done" }).tap();
+
+  step("customer 8 taps Cancel just after the machine started it, before the screen caught up: refused, and the order completes");
+  const card8 = await orderOne("8");
+  const eighth = placedOrders.at(-1);
+  // The screen stops refreshing (its clock stands still) while the machine comes back and starts it.
+  await kiosk.clock.pauseAt((await page.evaluate(() => Date.now())) + 100);
+  await cloud("beverage step on");
+  for (let i = 0; ; i++) {
+    const seen = await (await fetch(`${url}orders/${eighth.orderId}`, { headers: { authorization: `Bearer ${operatorToken}` } })).json();
+    if (seen.orderStatus !== "pending") break;
+    assert.ok(i < 120, "the machine starts the order");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await card8.getByRole("button", { name: "Cancel order" }).tap();
+  await page.getByRole("alert").filter({ hasText: /^the order is (being made|completed): it can no longer be cancelled$/ }).waitFor();
+  await kiosk.clock.resume();
+  await card8.locator(".status", { hasText: "completed" }).waitFor(SAGA);
+  await card8.locator(".note", { hasText: "Your 1 americano is ready. Enjoy!" }).waitFor(SAGA);
+  await page.screenshot({ path: join(shots, "customer-8-too-late.png"), fullPage: true });
+  await page.getByRole("button", { name: "Done" }).tap();
+
   step("a revoked kiosk can no longer order, and says so");
   const kioskId = kioskToken.split(".")[1];
   const revoked = await fetch(`${url}kiosks/${kioskId}`, { method: "DELETE", headers: { authorization: `Bearer ${operatorToken}` } });
@@ -275,5 +342,6 @@ try {
   await page.getByRole("alert").filter({ hasText: "this kiosk is not registered (or was revoked)" }).waitFor();
   step("all checks passed");
 } finally {
+  lines.close();
   await browser.close();
 }

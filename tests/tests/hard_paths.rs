@@ -3,11 +3,13 @@
 //! compensation gives back exactly that order's cups, cancels the order with the machine's reason
 //! and notifies the customer once; customers cancel orders while the machine races to make them,
 //! and exactly one of the two wins each order; an order still waiting for the machine at its
-//! deadline is cancelled, and the machine's late step changes nothing; whatever is redelivered
-//! changes nothing.
+//! deadline is cancelled, and the machine's late step changes nothing; one the machine had
+//! started asking for when it went down is given up by the machine, back after the deadline;
+//! whatever is redelivered changes nothing.
 
 use cafe_e2e::{
-    Api, LocalCloud, SAGA_TIMEOUT, drain, redeliver_to_every_consumer, switch_step, tap_bus, wait_until_drained,
+    Api, LocalCloud, SAGA_TIMEOUT, drain, redeliver_to_every_consumer, send_in_batches, switch_step, tap_bus,
+    wait_until_drained,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -334,6 +336,51 @@ async fn an_order_waiting_past_its_deadline_is_cancelled_and_the_late_step_chang
         api.get(&format!("/orders/{late_id}")).await.body["orderStatus"],
         "cancelled"
     );
+
+    // Past its point of no return when the step went down: the machine asked for the order (its
+    // own MakingRequested, sent as it sends it) and went down before it started it. Its timer
+    // cannot cancel an order being made; the machine, back after the deadline, gives it up
+    // rather than start it, and its cups come back.
+    switch_step(&cloud, "BeverageQueueUrl", false).await;
+    let placed_at = std::time::Instant::now();
+    let stuck = api
+        .place(json!({"customerId": "dl-3", "beverageName": "americano", "beverageQty": 3}))
+        .await;
+    let stuck_id = stuck["orderId"].as_str().unwrap();
+    api.wait_for("/inventories/cup", SAGA_TIMEOUT, |a| a.body["qty"] == 6)
+        .await;
+    let asked = json!({
+        "version": "0", "id": format!("asked-{stuck_id}"), "detail-type": "MakingRequested",
+        "source": "cafe.beverage", "time": chrono::Utc::now().to_rfc3339(),
+        "detail": {"orderId": stuck_id, "customerId": "dl-3", "beverageName": "americano",
+                   "beverageQty": 3, "stockName": "cup"},
+    });
+    send_in_batches(&sqs, &cloud.output("OrderQueueUrl"), &[asked.to_string()]).await;
+    api.wait_for(&format!("/orders/{stuck_id}"), SAGA_TIMEOUT, |a| {
+        a.body["orderStatus"] == "making"
+    })
+    .await;
+    tokio::time::sleep((DEADLINE + Duration::from_secs(3)).saturating_sub(placed_at.elapsed())).await;
+    assert_eq!(
+        api.get(&format!("/orders/{stuck_id}")).await.body["orderStatus"],
+        "making",
+        "the timer does not cancel an order being made"
+    );
+    switch_step(&cloud, "BeverageQueueUrl", true).await;
+    let given_up = api.final_order(stuck_id).await;
+    assert_eq!(given_up["orderStatus"], "cancelled");
+    assert_eq!(given_up["reason"], "it was not ready in time");
+    api.wait_for("/inventories/cup", SAGA_TIMEOUT, |a| a.body["qty"] == 9)
+        .await;
+    let attempt = api.get(&format!("/beverages?orderId={stuck_id}")).await.body;
+    assert_eq!(attempt[0]["beverageStatus"], "failed", "{attempt}");
+    println!(
+        "[e2e] deadline: the order being made when the machine went down was given up by the machine {:.1} s after \
+         it was placed (deadline 5 s); its 3 cups are back",
+        placed_at.elapsed().as_secs_f64()
+    );
+
+    wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
     let on_time_id = on_time["orderId"].as_str().unwrap();
     assert_eq!(
         api.get(&format!("/orders/{on_time_id}")).await.body["orderStatus"],
@@ -341,13 +388,15 @@ async fn an_order_waiting_past_its_deadline_is_cancelled_and_the_late_step_chang
     );
     let cups = level(&api, "/inventories/cup").await;
     assert_eq!(cups, 9, "10 stocked - 1 of the completed order");
-    for customer in ["dl-1", "dl-2"] {
+    for customer in ["dl-1", "dl-2", "dl-3"] {
         assert_eq!(api.notifications_of(customer).await.len(), 1, "{customer}");
     }
-    let view = api.get(&format!("/kiosk/orders/{late_id}")).await.body;
-    assert_eq!(view["orderStatus"], "cancelled");
+    for order_id in [late_id, stuck_id] {
+        let view = api.get(&format!("/kiosk/orders/{order_id}")).await.body;
+        assert_eq!(view["orderStatus"], "cancelled");
+    }
     println!(
-        "[e2e] invariant after the late step: cups left {cups} = 10 stocked - 1 of completed orders; \
-         2 orders terminal, one notification each, nothing made for the cancelled one"
+        "[e2e] invariant after the late steps: cups left {cups} = 10 stocked - 1 of completed orders; \
+         3 orders terminal, one notification each, nothing made for the cancelled ones"
     );
 }

@@ -1,13 +1,14 @@
 //! The beverage steps of the saga. `CupStockDecreased`: the machine has the order's cups and asks
 //! to make it (`MakingRequested`); the order function decides whether it may (the order may have
 //! been cancelled). `OrderMaking`: it makes the order, once, and announces `BeverageMade`; when
-//! it cannot (out of order, or too little of an ingredient) it records why and announces
-//! `BeverageFailed`, which cancels the order and gives its cups back.
+//! it cannot (out of order, or too little of an ingredient) or the order's deadline has passed
+//! (the step was down), it records why and announces `BeverageFailed`, which cancels the order
+//! and gives its cups back.
 
 use crate::domain::{Attempt, beverage_id_for, plan_brew};
 use crate::store::{BeverageMachine, Making};
 use cafe_shared::bus::Publish;
-use cafe_shared::events::{BusMessage, CafeEvent, MakingRequested, OrderSummary};
+use cafe_shared::events::{BusMessage, CafeEvent, MakingRequested, NOT_READY_IN_TIME, OrderMaking};
 use cafe_shared::menu::Menu;
 use cafe_shared::sqs::StepError;
 use chrono::Utc;
@@ -29,7 +30,7 @@ pub async fn on_event(
     recipes: &Recipes<'_>,
     message: BusMessage,
 ) -> Result<(), StepError> {
-    let order = match &message.event {
+    let making = match &message.event {
         // The cups are reserved: ask to make it. Asking again (a redelivery) changes nothing,
         // as the order moves once.
         CafeEvent::CupStockDecreased(reserved) => {
@@ -39,7 +40,7 @@ pub async fn on_event(
             };
             return bus.publish(&CafeEvent::MakingRequested(ask)).await;
         }
-        CafeEvent::OrderMaking(making) => &making.order,
+        CafeEvent::OrderMaking(making) => making,
         other => {
             tracing::warn!(
                 detail_type = other.detail_type(),
@@ -48,23 +49,30 @@ pub async fn on_event(
             return Ok(());
         }
     };
-    let attempt = match machine.attempt(&beverage_id_for(&order.order_id)).await? {
+    let attempt = match machine.attempt(&beverage_id_for(&making.order.order_id)).await? {
         Some(on_record) => on_record,
-        None => attempt_order(machine, recipes, order).await?,
+        None => attempt_order(machine, recipes, making).await?,
     };
     if let Attempt::Failed(failed) = &attempt {
         tracing::warn!(reason = failed.reason, "the machine could not make the order");
     }
     // Published again on a redelivery too, in case the first attempt failed after the write.
-    bus.publish(&attempt.event(order)).await
+    bus.publish(&attempt.event(&making.order)).await
 }
 
-/// Makes the order if the machine can, or records why it cannot.
+/// Makes the order if the machine can and it is not too late, or records why not.
 async fn attempt_order(
     machine: &impl BeverageMachine,
     recipes: &Recipes<'_>,
-    order: &OrderSummary,
+    making: &OrderMaking,
 ) -> Result<Attempt, StepError> {
+    let order = &making.order;
+    // Past its deadline (this step was down) the customer has stopped waiting: the order is given
+    // up, not started, and the failure cancels it and gives its cups back.
+    if making.deadline.is_some_and(|deadline| Utc::now() > deadline) {
+        let failed = Attempt::failed(order, NOT_READY_IN_TIME.into(), Utc::now());
+        return Ok(machine.record_failure(&failed).await?);
+    }
     let ingredients: Vec<&str> = (recipes.menu.find(&order.beverage_name))
         .map(|item| item.recipe.keys().map(String::as_str).collect())
         .unwrap_or_default();
@@ -93,7 +101,7 @@ async fn attempt_order(
 mod tests {
     use super::*;
     use crate::store::fake::MemoryMachine;
-    use cafe_shared::events::{CupStockDecreased, OrderMaking};
+    use cafe_shared::events::{CupStockDecreased, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::sync::atomic::Ordering;
@@ -120,6 +128,7 @@ mod tests {
         CafeEvent::OrderMaking(OrderMaking {
             order: order(order_id, qty),
             stock_name: "cup".into(),
+            deadline: Some(Utc::now() + Duration::from_secs(300)),
         })
     }
 
@@ -207,6 +216,40 @@ mod tests {
             panic!("{published:?}")
         };
         assert_eq!(failed.reason, "the machine ran out of milk");
+    }
+
+    #[tokio::test]
+    async fn an_order_reaching_the_machine_past_its_deadline_is_given_up_not_started() {
+        let (machine, bus) = (with_levels(&[("milk", 10)]), FakeBus::default());
+        let late = |order_id: &str| {
+            let mut event = making(order_id, 1);
+            if let CafeEvent::OrderMaking(m) = &mut event {
+                m.deadline = Some(Utc::now() - Duration::from_secs(1));
+            }
+            envelope(&event)
+        };
+        // A redelivery after the deadline of an order already made keeps it made.
+        assert!(deliver(&machine, &bus, &[envelope(&making("o-1", 1))]).await.is_empty());
+        assert!(
+            deliver(&machine, &bus, &[late("o-2"), late("o-1"), late("o-2")])
+                .await
+                .is_empty()
+        );
+        assert_eq!(machine.level("milk"), Some(9), "only the order made in time took milk");
+        let published = bus.published();
+        let kinds: Vec<_> = published.iter().map(CafeEvent::detail_type).collect();
+        assert_eq!(
+            kinds,
+            ["BeverageMade", "BeverageFailed", "BeverageMade", "BeverageFailed"]
+        );
+        let CafeEvent::BeverageFailed(failed) = &published[1] else {
+            panic!("{published:?}")
+        };
+        assert_eq!(
+            (failed.order.order_id.as_str(), failed.reason.as_str()),
+            ("o-2", NOT_READY_IN_TIME)
+        );
+        assert_eq!(published[3], published[1], "the same failure again");
     }
 
     #[tokio::test]

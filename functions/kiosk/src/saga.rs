@@ -49,6 +49,7 @@ mod tests {
             CafeEvent::OrderMaking(OrderMaking {
                 order: order.clone(),
                 stock_name: "cup".into(),
+                deadline: Some("2026-12-01T10:05:00Z".parse().unwrap()),
             }),
             CafeEvent::BeverageMade(BeverageMade {
                 order: order.clone(),

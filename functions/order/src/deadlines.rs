@@ -13,6 +13,9 @@ pub const MAX_DEADLINE: Duration = Duration::from_secs(900);
 
 /// The outbox's port for starting deadlines.
 pub trait Deadlines: Sync {
+    /// How long an order may take from placing to ready.
+    fn time_allowed(&self) -> Duration;
+
     /// Starts the order's deadline; starting it again (a retried batch) only sends a second
     /// timer, which finds the order moved and changes nothing.
     fn start(&self, order: &OrderSummary, placed_at: DateTime<Utc>) -> impl Future<Output = Result<(), Error>> + Send;
@@ -58,6 +61,10 @@ impl DeadlineQueue {
 }
 
 impl Deadlines for DeadlineQueue {
+    fn time_allowed(&self) -> Duration {
+        self.deadline
+    }
+
     async fn start(&self, order: &OrderSummary, placed_at: DateTime<Utc>) -> Result<(), Error> {
         let url = self.url.as_deref().ok_or("ORDER_QUEUE_URL is not set")?;
         let deadline = placed_at + self.deadline;
@@ -85,6 +92,10 @@ pub mod fake {
     }
 
     impl Deadlines for FakeDeadlines {
+        fn time_allowed(&self) -> Duration {
+            Duration::from_secs(300)
+        }
+
         async fn start(&self, order: &OrderSummary, _placed_at: DateTime<Utc>) -> Result<(), Error> {
             self.started.lock().unwrap().push(order.order_id.clone());
             Ok(())

@@ -8,6 +8,7 @@ use cafe_shared::http::{ApiError, check_id, check_text};
 pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// How many beverages one order may hold.
 pub const BEVERAGE_QTY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
@@ -128,8 +129,9 @@ impl Order {
 /// The event a change of a stored order announces (the transactional outbox): a new pending
 /// order is `OrderPlaced`; pending to making is `OrderMaking`; a move to cancelled or completed is
 /// `OrderCancelled` or `OrderCompleted`. Anything else (a rewrite that changes no status)
-/// announces nothing.
-pub fn event_for_change(before: Option<&Order>, after: Option<&Order>) -> Option<CafeEvent> {
+/// announces nothing. `OrderMaking` tells the machine the order's deadline, `time_allowed` after
+/// it was placed.
+pub fn event_for_change(before: Option<&Order>, after: Option<&Order>, time_allowed: Duration) -> Option<CafeEvent> {
     let after = after?;
     let before = before.map(|o| o.order_status);
     if before == Some(after.order_status) {
@@ -140,6 +142,7 @@ pub fn event_for_change(before: Option<&Order>, after: Option<&Order>) -> Option
         OrderStatus::Making => Some(CafeEvent::OrderMaking(OrderMaking {
             order: after.summary(),
             stock_name: after.stock_name.clone(),
+            deadline: Some(after.order_date + time_allowed),
         })),
         OrderStatus::Cancelled => Some(CafeEvent::OrderCancelled(OrderCancelled {
             order: after.summary(),
@@ -325,9 +328,6 @@ impl Outcome {
     }
 }
 
-/// Why an order still pending at its deadline was cancelled, for the customer to read.
-pub const NOT_READY_IN_TIME: &str = "it was not ready in time";
-
 /// Why an order was cancelled by a person, for the customer to read.
 pub fn cancelled_by(operator: bool) -> Outcome {
     let reason = match operator {
@@ -460,6 +460,9 @@ mod tests {
         assert_ne!(order_id_for_key("1", "k"), order_id_for_key("1", "k2"));
     }
 
+    /// How long an order may take to be ready.
+    const ALLOWED: Duration = Duration::from_secs(300);
+
     #[test]
     fn each_status_change_announces_its_event_once() {
         let pending = place(request("americano", 1)).unwrap();
@@ -470,29 +473,32 @@ mod tests {
         completed.order_status = OrderStatus::Completed;
         let detail_type = |e: Option<CafeEvent>| e.map(|e| e.detail_type());
 
-        assert_eq!(detail_type(event_for_change(None, Some(&pending))), Some("OrderPlaced"));
         assert_eq!(
-            detail_type(event_for_change(Some(&pending), Some(&cancelled))),
+            detail_type(event_for_change(None, Some(&pending), ALLOWED)),
+            Some("OrderPlaced")
+        );
+        assert_eq!(
+            detail_type(event_for_change(Some(&pending), Some(&cancelled), ALLOWED)),
             Some("OrderCancelled")
         );
         let mut making = pending.clone();
         making.order_status = OrderStatus::Making;
+        match event_for_change(Some(&pending), Some(&making), ALLOWED) {
+            Some(CafeEvent::OrderMaking(e)) => assert_eq!(e.deadline, Some(pending.order_date + ALLOWED)),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(
-            detail_type(event_for_change(Some(&pending), Some(&making))),
-            Some("OrderMaking")
-        );
-        assert_eq!(
-            detail_type(event_for_change(Some(&making), Some(&completed))),
+            detail_type(event_for_change(Some(&making), Some(&completed), ALLOWED)),
             Some("OrderCompleted")
         );
         assert_eq!(
-            detail_type(event_for_change(Some(&making), Some(&cancelled))),
+            detail_type(event_for_change(Some(&making), Some(&cancelled), ALLOWED)),
             Some("OrderCancelled")
         );
-        assert_eq!(event_for_change(Some(&pending), Some(&pending)), None);
-        assert_eq!(event_for_change(Some(&cancelled), Some(&cancelled)), None);
-        assert_eq!(event_for_change(Some(&pending), None), None);
-        match event_for_change(Some(&pending), Some(&cancelled)) {
+        assert_eq!(event_for_change(Some(&pending), Some(&pending), ALLOWED), None);
+        assert_eq!(event_for_change(Some(&cancelled), Some(&cancelled), ALLOWED), None);
+        assert_eq!(event_for_change(Some(&pending), None, ALLOWED), None);
+        match event_for_change(Some(&pending), Some(&cancelled), ALLOWED) {
             Some(CafeEvent::OrderCancelled(e)) => assert_eq!(e.reason, "there is no cup stock"),
             other => panic!("{other:?}"),
         }

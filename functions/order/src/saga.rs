@@ -3,14 +3,15 @@
 //! (`outbox`).
 
 use crate::deadlines::Deadlines;
-use crate::domain::{NOT_READY_IN_TIME, Order, OrderStatus, Outcome, event_for_change};
+use crate::domain::{Order, OrderStatus, Outcome, event_for_change};
 use crate::store::{OrderOutcomes, Recorded};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
 use cafe_shared::bus::Publish;
-use cafe_shared::events::{BusMessage, CafeEvent};
+use cafe_shared::events::{BusMessage, CafeEvent, NOT_READY_IN_TIME};
 use cafe_shared::sqs::{SetAside, StepError};
 use cafe_shared::{Error, metrics};
 use chrono::Utc;
+use std::time::Duration;
 
 /// `CupOutOfStock` cancels the order; `MakingRequested` moves it past its point of no return
 /// (unless it was cancelled first); `BeverageMade` completes it and `BeverageFailed` cancels it;
@@ -78,7 +79,7 @@ pub async fn outbox(
     let mut announced = Vec::new();
     let mut poison = Vec::new();
     for record in changes.records {
-        match announcement_of(&record) {
+        match announcement_of(&record, deadlines.time_allowed()) {
             Ok(Some(announcement)) => announced.push((record, announcement)),
             Ok(None) => {}
             Err(reason) => poison.push((record, reason)),
@@ -127,7 +128,7 @@ pub async fn outbox(
 
 /// The event a stream record announces with the order it is about, if it announces any; an
 /// error when the record does not read as an order (it never will).
-fn announcement_of(record: &StreamRecord) -> Result<Option<(CafeEvent, Order)>, String> {
+fn announcement_of(record: &StreamRecord, time_allowed: Duration) -> Result<Option<(CafeEvent, Order)>, String> {
     let image = |item: &serde_dynamo::Item, which: &str| -> Result<Option<Order>, String> {
         if item.is_empty() {
             return Ok(None);
@@ -136,7 +137,7 @@ fn announcement_of(record: &StreamRecord) -> Result<Option<(CafeEvent, Order)>, 
     };
     let before = image(&record.change.old_image, "old")?;
     let after = image(&record.change.new_image, "new")?;
-    Ok(event_for_change(before.as_ref(), after.as_ref()).zip(after))
+    Ok(event_for_change(before.as_ref(), after.as_ref(), time_allowed).zip(after))
 }
 
 /// OrdersPlaced, OrdersCancelled, OrdersCompleted, and for a final order the saga's latency
@@ -181,21 +182,37 @@ mod tests {
                "orderDate": {"S": "2026-11-25T01:00:00Z"}})
     }
 
+    /// How long an order may take to be ready.
+    const ALLOWED: Duration = Duration::from_secs(300);
+
     #[test]
     fn a_change_that_reads_as_an_order_announces_its_event() {
-        let placed = announcement_of(&record(json!({}), order_image("pending"))).unwrap();
+        let placed = announcement_of(&record(json!({}), order_image("pending")), ALLOWED).unwrap();
         assert!(matches!(placed, Some((CafeEvent::OrderPlaced(_), _))));
-        let completed = announcement_of(&record(order_image("pending"), order_image("completed"))).unwrap();
+        let completed = announcement_of(&record(order_image("pending"), order_image("completed")), ALLOWED).unwrap();
         assert!(matches!(completed, Some((CafeEvent::OrderCompleted(_), _))));
-        let rewrite = announcement_of(&record(order_image("completed"), order_image("completed"))).unwrap();
+        let making = announcement_of(&record(order_image("pending"), order_image("making")), ALLOWED).unwrap();
+        let Some((CafeEvent::OrderMaking(making), _)) = making else {
+            panic!("{making:?}")
+        };
+        assert_eq!(
+            making.deadline,
+            "2026-11-25T01:05:00Z".parse().ok(),
+            "placed at 01:00, 5 minutes allowed"
+        );
+        let rewrite = announcement_of(&record(order_image("completed"), order_image("completed")), ALLOWED).unwrap();
         assert!(rewrite.is_none(), "a rewrite announces nothing");
     }
 
     #[test]
     fn a_change_that_is_no_order_is_poison_with_the_reason() {
-        let reason = announcement_of(&record(json!({}), order_image("brewing"))).unwrap_err();
+        let reason = announcement_of(&record(json!({}), order_image("brewing")), ALLOWED).unwrap_err();
         assert!(reason.starts_with("the new image is not an order"), "{reason}");
-        let reason = announcement_of(&record(json!({"orderId": {"S": "o-1"}}), order_image("pending"))).unwrap_err();
+        let reason = announcement_of(
+            &record(json!({"orderId": {"S": "o-1"}}), order_image("pending")),
+            ALLOWED,
+        )
+        .unwrap_err();
         assert!(reason.starts_with("the old image is not an order"), "{reason}");
     }
 
