@@ -1,18 +1,33 @@
-# The two commands of the README, plus benchmarking the stack `make up` deployed, its kiosks, and
-# stopping it.
-.PHONY: up test bench down kiosk kiosks revoke-kiosk
+# The README's two commands (up, test), and the developer's loop around them. `make` alone lists
+# the targets.
+.DEFAULT_GOAL := help
+.PHONY: help up test bench down invoke api logs kiosk kiosks revoke-kiosk
 NAME ?= kiosk
-up:
-	./localstack/up.sh
-test:
+# The pinned SAM CLI in .venv-sam, installed on first use.
+SAM_CLI = bash -c 'source localstack/lib.sh && ensure_sam' >/dev/null
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
+up: ## install, build, start the local cloud, deploy, print the URLs; FN=order rebuilds and updates that function only
+	FN="$(FN)" ./localstack/up.sh
+test: ## every test (unit, end to end on fresh local clouds, browser, sam local)
 	./localstack/test.sh
-bench:
+bench: ## benchmark the stack `make up` started (ARGS=... for bench.py)
 	.venv/bin/python localstack/bench.py $(ARGS)
-down:
+down: ## stop the local cloud (and a dockerd that make invoke/api started)
 	./localstack/down.sh
-kiosk:
+invoke: ## sam local invoke FN=<function or binary> EVENT=events/<file>, in Docker, on the local cloud
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=OrderApiFunction EVENT=events/api-post-order.json" >&2; exit 2; }
+	@$(SAM_CLI)
+	@.venv/bin/python localstack/sam_local.py invoke "$(FN)" "$(EVENT)"
+api: ## sam local start-api on http://127.0.0.1:3000 (PORT=...), in Docker, on the local cloud
+	@$(SAM_CLI)
+	@.venv/bin/python localstack/sam_local.py api --port "$(or $(PORT),3000)"
+logs: ## follow every function's logs on the local cloud; ORDER=<orderId> shows that order's only
+	.venv/bin/python localstack/logs.py $(if $(ORDER),--order "$(ORDER)")
+kiosk: ## register a kiosk NAME=... and print its link
 	.venv/bin/python localstack/kiosk.py register "$(NAME)"
-kiosks:
+kiosks: ## the registered kiosks
 	.venv/bin/python localstack/kiosk.py list
-revoke-kiosk:
+revoke-kiosk: ## revoke KIOSK=<kioskId>
 	.venv/bin/python localstack/kiosk.py revoke "$(KIOSK)"

@@ -67,11 +67,27 @@ def package(template, s3, bucket):
     return template
 
 
-def wait_for(cfn, stack_name, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+def event_ids(cfn, stack_name):
+    return {e["EventId"] for e in cfn.describe_stack_events(StackName=stack_name)["StackEvents"]}
+
+
+def wait_for(cfn, stack_name, timeout, seen):
+    """Polls the stack until it settles, saying as it goes how many of its resources are done
+    and which failed (of the events not `seen` before)."""
+    started = time.time()
+    while time.time() - started < timeout:
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
         status = stack["StackStatus"]
+        events = cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+        new = [e for e in reversed(events) if e["EventId"] not in seen]
+        seen.update(e["EventId"] for e in new)
+        for event in new:
+            if "FAILED" in event.get("ResourceStatus", ""):
+                log(f"  {event['LogicalResourceId']}: {event['ResourceStatus']} {event.get('ResourceStatusReason', '')}")
+        done = [e for e in new if e["LogicalResourceId"] != stack_name and e["ResourceStatus"].endswith("_COMPLETE")]
+        if done:
+            log(f"  {time.time() - started:4.1f} s: {len(done)} more resources done (last: "
+                f"{done[-1]['LogicalResourceId']} {done[-1]['ResourceStatus']})")
         if status.endswith("_COMPLETE") or status.endswith("_FAILED"):
             return stack
         time.sleep(0.5)
@@ -91,10 +107,10 @@ def deploy(cfn, stack_name, template_url, parameters):
     params = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
     caps = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
     try:
-        cfn.describe_stacks(StackName=stack_name)
+        seen = event_ids(cfn, stack_name)
         exists = True
     except cfn.exceptions.ClientError:
-        exists = False
+        seen, exists = set(), False
     if exists:
         try:
             cfn.update_stack(StackName=stack_name, TemplateURL=template_url, Parameters=params,
@@ -107,12 +123,9 @@ def deploy(cfn, stack_name, template_url, parameters):
     else:
         cfn.create_stack(StackName=stack_name, TemplateURL=template_url, Parameters=params, Capabilities=caps)
         log(f"creating stack {stack_name}")
-    stack = wait_for(cfn, stack_name, timeout=300)
+    stack = wait_for(cfn, stack_name, timeout=300, seen=seen)
     status = stack["StackStatus"]
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        for event in cfn.describe_stack_events(StackName=stack_name)["StackEvents"][:20]:
-            if "FAILED" in event.get("ResourceStatus", ""):
-                log(f"  {event['LogicalResourceId']}: {event.get('ResourceStatusReason', '')}")
         sys.exit(f"stack {stack_name} ended {status}")
     log(f"stack {stack_name}: {status}")
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

@@ -23,7 +23,8 @@ ensure_tools() {
   command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
   command -v cargo >/dev/null || { echo "cargo (Rust) is needed" >&2; exit 1; }
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q -r "$ROOT/localstack/requirements.txt"
+  echo "installing MiniStack, the SAM translator, cargo-lambda (with Zig) and boto3 into .venv (about 30 s)"
+  "$VENV/bin/pip" install --disable-pip-version-check -q --progress-bar off -r "$ROOT/localstack/requirements.txt"
   cp "$ROOT/localstack/requirements.txt" "$stamp"
   echo "installed: $(ministack --version 2>/dev/null || echo ministack) $(cargo lambda --version)"
 }
@@ -37,7 +38,8 @@ ensure_sam() {
     return
   fi
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --disable-pip-version-check -q -r "$ROOT/localstack/requirements-sam.txt"
+  echo "installing the SAM CLI into .venv-sam"
+  "$venv/bin/pip" install --disable-pip-version-check -q --progress-bar off -r "$ROOT/localstack/requirements-sam.txt"
   cp "$ROOT/localstack/requirements-sam.txt" "$stamp"
   echo "installed: $(SAM_CLI_TELEMETRY=0 "$venv/bin/sam" --version)"
 }

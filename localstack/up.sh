@@ -2,7 +2,23 @@
 # Brings the whole cafe up locally: tools, build, local cloud, deploy; prints the URLs.
 #   CAFE_PORT=4566           port of the local MiniStack
 #   CAFE_ENDPOINT=http://... use an already running local cloud (e.g. LocalStack) instead
+#   FN=order                 rebuild that function crate alone (functions/order: order-api,
+#                            order-events, order-outbox) and update the stack make up deployed
 source "$(dirname "$0")/lib.sh"
+
+if [ -n "${FN:-}" ]; then
+  started=$SECONDS
+  [ -d "$ROOT/functions/$FN" ] || { echo "no function crate functions/$FN; one of: $(ls "$ROOT/functions" | xargs)" >&2; exit 2; }
+  [ -f "$STATE/outputs.json" ] || { echo "nothing deployed yet: run make up first" >&2; exit 1; }
+  endpoint=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["Endpoint"])' "$STATE/outputs.json")
+  healthy "$endpoint" || { echo "no local cloud answers at $endpoint: run make up first" >&2; exit 1; }
+  step "1/2 build cafe-$FN alone (cargo lambda, release)"
+  (cd "$ROOT" && cargo lambda build --release --output-format zip -p "cafe-$FN")
+  step "2/2 update the stack (only functions whose zip changed get a new version)"
+  deploy_stack "$endpoint"
+  echo "cafe-$FN is live on $endpoint, $((SECONDS - started)) s after make up FN=$FN started"
+  exit 0
+fi
 
 step "1/4 tools (pinned, into .venv)"
 ensure_tools

@@ -5,9 +5,16 @@
 use crate::Error;
 use aws_config::{BehaviorVersion, SdkConfig};
 
-/// The shared SDK configuration, loaded once per cold start.
+/// The shared SDK configuration, loaded once per cold start. A function that `sam local` runs in
+/// a container is told the local cloud's endpoint as `LOCAL_ENDPOINT_URL` instead: SAM sets only
+/// variables the template declares, and the template declares this one empty, which the SDK
+/// would warn about as `AWS_ENDPOINT_URL` on AWS.
 pub async fn aws_sdk_config() -> SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    match std::env::var("LOCAL_ENDPOINT_URL") {
+        Ok(endpoint) if !endpoint.is_empty() => loader.endpoint_url(endpoint).load().await,
+        _ => loader.load().await,
+    }
 }
 
 /// An environment variable the template must set.

@@ -1,6 +1,8 @@
 //! The end-to-end harness: a fresh MiniStack on a free port with the stack deployed from
 //! template.yaml, shared by the tests of one test binary, and a small client for the cafe's API.
 
+pub mod samples;
+
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -126,7 +128,8 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on, on loopback.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
