@@ -1,8 +1,8 @@
 //! The beverage machine: what it made or could not make for each order, its ingredient levels,
 //! and the rule that decides whether an order can be made, with no I/O.
 
+use cafe_shared::checks::{Invalid, check_level, check_name};
 use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, OrderSummary};
-use cafe_shared::http::{ApiError, check_level, check_name};
 use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -142,11 +142,11 @@ pub struct MachineSwitch {
     pub in_service: bool,
 }
 
-pub fn check_ingredient_name(name: &str) -> Result<(), ApiError> {
+pub fn check_ingredient_name(name: &str) -> Result<(), Invalid> {
     check_name("ingredientName", name)
 }
 
-pub fn check_ingredient_qty(qty: i64) -> Result<u32, ApiError> {
+pub fn check_ingredient_qty(qty: i64) -> Result<u32, Invalid> {
     check_level(qty, MAX_INGREDIENT_QTY)
 }
 

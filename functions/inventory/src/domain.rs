@@ -1,7 +1,7 @@
 //! Stock items and cup reservations: the rules, with no I/O.
 
+use cafe_shared::checks::{Invalid, check_level, check_name};
 use cafe_shared::events::{CafeEvent, CupOutOfStock, CupStockDecreased, CupsReleased, OrderCancelled, OrderPlaced};
-use cafe_shared::http::{ApiError, check_level, check_name};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -31,11 +31,11 @@ pub struct Restock {
     pub qty: i64,
 }
 
-pub fn check_stock_name(name: &str) -> Result<(), ApiError> {
+pub fn check_stock_name(name: &str) -> Result<(), Invalid> {
     check_name("stockName", name)
 }
 
-pub fn check_qty(qty: i64) -> Result<u32, ApiError> {
+pub fn check_qty(qty: i64) -> Result<u32, Invalid> {
     check_level(qty, MAX_STOCK_QTY)
 }
 

@@ -4,8 +4,8 @@
 //! twice or out of order, and the view comes out the same.
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use cafe_shared::checks::Invalid;
 use cafe_shared::events::CafeEvent;
-use cafe_shared::http::ApiError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -133,23 +133,20 @@ const MAX_PAGE_CHARS: usize = 512;
 
 /// The receipt link for `page`, the receipt page's address as the kiosk reaches it: an http(s)
 /// address with no fragment of its own.
-pub fn receipt_link(page: &str, receipt: &str) -> Result<ReceiptLink, ApiError> {
+pub fn receipt_link(page: &str, receipt: &str) -> Result<ReceiptLink, Invalid> {
     let well_formed = (page.starts_with("https://") || page.starts_with("http://"))
         && page.len() <= MAX_PAGE_CHARS
         && page
             .chars()
             .all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '"' | '<' | '>' | '\\'));
     if !well_formed {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            format!(
-                "page must be the receipt page's http(s) address, without a fragment, at most {MAX_PAGE_CHARS} characters"
-            ),
-        ));
+        return Err(Invalid::Field(format!(
+            "page must be the receipt page's http(s) address, without a fragment, at most {MAX_PAGE_CHARS} characters"
+        )));
     }
     let link = format!("{page}#r={receipt}");
     let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| ApiError::bad_request("invalid_field", format!("the link does not fit a QR code: {e}")))?;
+        .map_err(|e| Invalid::Field(format!("the link does not fit a QR code: {e}")))?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(256, 256)
@@ -241,9 +238,8 @@ mod tests {
             "http://x/a b",
             "http://x/\"><script>",
         ] {
-            assert_eq!(
-                receipt_link(bad, "r1.o.9.sig").unwrap_err().code,
-                "invalid_field",
+            assert!(
+                matches!(receipt_link(bad, "r1.o.9.sig"), Err(Invalid::Field(_))),
                 "{bad}"
             );
         }

@@ -3,8 +3,8 @@
 pub mod sign_in;
 
 use cafe_shared::auth::KioskClaim;
+use cafe_shared::checks::{Invalid, check_id, check_text};
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary};
-use cafe_shared::http::{ApiError, check_id, check_text};
 pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,28 +57,18 @@ pub struct Order {
 impl Order {
     /// Checks a customer's request against the menu and the limits, and makes the pending order.
     /// `order_id` comes from the caller: derived from an idempotency key, or fresh.
-    pub fn place(request: OrderRequest, menu: &Menu, order_id: String, now: DateTime<Utc>) -> Result<Self, ApiError> {
+    pub fn place(request: OrderRequest, menu: &Menu, order_id: String, now: DateTime<Utc>) -> Result<Self, OrderError> {
         check_id("customerId", &request.customer_id, 64)?;
-        let item = menu.find(&request.beverage_name).ok_or_else(|| {
-            ApiError::bad_request(
-                "unknown_beverage",
-                format!(
-                    "{:?} is not on the menu; choose one of {}",
-                    request.beverage_name,
-                    menu.names().join(", ")
-                ),
-            )
-        })?;
+        let item = menu
+            .find(&request.beverage_name)
+            .ok_or_else(|| OrderError::UnknownBeverage {
+                name: request.beverage_name.clone(),
+                choices: menu.names().join(", "),
+            })?;
         if !BEVERAGE_QTY_RANGE.contains(&request.beverage_qty) {
-            return Err(ApiError::bad_request(
-                "invalid_quantity",
-                format!(
-                    "beverageQty must be from {} to {}, not {}",
-                    BEVERAGE_QTY_RANGE.start(),
-                    BEVERAGE_QTY_RANGE.end(),
-                    request.beverage_qty
-                ),
-            ));
+            return Err(OrderError::QuantityOutOfRange {
+                qty: request.beverage_qty,
+            });
         }
         if let Some(phone) = &request.phone_number {
             check_phone_number(phone)?;
@@ -154,28 +144,42 @@ pub fn event_for_change(before: Option<&Order>, after: Option<&Order>, time_allo
 }
 
 /// An E.164 number (`+` and 7 to 15 digits), the form SNS sends SMS to.
-fn check_phone_number(phone: &str) -> Result<(), ApiError> {
+fn check_phone_number(phone: &str) -> Result<(), OrderError> {
     let digits = phone.strip_prefix('+').unwrap_or("");
     let valid =
         (7..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_phone_number",
-            "phoneNumber must be in E.164 form, such as +821012345678",
-        ))
+    match valid {
+        true => Ok(()),
+        false => Err(OrderError::PhoneNotE164),
     }
 }
 
-/// An order's number is texted only once its customer proved it with a code.
-pub fn phone_not_proven() -> ApiError {
-    ApiError::new(
-        lambda_http::http::StatusCode::FORBIDDEN,
-        "phone_not_proven",
+/// Why the cafe refuses an order, a kiosk's registration, a sign-in or a cancel, in the words the
+/// caller reads; `handlers` gives each its HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{name:?} is not on the menu; choose one of {choices}")]
+    UnknownBeverage { name: String, choices: String },
+    #[error("beverageQty must be from {} to {}, not {qty}", BEVERAGE_QTY_RANGE.start(), BEVERAGE_QTY_RANGE.end())]
+    QuantityOutOfRange { qty: i64 },
+    #[error("phoneNumber must be in E.164 form, such as +821012345678")]
+    PhoneNotE164,
+    /// The cafe texts only some countries (`TextCountryCodes`), listed here as `+82, +1`.
+    #[error("the cafe texts only numbers with the country codes {0}; order without a phone number")]
+    PhoneNotTextable(String),
+    #[error("code must be the six digits texted")]
+    CodeNotSixDigits,
+    /// An order's number is texted only once its customer proved it with a code.
+    #[error(
         "the cafe texts only a number proven with the code it texts: sign in (POST /sign-in, then \
-         POST /sign-in/verify) and order with the customer token it gives",
-    )
+         POST /sign-in/verify) and order with the customer token it gives"
+    )]
+    PhoneNotProven,
+    /// A cancel that came too late: the order is past its point of no return.
+    #[error("the order is {0}: it can no longer be cancelled")]
+    NotCancellable(&'static str),
 }
 
 /// Who places an order, which decides what its transaction checks and records.
@@ -194,9 +198,9 @@ impl PlacedBy {
     /// A kiosk's order texts nobody: whoever stands at it could type any number. A customer
     /// proves their number by signing in (`POST /sign-in`) and orders with their own token, whose
     /// proven number the order's transaction checks; the operator is trusted with any number.
-    pub fn check_phone(&self, phone_number: Option<&str>) -> Result<(), ApiError> {
+    pub fn check_phone(&self, phone_number: Option<&str>) -> Result<(), OrderError> {
         match (self, phone_number) {
-            (PlacedBy::Kiosk(_), Some(_)) => Err(phone_not_proven()),
+            (PlacedBy::Kiosk(_), Some(_)) => Err(OrderError::PhoneNotProven),
             _ => Ok(()),
         }
     }
@@ -227,7 +231,7 @@ pub struct KioskRequest {
 
 impl Kiosk {
     /// A kiosk to register under `kiosk_id`, named as the operator asked (where it stands).
-    pub fn register(request: KioskRequest, kiosk_id: String, now: DateTime<Utc>) -> Result<Self, ApiError> {
+    pub fn register(request: KioskRequest, kiosk_id: String, now: DateTime<Utc>) -> Result<Self, Invalid> {
         check_text("kioskName", &request.kiosk_name, 64)?;
         Ok(Self {
             kiosk_id,
@@ -254,7 +258,7 @@ pub struct OrderLimits {
 impl OrderLimits {
     /// A number the cafe may text: in one of the allowed countries (calling codes are a prefix
     /// code, so a number's starts with exactly one of them).
-    pub fn check_textable(&self, phone: &str) -> Result<(), ApiError> {
+    pub fn check_textable(&self, phone: &str) -> Result<(), OrderError> {
         let digits = phone.trim_start_matches('+');
         if self
             .text_country_codes
@@ -263,17 +267,8 @@ impl OrderLimits {
         {
             return Ok(());
         }
-        Err(ApiError::bad_request(
-            "invalid_phone_number",
-            format!(
-                "the cafe texts only numbers with the country codes {}; order without a phone number",
-                self.text_country_codes
-                    .iter()
-                    .map(|code| format!("+{code}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ))
+        let countries: Vec<String> = self.text_country_codes.iter().map(|code| format!("+{code}")).collect();
+        Err(OrderError::PhoneNotTextable(countries.join(", ")))
     }
 }
 
@@ -338,17 +333,12 @@ pub fn cancelled_by(operator: bool) -> Outcome {
 }
 
 /// A cancel that came too late: the order is past its point of no return.
-pub fn not_cancellable(order: &Order) -> ApiError {
-    let status = match order.order_status {
+pub fn not_cancellable(order: &Order) -> OrderError {
+    OrderError::NotCancellable(match order.order_status {
         OrderStatus::Making => "being made",
         OrderStatus::Completed => "completed",
         OrderStatus::Pending | OrderStatus::Cancelled => "past its point of no return",
-    };
-    ApiError::new(
-        lambda_http::http::StatusCode::CONFLICT,
-        "not_cancellable",
-        format!("the order is {status}: it can no longer be cancelled"),
-    )
+    })
 }
 
 #[cfg(test)]
@@ -372,7 +362,7 @@ mod tests {
         }
     }
 
-    fn place(request: OrderRequest) -> Result<Order, ApiError> {
+    fn place(request: OrderRequest) -> Result<Order, OrderError> {
         Order::place(request, &menu(), "o-1".into(), Utc::now())
     }
 
@@ -386,14 +376,23 @@ mod tests {
 
     #[test]
     fn unknown_beverages_and_quantities_out_of_range_are_refused() {
-        assert_eq!(place(request("mocha", 1)).unwrap_err().code, "unknown_beverage");
+        let unknown = place(request("mocha", 1)).unwrap_err();
+        assert!(matches!(unknown, OrderError::UnknownBeverage { .. }), "{unknown:?}");
+        assert_eq!(
+            unknown.to_string(),
+            "\"mocha\" is not on the menu; choose one of americano, iced-tea"
+        );
         for qty in [0, -1, 51, i64::MAX] {
             assert_eq!(
-                place(request("americano", qty)).unwrap_err().code,
-                "invalid_quantity",
+                place(request("americano", qty)).unwrap_err(),
+                OrderError::QuantityOutOfRange { qty },
                 "qty {qty}"
             );
         }
+        assert_eq!(
+            OrderError::QuantityOutOfRange { qty: 0 }.to_string(),
+            "beverageQty must be from 1 to 50, not 0"
+        );
         assert!(place(request("americano", 50)).is_ok());
     }
 
@@ -407,9 +406,10 @@ mod tests {
         };
         assert!(limits.check_textable("+821012345678").is_ok());
         assert!(limits.check_textable("+12025550100").is_ok());
-        let refused = limits.check_textable("+447700900123").unwrap_err();
-        assert_eq!(refused.code, "invalid_phone_number");
-        assert!(refused.message.contains("+82, +1"), "{}", refused.message);
+        assert_eq!(
+            limits.check_textable("+447700900123"),
+            Err(OrderError::PhoneNotTextable("+82, +1".into()))
+        );
     }
 
     #[test]
@@ -417,7 +417,7 @@ mod tests {
         for bad in ["12345678", "+0123456789", "+12ab4567", "+123", ""] {
             let mut r = request("americano", 1);
             r.phone_number = Some(bad.into());
-            assert_eq!(place(r).unwrap_err().code, "invalid_phone_number", "{bad}");
+            assert_eq!(place(r).unwrap_err(), OrderError::PhoneNotE164, "{bad}");
         }
         let mut r = request("americano", 1);
         r.phone_number = Some("+821012345678".into());
@@ -449,8 +449,8 @@ mod tests {
             )
         };
         assert_eq!(named(" front door ").unwrap().kiosk_name, "front door");
-        assert_eq!(named("").unwrap_err().code, "invalid_field");
-        assert_eq!(named(&"x".repeat(65)).unwrap_err().code, "invalid_field");
+        assert!(matches!(named(""), Err(Invalid::Field(_))));
+        assert!(matches!(named(&"x".repeat(65)), Err(Invalid::Field(_))));
     }
 
     #[test]
@@ -526,9 +526,10 @@ mod tests {
         assert_eq!(Outcome::Completed.from(), OrderStatus::Making);
         let mut order = place(request("americano", 1)).unwrap();
         order.order_status = OrderStatus::Making;
-        let refused = not_cancellable(&order);
-        assert_eq!((refused.status.as_u16(), refused.code), (409, "not_cancellable"));
-        assert!(refused.message.contains("being made"), "{}", refused.message);
+        assert_eq!(
+            not_cancellable(&order).to_string(),
+            "the order is being made: it can no longer be cancelled"
+        );
     }
 
     #[test]
@@ -555,8 +556,8 @@ mod tests {
             secret_hash: "h".into(),
         });
         assert_eq!(
-            kiosk.check_phone(Some("+821012345678")).unwrap_err().code,
-            "phone_not_proven"
+            kiosk.check_phone(Some("+821012345678")),
+            Err(OrderError::PhoneNotProven)
         );
         assert!(kiosk.check_phone(None).is_ok());
         // The customer's proof is checked in the order's transaction; the operator is trusted.

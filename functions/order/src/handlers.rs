@@ -4,8 +4,8 @@
 mod sign_in;
 
 use crate::domain::{
-    Kiosk, KioskRequest, Order, OrderRequest, OrderStatus, PlacedBy, cancelled_by, not_cancellable, order_id_for_key,
-    phone_not_proven,
+    Kiosk, KioskRequest, Order, OrderError, OrderRequest, OrderStatus, PlacedBy, cancelled_by, not_cancellable,
+    order_id_for_key,
 };
 use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderOutcomes, Placed, Recorded, Registration};
 use crate::{OrderService, saga};
@@ -13,13 +13,33 @@ use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::auth::{Caller, NewKiosk};
+use cafe_shared::checks::check_id;
 use cafe_shared::http::{
-    ApiError, MAX_ID_CHARS, check_id, header, json_body, json_response, no_route, page_request, page_response,
-    path_param, query_param, respond, route,
+    ApiError, MAX_ID_CHARS, header, json_body, json_response, no_route, page_request, page_response, path_param,
+    query_param, respond, route,
 };
 use cafe_shared::sqs;
 use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
+
+/// The one place a refusal in the cafe's words becomes an HTTP answer: what the caller can put
+/// right is a 400, a number not proven by its customer a 403, a cancel too late a 409.
+impl From<OrderError> for ApiError {
+    fn from(refused: OrderError) -> Self {
+        let message = refused.to_string();
+        match refused {
+            OrderError::Invalid(invalid) => invalid.into(),
+            OrderError::UnknownBeverage { .. } => ApiError::bad_request("unknown_beverage", message),
+            OrderError::QuantityOutOfRange { .. } => ApiError::bad_request("invalid_quantity", message),
+            OrderError::PhoneNotE164 | OrderError::PhoneNotTextable(_) => {
+                ApiError::bad_request("invalid_phone_number", message)
+            }
+            OrderError::CodeNotSixDigits => ApiError::bad_request("invalid_code", message),
+            OrderError::PhoneNotProven => ApiError::new(StatusCode::FORBIDDEN, "phone_not_proven", message),
+            OrderError::NotCancellable(_) => ApiError::new(StatusCode::CONFLICT, "not_cancellable", message),
+        }
+    }
+}
 
 /// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `POST /orders/{orderId}/cancel`,
 /// `GET /menu`, the kiosks:
@@ -150,7 +170,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
                 service.limits.texts_per_hour
             )));
         }
-        Placed::PhoneNotProven => return Err(phone_not_proven()),
+        Placed::PhoneNotProven => return Err(OrderError::PhoneNotProven.into()),
         Placed::SignsInByPhone => {
             return Err(ApiError::forbidden(format!(
                 "customer {:?} signs in with their phone: they order with their own token",
@@ -292,7 +312,7 @@ async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<
         Some(Recorded::Unmoved(order)) if order.order_status == OrderStatus::Cancelled => {
             Ok(json_response(StatusCode::OK, &order))
         }
-        Some(Recorded::Unmoved(order)) => Err(not_cancellable(&order)),
+        Some(Recorded::Unmoved(order)) => Err(not_cancellable(&order).into()),
         None => Err(ApiError::not_found("order", &order_id)),
     }
 }

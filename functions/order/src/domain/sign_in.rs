@@ -3,9 +3,8 @@
 //! by the cafe at its first proof, so nobody can type it into being), and only a proven number
 //! is ever texted about an order.
 
-use super::{OrderLimits, check_phone_number};
+use super::{OrderError, OrderLimits, check_phone_number};
 use cafe_shared::auth::sha256_hex;
-use cafe_shared::http::ApiError;
 use serde::Deserialize;
 
 /// How long a texted code can be used.
@@ -32,22 +31,19 @@ pub struct CodeAnswer {
 
 impl CodeRequest {
     /// A number the cafe may text.
-    pub fn check(&self, limits: &OrderLimits) -> Result<(), ApiError> {
+    pub fn check(&self, limits: &OrderLimits) -> Result<(), OrderError> {
         check_phone_number(&self.phone_number)?;
         limits.check_textable(&self.phone_number)
     }
 }
 
 impl CodeAnswer {
-    pub fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), OrderError> {
         check_phone_number(&self.phone_number)?;
         if self.code.len() == 6 && self.code.chars().all(|c| c.is_ascii_digit()) {
             Ok(())
         } else {
-            Err(ApiError::bad_request(
-                "invalid_code",
-                "code must be the six digits texted",
-            ))
+            Err(OrderError::CodeNotSixDigits)
         }
     }
 }
@@ -158,21 +154,18 @@ mod tests {
             phone_number: phone.into(),
         };
         assert!(request("+821012345678").check(&limits()).is_ok());
-        assert_eq!(
-            request("+12025550100").check(&limits()).unwrap_err().code,
-            "invalid_phone_number"
-        );
-        assert_eq!(
-            request("0101234").check(&limits()).unwrap_err().code,
-            "invalid_phone_number"
-        );
+        assert!(matches!(
+            request("+12025550100").check(&limits()),
+            Err(OrderError::PhoneNotTextable(_))
+        ));
+        assert_eq!(request("0101234").check(&limits()), Err(OrderError::PhoneNotE164));
         let answer = |code: &str| CodeAnswer {
             phone_number: "+821012345678".into(),
             code: code.into(),
         };
         assert!(answer("012345").check().is_ok());
         for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦", ""] {
-            assert_eq!(answer(bad).check().unwrap_err().code, "invalid_code", "{bad}");
+            assert_eq!(answer(bad).check(), Err(OrderError::CodeNotSixDigits), "{bad}");
         }
     }
 
@@ -180,7 +173,7 @@ mod tests {
     fn issued_customer_ids_are_distinct_and_valid_ids() {
         let id = new_phone_customer_id();
         assert!(id.starts_with("cust-") && id.len() == 25);
-        assert!(cafe_shared::http::check_id("customerId", &id, 64).is_ok());
+        assert!(cafe_shared::checks::check_id("customerId", &id, 64).is_ok());
         assert_ne!(new_phone_customer_id(), id);
     }
 }

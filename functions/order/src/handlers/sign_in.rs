@@ -8,7 +8,8 @@ use crate::OrderService;
 use crate::domain::sign_in::{CODE_SECONDS, CodeAnswer, CodeRequest, SignInCode, new_phone_customer_id};
 use crate::store::{CodeKept, Proven};
 use cafe_shared::auth::Caller;
-use cafe_shared::http::{ApiError, check_id, json_body, json_response, path_param};
+use cafe_shared::checks::check_id;
+use cafe_shared::http::{ApiError, json_body, json_response, path_param};
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
