@@ -29,37 +29,50 @@ pub const SAMPLES: [(&str, &str); 13] = [
 ];
 
 /// Customer 2's order of one iced tea that the samples describe, placed at a registered kiosk
-/// with the `Idempotency-Key` `kiosk-7-0001` and run to its end.
+/// with the `Idempotency-Key` `kiosk-7-0001`.
 pub struct SampleOrder {
     pub order_id: String,
-    kiosk_token: String,
+    kiosk: Api,
 }
 
 impl SampleOrder {
-    /// Stocks 10 cups and places the order; returns once it is completed and notified.
-    pub async fn place(cloud: &LocalCloud) -> SampleOrder {
-        let api = cloud.api();
-        let stocked = api.post("/inventories", &json!({"stockName": "cup", "qty": 10})).await;
+    /// Stocks 10 cups and registers the kiosk the API sample orders at.
+    pub async fn prepare(cloud: &LocalCloud) -> SampleOrder {
+        let stocked = (cloud.api())
+            .post("/inventories", &json!({"stockName": "cup", "qty": 10}))
+            .await;
         assert_eq!(stocked.status, 201, "{stocked:?}");
-        let kiosk = cloud.kiosk_api("sample kiosk").await;
+        SampleOrder {
+            order_id: "0be4463a-e630-5884-9f64-224913e1da1d".into(),
+            kiosk: cloud.kiosk_api("sample kiosk").await,
+        }
+    }
+
+    /// Places the order through the deployed API, as the API sample does.
+    pub async fn place_through_the_api(&self) {
         let order = json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1});
-        let placed = kiosk
+        let placed = (self.kiosk)
             .send(
-                (kiosk.http.post(kiosk.url("/orders")))
+                (self.kiosk.http.post(self.kiosk.url("/orders")))
                     .header("Idempotency-Key", "kiosk-7-0001")
                     .json(&order),
             )
             .await;
-        assert!(placed.body["customerToken"].is_string(), "{placed:?}");
-        let order_id = placed.body["orderId"].as_str().unwrap().to_string();
-        assert_eq!(order_id, "0be4463a-e630-5884-9f64-224913e1da1d", "the samples' order");
-        assert_eq!(api.final_order(&order_id).await["orderStatus"], "completed");
+        self.check_first_answer(&placed.body);
+    }
+
+    /// The answer to the order's first placing: the samples' order, with the customer's token.
+    pub fn check_first_answer(&self, order: &Value) {
+        assert_eq!(order["orderId"], self.order_id.as_str(), "the samples' order: {order}");
+        assert!(order["customerToken"].is_string(), "{order}");
+    }
+
+    /// Waits until the deployed saga has completed the order and notified its customer.
+    pub async fn wait_until_completed(&self, cloud: &LocalCloud) {
+        let api = cloud.api();
+        assert_eq!(api.final_order(&self.order_id).await["orderStatus"], "completed");
         api.wait_for("/notifications?customerId=2", SAGA_TIMEOUT, |a| a.body != json!([]))
             .await;
-        SampleOrder {
-            order_id,
-            kiosk_token: kiosk.token.unwrap(),
-        }
     }
 
     /// The sample file's content, with this test's kiosk token where the API sample says.
@@ -71,7 +84,7 @@ impl SampleOrder {
                 "{file} says where the kiosk token goes"
             );
         }
-        payload.replace(KIOSK_TOKEN_PLACE, &self.kiosk_token)
+        payload.replace(KIOSK_TOKEN_PLACE, self.kiosk.token.as_deref().unwrap())
     }
 
     /// What the function answered a redelivered sample: the API the same order (and no token

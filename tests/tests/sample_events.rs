@@ -13,7 +13,9 @@ use serde_json::Value;
 async fn every_sample_event_is_accepted_by_its_function_and_changes_nothing_twice() {
     check_every_sample_is_listed();
     let cloud = LocalCloud::start(&[]);
-    let order = SampleOrder::place(&cloud).await;
+    let order = SampleOrder::prepare(&cloud).await;
+    order.place_through_the_api().await;
+    order.wait_until_completed(&cloud).await;
     let lambda = aws_sdk_lambda::Client::new(&cloud.sdk().await);
     for (file, binary) in SAMPLES {
         // The template names each function <stack>-<binary>.
