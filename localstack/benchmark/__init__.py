@@ -1,0 +1,1 @@
+"""The benchmark behind `make bench` (`localstack/bench.py`), one module per part."""

@@ -1,0 +1,117 @@
+"""AWS calls per order, counted through the proxy, and what a million orders cost at list prices."""
+
+import math
+import time
+import uuid
+
+from .common import ApiClient, PRICES, aws
+from .orders import OrderTally, drive_customers, plan_orders, register_kiosks, set_stock
+from .end_to_end import emulator_invocations, queued_messages
+
+
+def wait_until_quiet(cloud, stack, quiet_s=1.0, timeout_s=120):
+    """Until no saga queue holds a message and the functions made no AWS call for `quiet_s`."""
+    sqs = aws(stack.endpoint, "sqs")
+    deadline = time.monotonic() + timeout_s
+    last, still_since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        counts = cloud.proxy.snapshot()
+        if counts != last:
+            last, still_since = counts, time.monotonic()
+        if queued_messages(sqs, stack) == 0 and time.monotonic() - still_since >= quiet_s:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the counting cloud did not settle")
+
+
+def count_calls_per_order(cloud, stack, outcome, args, menu, progress):
+    """Places orders that all end in `outcome` on the counting cloud and returns what they cost:
+    the proxy's counts, MiniStack's event source mapping batches and REPORT lines, between two
+    quiet moments. Orders wait for their notification by querying the table directly, past the
+    proxy, so waiting adds no counted call."""
+    count = args.counted_orders
+    api = ApiClient(stack.api_url, stack.operator_token)
+    set_stock(api, 1_000_000 if outcome == "completed" else 0)
+    api.close()
+    kiosks = register_kiosks(stack, args.customers)  # before the count starts: not an order's call
+    wait_until_quiet(cloud, stack)
+    ddb = aws(stack.endpoint, "dynamodb", args.customers + 4)
+    table = stack.resources["NotificationsTable"]
+
+    def by_table(_api, customer_id, _token, order_id, deadline):
+        while time.monotonic() < deadline:
+            items = ddb.query(TableName=table, IndexName="byCustomer", KeyConditionExpression="customerId = :c",
+                              ExpressionAttributeValues={":c": {"S": customer_id}})["Items"]
+            for item in items:
+                if item["orderId"]["S"] == order_id:
+                    return {k: v["S"] for k, v in item.items() if "S" in v}, 0
+            time.sleep(0.05)
+        return None, 0
+
+    run = uuid.uuid4().hex[:8]
+    customers = [f"count-{run}-{i}" for i in range(args.customers)]
+    tally = OrderTally(count)
+    progress.phase(f"calls: {count} orders that are {outcome}, through the counting proxy", tally.line)
+    before, offset, started_ms = cloud.proxy.snapshot(), cloud.log_offset(), int(time.time() * 1000)
+    records = drive_customers(stack.api_url, plan_orders(count, args.customers, args.seed, menu), customers, kiosks,
+                              by_table, tally)
+    wait_until_quiet(cloud, stack)
+    counts, batches = cloud.proxy.snapshot() - before, cloud.esm_batches(offset, cloud.log_offset())
+    invocations = emulator_invocations(stack, (started_ms, int(time.time() * 1000)))
+    wrong = [r for r in records if r["outcome"] != outcome]
+    if wrong:
+        raise RuntimeError(f"{len(wrong)} of the counted orders did not end {outcome}: {wrong[:3]}")
+    return counts, batches, {b: v["invocations"] for b, v in invocations.items()}, len(records)
+
+
+def per_order(counts, batches, invocations, orders, warm_mean_ms):
+    """What one order costs, by service, from one counted run (each order was one POST /orders)."""
+    def ops(service):
+        return {op: round(n / orders, 2) for (s, op), n in sorted(counts.items()) if s == service and not op.startswith("#")}
+
+    sqs_batches = [b for b in batches if b[2] == "SQS messages"]
+    sends = sum(b[1] for b in sqs_batches)
+    lambda_invocations = {b: round(n / orders, 2) for b, n in invocations.items() if n}
+    # Billed per invocation: the function's warm mean, rounded up to 1 ms, at 128 MB.
+    gb_seconds = sum(n / orders * math.ceil(warm_mean_ms[b]) / 1000 * PRICES["lambda_memory_mb"] / 1024
+                     for b, n in invocations.items())
+    return {
+        "dynamodb": {"calls": ops("dynamodb"), "rru": round(counts[("dynamodb", "#rru")] / orders, 2),
+                     "wru": round(counts[("dynamodb", "#wru")] / orders, 2),
+                     "conditional_failures": round(counts[("dynamodb", "#conditional_failures")] / orders, 2)},
+        "eventbridge": {"calls": ops("events"), "events": round(counts[("events", "#events")] / orders, 2)},
+        "sns": {"calls": ops("sns"), "publishes": round(counts[("sns", "Publish")] / orders, 2)},
+        # The functions make no SQS call; the platform does: the bus's rule sends each message, and
+        # the event source mapping receives a batch and deletes it (AWS bills these to the queue's
+        # owner). Empty long polls while idle are not per order and are left out.
+        "sqs": {"function_calls": ops("sqs"), "sends": round(sends / orders, 2),
+                "receives": round(len(sqs_batches) / orders, 2), "deletes": round(len(sqs_batches) / orders, 2),
+                "requests": round((sends + 2 * len(sqs_batches) + sum(n for (s, op), n in counts.items()
+                                                                     if s == "sqs")) / orders, 2)},
+        "lambda": {"invocations": lambda_invocations, "total": round(sum(lambda_invocations.values()), 2),
+                   "gb_seconds": round(gb_seconds, 6)},
+        "apigateway": {"requests": 1.0},
+    }
+
+
+def mix(completed, cancelled, fraction):
+    """The per-order figures of a mix of the two outcomes (`fraction` of them completed)."""
+    if isinstance(completed, dict):
+        return {k: mix(completed.get(k, 0), cancelled.get(k, 0), fraction) for k in sorted(completed.keys() | cancelled.keys())}
+    return round(fraction * completed + (1 - fraction) * cancelled, 6)
+
+
+def cost_per_million(order):
+    p = PRICES
+    lines = {
+        "lambda_requests": order["lambda"]["total"] * p["lambda_per_million_requests"],
+        "lambda_duration": order["lambda"]["gb_seconds"] * 1e6 * p["lambda_per_gb_second_x86"],
+        "dynamodb_writes": order["dynamodb"]["wru"] * p["dynamodb_on_demand_per_million_wru"],
+        "dynamodb_reads": order["dynamodb"]["rru"] * p["dynamodb_on_demand_per_million_rru"],
+        "eventbridge": order["eventbridge"]["events"] * p["eventbridge_per_million_custom_events_64kb"],
+        "sqs": order["sqs"]["requests"] * p["sqs_standard_per_million_requests_64kb"],
+        "sns": order["sns"]["publishes"] * p["sns_per_million_publishes"],
+        "apigateway": order["apigateway"]["requests"] * p["apigateway_rest_per_million_requests"],
+    }
+    lines["total"] = sum(lines.values())
+    return {k: round(v, 4) for k, v in lines.items()}

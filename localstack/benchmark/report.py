@@ -1,0 +1,247 @@
+"""The report beside bench.json: Markdown tables and an SVG of the latencies."""
+
+import math
+from pathlib import Path
+
+from .common import nearest_rank, stats
+
+
+def latency_svg(series, title):
+    """A CDF of each series of latencies (ms) on a log time axis, as plain SVG."""
+    width, height, left, right, top, bottom = 800, 430, 70, 20, 40, 95
+    values = [v for _, _, _, vs in series for v in vs if v > 0] or [1, 10]
+    # The axis runs between the 1-2-5 steps around the data.
+    steps = [m * 10 ** e for e in range(-1, 7) for m in (1, 2, 5)]
+    lo = max([v for v in steps if v <= min(values)] or [steps[0]])
+    hi = min([v for v in steps if v > max(values)] or [steps[-1]])
+    x = lambda v: left + (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (width - left - right)  # noqa: E731
+    y = lambda f: top + (1 - f) * (height - top - bottom)  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{title}</text>']
+    for v in (v for v in steps if lo <= v <= hi):
+        out.append(f'<line x1="{x(v):.1f}" y1="{top}" x2="{x(v):.1f}" y2="{y(0):.1f}" stroke="#ddd"/>')
+        label = f"{v:g}" if v < 1000 else f"{v / 1000:g} s"
+        out.append(f'<text x="{x(v):.1f}" y="{y(0) + 16:.1f}" text-anchor="middle">{label}</text>')
+    for pct in range(0, 101, 20):
+        out.append(f'<line x1="{left}" y1="{y(pct / 100):.1f}" x2="{width - right}" y2="{y(pct / 100):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 8}" y="{y(pct / 100) + 4:.1f}" text-anchor="end">{pct}%</text>')
+    out.append(f'<text x="{(left + width - right) / 2}" y="{y(0) + 36:.1f}" text-anchor="middle">latency, ms (log scale)</text>')
+    out.append(f'<text x="18" y="{(top + y(0)) / 2:.1f}" text-anchor="middle" transform="rotate(-90 18 {(top + y(0)) / 2:.1f})">'
+               f'orders at or below</text>')
+    for i, (label, color, dash, vs) in enumerate(series):
+        xs = sorted(v for v in vs if v > 0)
+        if xs:
+            points = [f"{x(xs[0]):.1f},{y(0):.1f}"]
+            for k, v in enumerate(xs):
+                points += [f"{x(v):.1f},{y(k / len(xs)):.1f}", f"{x(v):.1f},{y((k + 1) / len(xs)):.1f}"]
+            out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" stroke-dasharray="{dash}" '
+                       f'points="{" ".join(points)}"/>')
+        lx, ly = left - 50 + (i % 2) * 390, height - 32 + (i // 2) * 18
+        p50 = f", p50 {nearest_rank(xs, 50):.0f} ms" if xs else ""
+        out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 24}" y2="{ly - 4}" stroke="{color}" stroke-width="2" '
+                   f'stroke-dasharray="{dash}"/>')
+        out.append(f'<text x="{lx + 30}" y="{ly}">{label} (n={len(xs)}{p50})</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def md_table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join("" if c is None else str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt(value, digits=1):
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def stats_row(label, s):
+    return [label, s["count"], fmt(s["p50"]), fmt(s["p90"]), fmt(s["p99"]), fmt(s["max"])]
+
+
+def markdown_report(r):
+    e, f, c = r["end_to_end"], r["floor"], r["config"]
+    fa, fc = f["alone"], f["concurrent"]
+    functions = {fn["binary"]: fn for fn in r["functions"]}
+    calls, cost = r["aws_calls"], r["cost"]
+    lines = [
+        "# Cafe saga benchmark",
+        "",
+        f"{r['started_at']} · {'quick smoke run' if r['quick'] else 'full run'} · {r['duration_s']:.0f} s · "
+        f"endpoint {c['endpoint']} · percentiles nearest-rank · all times in ms",
+        "",
+        f"**{e['orders']} orders from {c['customers']} concurrent customers: {fmt(e['orders_per_s'], 2)} orders/s, "
+        f"p50 {fmt(e['latency_ms']['all']['p50'], 0)} ms, p99 {fmt(e['latency_ms']['all']['p99'], 0)} ms from POST /orders "
+        f"to the notification.** The same AWS calls made directly with boto3 (the floor) take "
+        f"{fmt(fa['latency_ms']['all']['p50'], 0)} ms per order one at a time and run at {fmt(fc['orders_per_s'], 2)} orders/s "
+        f"with {c['customers']} customers: the saga's median latency is {fmt(r['ratio']['saga_p50_over_floor_alone_p50'])}x "
+        f"the bare calls', its throughput {fmt(r['ratio']['saga_orders_per_s_over_floor'], 2)}x the floor's (whose boto3 client "
+        f"is itself a limit, see below), and it costs the "
+        f"local cloud {fmt(e['cpu']['cloud_cpu_ms_per_order'])} CPU-ms per order against the floor's "
+        f"{fmt(f['cpu']['cloud_cpu_ms_per_order'])} ({fmt(r['ratio']['saga_cloud_cpu_per_order_over_floor'])}x). "
+        f"Machine: {c['cpus']} CPUs, load average {c['load_average_at_start']} at the start.",
+        "",
+        "## End to end",
+        "",
+        f"Each customer places one order at a time (a random beverage, 1–3 of them) and waits for its "
+        f"notification; {e['warmup_orders']} warm-up orders (one per customer) ran first and are not counted. "
+        f"Stock: {e['stock_cups']} of the {e['cups_requested']} cups the orders ask for, so the last orders are cancelled. "
+        f"Latency is from just before POST /orders to the notification's own `notificationDate` (same host clock); "
+        f"*seen* is when the customer's poll of GET /notifications?customerId= first returned it "
+        f"({e['polls_per_order']} polls per order).",
+        "",
+        md_table(["outcome", "orders", "p50", "p90", "p99", "max"],
+                 [stats_row(o, e["latency_ms"][o]) for o in ("completed", "cancelled", "all")]
+                 + [stats_row("all, seen by a poll", e["observed_ms"]["all"]), stats_row("POST /orders answer", e["post_ms"])]),
+        "",
+        f"Throughput: {e['completed'] + e['cancelled']} final orders in {fmt(e['wall_s'], 2)} s = "
+        f"**{fmt(e['orders_per_s'], 2)} orders/s** ({e['completed']} completed, {e['cancelled']} cancelled, {e['failed']} failed).",
+        "",
+        "Where the time goes (timestamps the functions store: `orderDate`, the beverage's `madeAt`, `notificationDate`):",
+        "",
+        md_table(["stage", "orders", "p50", "p90", "p99", "max"],
+                 [stats_row("POST sent → order stored (API Gateway + order-api)", e["stages_ms"]["post_to_order_stored"]),
+                  stats_row("order stored → beverage made (outbox, inventory, beverage)", e["stages_ms"]["order_stored_to_beverage_made"]),
+                  stats_row("beverage made → notification (order, outbox, notify)", e["stages_ms"]["beverage_made_to_notification"]),
+                  stats_row("order stored → notification (all)", e["stages_ms"]["order_stored_to_notification"])]),
+        "",
+        f"![Latency CDF]({Path(r['files']['svg']).name})",
+        "",
+        "## The floor: what the local cloud itself allows",
+        "",
+        f"The calls the functions make for an order, in the saga's order, made with boto3 against {c['endpoint']} on "
+        f"scratch tables, bus, topic and queues (deleted after); each bus → queue → function hop is an SQS send, receive "
+        f"and delete. Floor latency runs from storing the order to storing its notification; the SNS publish, the "
+        f"mark-sent update, CustomerNotified and the kiosk's deliveries and writes come after or beside it and count in "
+        f"throughput only. Not in the floor: API Gateway, Lambda, the DynamoDB stream delivery (no client call does it). "
+        f"Run twice: {fa['orders']} orders one at a time (each call's own cost), then {fc['orders']} orders from "
+        f"{c['customers']} customers.",
+        "",
+        md_table(["", "orders", "orders/s", "p50", "p90", "p99", "max"],
+                 [["saga, end to end", e["orders"], fmt(e["orders_per_s"], 2)]
+                  + [fmt(e["latency_ms"]["all"][k]) for k in ("p50", "p90", "p99", "max")],
+                  ["floor, one order at a time", fa["orders"], fmt(fa["orders_per_s"], 2)]
+                  + [fmt(fa["latency_ms"]["all"][k]) for k in ("p50", "p90", "p99", "max")],
+                  [f"floor, {c['customers']} customers", fc["orders"], fmt(fc["orders_per_s"], 2)]
+                  + [fmt(fc["latency_ms"]["all"][k]) for k in ("p50", "p90", "p99", "max")],
+                  ["&nbsp;&nbsp;completed", fc["completed"], ""] + [fmt(fc["latency_ms"]["completed"][k]) for k in ("p50", "p90", "p99", "max")],
+                  ["&nbsp;&nbsp;cancelled", fc["cancelled"], ""] + [fmt(fc["latency_ms"]["cancelled"][k]) for k in ("p50", "p90", "p99", "max")]]),
+        "",
+        "CPU per order while the orders ran (local cloud = the MiniStack process and the function processes it "
+        "started; script = this benchmark's own client threads, which share the machine):",
+        "",
+        md_table(["", "wall s", "local cloud CPU s", "cloud cores busy", "cloud CPU-ms per order", "script CPU-ms per order"],
+                 [[label, fmt(u["wall_s"], 1), fmt(u["cloud_cpu_s"], 1), fmt(u["cloud_cores_busy"], 2),
+                   fmt(u["cloud_cpu_ms_per_order"]), fmt(u["client_cpu_ms_per_order"])]
+                  for label, u in (("saga, end to end", e["cpu"]), (f"floor, {c['customers']} customers", f["cpu"]))]),
+        "",
+        f"The script spent {fmt(f['cpu']['client_cpu_ms_per_order'])} CPU-ms per floor order in boto3 (one Python "
+        f"process, so at most one core, beside the cloud on {c['cpus']} CPUs): with many customers the floor's "
+        f"throughput and latency are bound by its client as much as by the cloud. The cloud's CPU per order does "
+        f"not depend on the client: that is the like-for-like comparison with the saga.",
+        "",
+        md_table(["saga ÷ floor", "ratio"],
+                 [["median latency ÷ the floor's one order at a time", fmt(r["ratio"]["saga_p50_over_floor_alone_p50"], 2)],
+                  [f"median latency ÷ the floor's with {c['customers']} customers", fmt(r["ratio"]["saga_p50_over_floor_p50"], 2)],
+                  [f"p99 latency ÷ the floor's with {c['customers']} customers", fmt(r["ratio"]["saga_p99_over_floor_p99"], 2)],
+                  ["orders/s ÷ the floor's", fmt(r["ratio"]["saga_orders_per_s_over_floor"], 2)],
+                  ["local cloud CPU per order ÷ the floor's", fmt(r["ratio"]["saga_cloud_cpu_per_order_over_floor"], 2)]]),
+        "",
+        "Floor calls per order, and each call's latency one order at a time and with the customers:",
+        "",
+        md_table(["call", "per completed order", "per cancelled order", "alone p50", "alone p99",
+                  f"{c['customers']} customers p50", f"{c['customers']} customers p99"],
+                 [[name, f["calls_per_order"]["completed"].get(name, 0), f["calls_per_order"]["cancelled"].get(name, 0),
+                   fmt(fa["call_ms"].get(name, stats([]))["p50"], 2), fmt(fa["call_ms"].get(name, stats([]))["p99"], 2),
+                   fmt(s["p50"], 2), fmt(s["p99"], 2)] for name, s in fc["call_ms"].items()]),
+        "",
+        "## The emulator's own cost per invocation",
+        "",
+        "From MiniStack's source (DESIGN.md section 6; not measured by this script):",
+        "",
+        *[f"- {note}" for note in r["emulator"]["notes"]],
+        "",
+        "Measured: what MiniStack timed for each invocation during the end-to-end run (its REPORT line, from "
+        "dispatch to the function's output drained), beside the same handler alone on this script's Runtime API, "
+        "and how many log lines the handler prints per event (none: MiniStack waits the full 50 ms for output):",
+        "",
+        md_table(["function", "invocations", "per order", "MiniStack p50", "MiniStack p99", "handler alone p50",
+                  "log lines per event"],
+                 [[b, v["invocations"], fmt(v["invocations"] / max(1, e["orders"]), 2),
+                   fmt(v["report_ms"]["p50"]), fmt(v["report_ms"]["p99"]),
+                   fmt(functions[b]["warm_ms"]["p50"], 2) if b in functions else "–",
+                   fmt(functions[b]["log_lines_per_invocation"], 2) if b in functions else "–"]
+                  for b, v in r["emulator"]["invocations"].items() if v["invocations"]]),
+        "",
+        "(notify-api's invocations are the customers' polls.)",
+        "",
+        "## Functions",
+        "",
+        f"Each bootstrap run by this script against its own Runtime API with the deployed function's environment "
+        f"(read from Lambda on the counting cloud, whose tables they use, with its event source mappings off). "
+        f"Init: spawn to the first GET /next, over {c['init_starts']} starts (the SDK clients are built before that "
+        f"poll); goal under 20 ms. Warm: /next answered to /response received, over {c['warm_events']} events after a "
+        f"first one that opens the connections. Peak RSS: VmHWM after the warm events.",
+        "",
+        md_table(["function", "init p50", "init max", "p50 < 20 ms", "first event", "warm p50", "warm p99", "errors",
+                  "peak RSS MiB", "log lines/event", "bootstrap MiB", "zip MiB"],
+                 [[fn["binary"], fmt(fn["init_ms"]["p50"]), fmt(fn["init_ms"]["max"]), "yes" if fn["init_under_20ms"] else "**no**",
+                   fmt(fn["first_invocation_ms"]), fmt(fn["warm_ms"]["p50"], 2), fmt(fn["warm_ms"]["p99"], 2), fn["warm_errors"],
+                   fmt(fn["peak_rss_kib"] and fn["peak_rss_kib"] / 1024), fmt(fn["log_lines_per_invocation"], 2),
+                   fmt(fn["bootstrap_bytes"] / 2**20, 2), fmt(fn["zip_bytes"] / 2**20, 2)] for fn in r["functions"]]),
+        "",
+        "Fed to each function:",
+        "",
+        *[f"- {fn['binary']}: {fn['event']}" for fn in r["functions"]],
+        "",
+        "## AWS calls per order",
+        "",
+        *[f"- {line}" for line in calls["method"]],
+        "",
+        md_table(["service", "per completed order", "per cancelled order", f"per order, mix ({fmt(100 * cost['mix_completed_fraction'], 0)}% completed)"],
+                 calls_rows(calls["per_order"])),
+        "",
+        "## Cost of 1 million orders on AWS",
+        "",
+        f"{cost['source']}; no free tier.",
+        "",
+        md_table(["price", "USD"], [[k.replace("_", " "), f"{v:g}"] for k, v in cost["prices"].items()]),
+        "",
+        "Lambda duration: invocations × the function's measured warm mean (fed one message or request at a time), "
+        "rounded up to 1 ms, at 128 MB. "
+        "DynamoDB: the units the emulator's capacity accounting reported per call (1 KB writes, 4 KB reads, "
+        "transactions 2x, GSI writes included), failed conditions at 1 WRU per item (2 in a transaction).",
+        f"Not included: {', '.join(cost['excluded'])}.",
+        "",
+        md_table(["item (USD per 1M orders)", "completed", "cancelled", "mix"],
+                 [[k.replace("_", " "), *(fmt(cost["per_million_orders_usd"][o][k], 2) for o in ("completed", "cancelled", "mix"))]
+                  for k in cost["per_million_orders_usd"]["mix"]]
+                 + [["**per order**", *(f"${cost['per_order_usd'][o]:.8f}" for o in ("completed", "cancelled", "mix"))]]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def calls_rows(per_order):
+    def row(label, get):
+        return [label, *(get(per_order[o]) for o in ("completed", "cancelled", "mix"))]
+    ops = lambda service, key: sorted(set().union(*(per_order[o][service][key] for o in per_order)))  # noqa: E731
+    rows = [row("DynamoDB calls", lambda p: fmt(sum(p["dynamodb"]["calls"].values()), 2))]
+    rows += [row(f"&nbsp;&nbsp;{op}", lambda p, op=op: fmt(p["dynamodb"]["calls"].get(op, 0), 2)) for op in ops("dynamodb", "calls")]
+    rows += [row("&nbsp;&nbsp;read units (RRU)", lambda p: fmt(p["dynamodb"]["rru"], 2)),
+             row("&nbsp;&nbsp;write units (WRU)", lambda p: fmt(p["dynamodb"]["wru"], 2)),
+             row("&nbsp;&nbsp;failed conditions", lambda p: fmt(p["dynamodb"]["conditional_failures"], 2)),
+             row("EventBridge PutEvents calls", lambda p: fmt(sum(p["eventbridge"]["calls"].values()), 2)),
+             row("&nbsp;&nbsp;events", lambda p: fmt(p["eventbridge"]["events"], 2)),
+             row("SNS Publish", lambda p: fmt(p["sns"]["publishes"], 2)),
+             row("SQS calls by the functions", lambda p: fmt(sum(p["sqs"]["function_calls"].values()), 2)),
+             row("SQS by the platform: sends (bus rules)", lambda p: fmt(p["sqs"]["sends"], 2)),
+             row("&nbsp;&nbsp;receives, deletes (mapping batches)", lambda p: f"{fmt(p['sqs']['receives'], 2)}, {fmt(p['sqs']['deletes'], 2)}"),
+             row("&nbsp;&nbsp;SQS requests billed", lambda p: fmt(p["sqs"]["requests"], 2)),
+             row("Lambda invocations", lambda p: fmt(p["lambda"]["total"], 2))]
+    rows += [row(f"&nbsp;&nbsp;{b}", lambda p, b=b: fmt(p["lambda"]["invocations"].get(b, 0), 2)) for b in ops("lambda", "invocations")]
+    rows += [row("&nbsp;&nbsp;GB-seconds", lambda p: f"{p['lambda']['gb_seconds']:.6f}"),
+             row("API Gateway requests", lambda p: fmt(p["apigateway"]["requests"], 2))]
+    return rows
