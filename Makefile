@@ -3,8 +3,9 @@
 .DEFAULT_GOAL := help
 .PHONY: help up test bench down invoke api logs kiosk kiosks revoke-kiosk
 NAME ?= kiosk
-# The pinned SAM CLI in .venv-sam, installed on first use.
-SAM_CLI = bash -c 'source localstack/lib.sh && ensure_sam' >/dev/null
+# The pinned SAM CLI in .venv-sam, installed on first use (what it says goes to stderr: stdout is
+# the function's answer).
+SAM_CLI = bash -c 'source localstack/lib.sh && ensure_sam' >&2
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
