@@ -15,6 +15,10 @@ pub struct OrderSummary {
     pub beverage_qty: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
+    /// The short number the cafe calls the order by, counted from 1 each day (none for orders
+    /// placed before the cafe numbered them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +236,7 @@ mod tests {
             beverage_name: "americano".into(),
             beverage_qty: 11,
             phone_number: None,
+            order_number: None,
         }
     }
 

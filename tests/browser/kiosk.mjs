@@ -257,7 +257,7 @@ try {
     assert.ok(i < 120, "the order's text arrives");
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  assert.match((await textsTo())[1].Message, /Your 1 latte is ready/);
+  assert.match((await textsTo())[1].Message, /^Order #\d+: your 1 latte is ready/);
   await page.screenshot({ path: join(shots, "customer-5-texted.png"), fullPage: true });
   await page.getByRole("button", { name: "Done" }).tap();
   await kioskKeepsNothing("after a signed-in order's Done", code, fifth.orderId);

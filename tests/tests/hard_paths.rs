@@ -104,7 +104,10 @@ async fn a_machine_fault_after_reservation_gives_the_cups_back_and_notifies_once
     assert_eq!(customer_sees.len(), 1, "{customer_sees:?}");
     assert_eq!(
         customer_sees[0]["message"],
-        "Sorry, your order of 2 lattes was cancelled: the machine ran out of milk."
+        format!(
+            "Order #{}: sorry, your order of 2 lattes was cancelled: the machine ran out of milk.",
+            short["orderNumber"]
+        )
     );
     wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
     let view = api.get(&format!("/kiosk/orders/{short_id}")).await.body;

@@ -23,7 +23,12 @@ const GRANTS: [(&str, &[&str]); 11] = [
             "CustomerTokenVerifyKeySecret",
         ],
     ),
-    ("OrderEvents", &["OrdersTable", "OrderQueue", "OrderDeadLetterQueue"]),
+    // The customers table only for the cafe's own item (a condition on its key): an order that
+    // ends gives its place in the cafe back.
+    (
+        "OrderEvents",
+        &["OrdersTable", "CustomersTable", "OrderQueue", "OrderDeadLetterQueue"],
+    ),
     (
         "OrderOutbox",
         &["OrdersTable", "CafeBus", "OrderOutboxDeadLetterQueue", "OrderQueue"],

@@ -9,10 +9,17 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// Short visibility and two receives, so a failing message reaches its DLQ within a minute.
+/// Short visibility and two receives, so a failing message reaches its DLQ within a minute; room
+/// for the rush of orders at once, past a real cafe's capacity.
 fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
-    CLOUD.get_or_init(|| LocalCloud::start(&[("QueueVisibilitySeconds", "20"), ("MaxReceiveCount", "2")]))
+    CLOUD.get_or_init(|| {
+        LocalCloud::start(&[
+            ("QueueVisibilitySeconds", "20"),
+            ("MaxReceiveCount", "2"),
+            ("MaxOrdersInProgress", "1000"),
+        ])
+    })
 }
 
 /// The tests share the cup stock and check that queues drain, so they take turns.

@@ -130,7 +130,13 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
             "CustomerNotified"
         ]
     );
-    assert_eq!(view2["notification"], "Your 1 iced-tea is ready. Enjoy!");
+    // Called by its number, the one the order was given when it was placed.
+    let number2 = order2["orderNumber"].as_u64().expect("an order number");
+    assert_eq!(view2["orderNumber"], number2);
+    assert_eq!(
+        view2["notification"],
+        format!("Order #{number2}: your 1 iced-tea is ready. Enjoy!")
+    );
     let customer1 = api.get("/kiosk/customers/1/orders").await;
     assert_eq!(customer1.body.as_array().unwrap().len(), 1);
     assert_eq!(customer1.body[0]["orderId"], id1.as_str());
@@ -145,7 +151,10 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     );
     assert_eq!(
         n1[0]["message"],
-        "Sorry, your order of 11 americanos was cancelled: not enough cups for 11 beverages."
+        format!(
+            "Order #{}: sorry, your order of 11 americanos was cancelled: not enough cups for 11 beverages.",
+            order1["orderNumber"]
+        )
     );
     let n2 = api.notifications_of("2").await;
     assert_eq!(n2.len(), 1, "{n2:?}");

@@ -24,7 +24,7 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
     }
 
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";
-    let calls: [(&str, String, Option<Value>); 22] = [
+    let calls: [(&str, String, Option<Value>); 24] = [
         (
             "POST",
             "/orders".into(),
@@ -39,6 +39,8 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
         ("DELETE", "/kiosks/kiosk-1".into(), None),
         ("POST", "/sign-in".into(), Some(json!({"phoneNumber": "+821012345678"}))),
         ("DELETE", "/customers/1/tokens".into(), None),
+        ("GET", "/cafe".into(), None),
+        ("PUT", "/cafe".into(), Some(json!({"open": false}))),
         (
             "POST",
             "/inventories".into(),

@@ -212,6 +212,7 @@ mod tests {
             beverage_name: beverage.into(),
             beverage_qty: qty,
             phone_number: None,
+            order_number: None,
         }
     }
 

@@ -120,6 +120,7 @@ mod tests {
             beverage_name: "latte".into(),
             beverage_qty: qty,
             phone_number: None,
+            order_number: None,
         }
     }
 

@@ -51,6 +51,7 @@ mod tests {
                 beverage_name: "latte".into(),
                 beverage_qty: qty,
                 phone_number: None,
+                order_number: None,
             },
             stock_name: "cup".into(),
             order_date: "2026-12-01T10:00:00Z".parse().unwrap(),

@@ -27,6 +27,9 @@ pub struct KioskOrder {
     pub beverage_name: String,
     pub beverage_qty: u32,
     pub order_date: DateTime<Utc>,
+    /// What the cafe calls the order by (#1, #2, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<u32>,
     pub order_status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -211,6 +214,7 @@ mod tests {
             beverage_name: "iced-tea".into(),
             beverage_qty: 1,
             phone_number: None,
+            order_number: None,
         };
         let s = step_of(&CafeEvent::OrderCompleted(OrderCompleted { order }), Utc::now());
         assert_eq!(

@@ -25,6 +25,7 @@ mod tests {
             beverage_name: "latte".into(),
             beverage_qty: 1,
             phone_number: None,
+            order_number: None,
         }
     }
 

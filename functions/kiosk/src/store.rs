@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
-use cafe_shared::dynamo::{self, Item, Page, PageRequest, s};
+use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use cafe_shared::events::{BusMessage, CafeEvent};
 use std::future::Future;
 
@@ -62,6 +62,9 @@ fn attributes_of(message: &BusMessage) -> Result<Vec<(String, AttributeValue, Wr
             date_write,
         ),
     ];
+    if let Some(number) = order.order_number {
+        attributes.push(("orderNumber".to_string(), n(number), Write::IfAbsent));
+    }
     if let Some(reason) = reason_of(event) {
         attributes.push(("reason".to_string(), s(reason), Write::IfAbsent));
     }
@@ -145,6 +148,10 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
             .ok_or("kiosk view without qty")?
             .parse()?,
         order_date: required("orderDate")?.parse()?,
+        order_number: item
+            .get("orderNumber")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok()),
         order_status: status_of(&timeline).to_string(),
         reason: text("reason"),
         notification: text("notification"),

@@ -58,6 +58,11 @@ impl Notification {
             ),
             _ => return None,
         };
+        // The number the cafe calls the order by comes first, as on the pickup screen.
+        let message = match order.order_number {
+            Some(number) => format!("Order #{number}: {}{}", message[..1].to_lowercase(), &message[1..]),
+            None => message,
+        };
         Some(Self {
             notification_id: notification_id_for(&order.order_id),
             customer_id: order.customer_id.clone(),
@@ -92,6 +97,7 @@ mod tests {
             beverage_name: "americano".into(),
             beverage_qty: qty,
             phone_number: Some("+821012345678".into()),
+            order_number: None,
         }
     }
 
@@ -121,5 +127,28 @@ mod tests {
         assert_eq!(n.order_status, "completed");
         assert_eq!(n.message, "Your 1 americano is ready. Enjoy!");
         assert_eq!(n.notification_id, notification_id_for("o-1"));
+    }
+
+    #[test]
+    fn a_numbered_order_is_called_by_its_number() {
+        let numbered = OrderSummary {
+            order_number: Some(12),
+            ..order(2)
+        };
+        let ready = CafeEvent::OrderCompleted(OrderCompleted {
+            order: numbered.clone(),
+        });
+        let n = Notification::for_outcome(&ready, Utc::now()).unwrap();
+        assert_eq!(n.message, "Order #12: your 2 americanos are ready. Enjoy!");
+        let cancelled = CafeEvent::OrderCancelled(OrderCancelled {
+            order: numbered,
+            stock_name: "cup".into(),
+            reason: "cancelled at your request".into(),
+        });
+        let n = Notification::for_outcome(&cancelled, Utc::now()).unwrap();
+        assert_eq!(
+            n.message,
+            "Order #12: sorry, your order of 2 americanos was cancelled: cancelled at your request."
+        );
     }
 }

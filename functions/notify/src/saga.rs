@@ -52,6 +52,7 @@ mod tests {
             beverage_name: "latte".into(),
             beverage_qty: 2,
             phone_number: phone.map(Into::into),
+            order_number: None,
         }
     }
 

@@ -116,6 +116,7 @@ mod tests {
             beverage_name: "latte".into(),
             beverage_qty: 1,
             phone_number: None,
+            order_number: None,
         };
         let deadline: DateTime<Utc> = "2026-12-01T10:05:00Z".parse().unwrap();
         let message: BusMessage = serde_json::from_str(&timer_body(&order, deadline)).unwrap();

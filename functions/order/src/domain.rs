@@ -23,6 +23,13 @@ pub enum OrderStatus {
     Completed,
 }
 
+impl OrderStatus {
+    /// Whether the order has ended (it moves no more).
+    pub fn is_final(self) -> bool {
+        matches!(self, OrderStatus::Cancelled | OrderStatus::Completed)
+    }
+}
+
 /// The body of `POST /orders`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -52,6 +59,9 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub order_date: DateTime<Utc>,
+    /// What the cafe calls the order by (#1, #2, ...), counted each day, given as it is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<u32>,
 }
 
 impl Order {
@@ -84,6 +94,7 @@ impl Order {
             kiosk_id: None,
             reason: None,
             order_date: now,
+            order_number: None,
         })
     }
 
@@ -97,6 +108,14 @@ impl Order {
             && self.phone_number == other.phone_number
     }
 
+    /// The order as a move leaves it.
+    pub fn apply(&mut self, outcome: &Outcome) {
+        self.order_status = outcome.status();
+        if let Some(reason) = outcome.reason() {
+            self.reason = Some(reason.to_string());
+        }
+    }
+
     pub fn summary(&self) -> OrderSummary {
         OrderSummary {
             order_id: self.order_id.clone(),
@@ -104,6 +123,7 @@ impl Order {
             beverage_name: self.beverage_name.clone(),
             beverage_qty: self.beverage_qty,
             phone_number: self.phone_number.clone(),
+            order_number: self.order_number,
         }
     }
 
@@ -171,6 +191,14 @@ pub enum OrderError {
     PhoneNotTextable(String),
     #[error("code must be the six digits texted")]
     CodeNotSixDigits,
+    #[error(
+        "the cafe is closed: it takes orders again when the operator opens it (GET /cafe says when it \
+         is open)"
+    )]
+    CafeClosed,
+    /// The cafe is making as many orders as it takes at once (`MaxOrdersInProgress`).
+    #[error("the cafe is making {0} orders, the most it takes at once: please wait a few minutes and order again")]
+    CafeBusy(u32),
     /// An order's number is texted only once its customer proved it with a code.
     #[error(
         "the cafe texts only a number proven with the code it texts: sign in (POST /sign-in, then \
@@ -253,6 +281,36 @@ pub struct OrderLimits {
     pub texts_per_hour: u32,
     /// The country calling codes texts may go to, such as `82`.
     pub text_country_codes: Vec<String>,
+    /// Orders the cafe makes at once (placed, not yet completed or cancelled); more wait.
+    pub max_orders_in_progress: u32,
+}
+
+/// Whether the cafe takes orders (`GET /cafe`): open, and how full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cafe {
+    pub open: bool,
+    /// Placed and not yet completed or cancelled.
+    pub orders_in_progress: u32,
+    pub max_orders_in_progress: u32,
+}
+
+impl Cafe {
+    /// Why the cafe, as it is just after it refused an order, refused it: closed, or else full
+    /// (even if an order ended in the moment since).
+    pub fn refusal(&self) -> OrderError {
+        match self.open {
+            false => OrderError::CafeClosed,
+            true => OrderError::CafeBusy(self.orders_in_progress),
+        }
+    }
+}
+
+/// The body of `PUT /cafe`: the operator opens or closes the cafe.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OpeningRequest {
+    pub open: bool,
 }
 
 impl OrderLimits {
@@ -403,6 +461,7 @@ mod tests {
             orders_per_kiosk_per_minute: 30,
             texts_per_hour: 5,
             text_country_codes: vec!["82".into(), "1".into()],
+            max_orders_in_progress: 100,
         };
         assert!(limits.check_textable("+821012345678").is_ok());
         assert!(limits.check_textable("+12025550100").is_ok());

@@ -4,8 +4,8 @@
 mod sign_in;
 
 use crate::domain::{
-    Kiosk, KioskRequest, Order, OrderError, OrderRequest, OrderStatus, PlacedBy, cancelled_by, not_cancellable,
-    order_id_for_key,
+    Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, OrderStatus, PlacedBy, cancelled_by,
+    not_cancellable, order_id_for_key,
 };
 use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderOutcomes, Placed, Recorded, Registration};
 use crate::{OrderService, saga};
@@ -37,12 +37,14 @@ impl From<OrderError> for ApiError {
             OrderError::CodeNotSixDigits => ApiError::bad_request("invalid_code", message),
             OrderError::PhoneNotProven => ApiError::new(StatusCode::FORBIDDEN, "phone_not_proven", message),
             OrderError::NotCancellable(_) => ApiError::new(StatusCode::CONFLICT, "not_cancellable", message),
+            OrderError::CafeClosed => ApiError::new(StatusCode::CONFLICT, "cafe_closed", message),
+            OrderError::CafeBusy(_) => ApiError::new(StatusCode::CONFLICT, "cafe_busy", message),
         }
     }
 }
 
 /// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `POST /orders/{orderId}/cancel`,
-/// `GET /menu`, the kiosks:
+/// `GET /menu`, `GET /cafe`, `PUT /cafe`, the kiosks:
 /// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
 /// `POST /sign-in`, `POST /sign-in/verify`, `DELETE /customers/{customerId}/tokens`.
 pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
@@ -53,6 +55,8 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
         ("GET", "/orders/{orderId}") => get_order(service, &req).await,
         ("POST", "/orders/{orderId}/cancel") => cancel_order(service, &req).await,
         ("GET", "/menu") => Ok(json_response(StatusCode::OK, &service.menu)),
+        ("GET", "/cafe") => get_cafe(service, &req).await,
+        ("PUT", "/cafe") => open_or_close_cafe(service, &req).await,
         ("POST", "/kiosks") => register_kiosk(service, &req).await,
         ("GET", "/kiosks") => list_kiosks(service, &req).await,
         ("DELETE", "/kiosks/{kioskId}") => revoke_kiosk(service, &req).await,
@@ -117,6 +121,15 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     if let Some(phone) = &order.phone_number {
         service.limits.check_textable(phone)?;
     }
+    // The number first: a closed or full cafe refuses here, using up none.
+    match service
+        .store
+        .take_order_number(order.order_date, &service.limits)
+        .await?
+    {
+        Ok(number) => order.order_number = Some(number),
+        Err(cafe) => return Err(cafe.refusal().into()),
+    }
     let registration = match placed_by {
         PlacedBy::Kiosk(_) => Registration::New,
         PlacedBy::Operator => Registration::IfNew,
@@ -139,6 +152,10 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     }
     let (order, new_customer) = match placed {
         Placed::New(order) => (order, new_customer),
+        // Closed or filled up since the number was taken.
+        Placed::CafeRefused(cafe) => {
+            return Err(cafe.refusal().into());
+        }
         Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => (existing, false),
         Placed::AlreadyPlaced(_) => {
             return Err(ApiError::conflict(
@@ -299,14 +316,15 @@ async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<
     let caller = service.credentials.caller(req).await?;
     caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
-    match service.store.get(&order_id).await? {
-        Some(order) if caller.may_see_order(&order.order_id, &order.customer_id) => {}
+    let mut order = match service.store.get(&order_id).await? {
+        Some(order) if caller.may_see_order(&order.order_id, &order.customer_id) => order,
         _ => return Err(ApiError::not_found("order", &order_id)),
-    }
+    };
     let cancel = cancelled_by(matches!(caller, Caller::Operator));
     match service.store.record_outcome(&order_id, &cancel).await? {
-        Some(Recorded::Moved(order)) => {
+        Some(Recorded::Moved) => {
             tracing::info!(order_id, "order cancelled by a person");
+            order.apply(&cancel);
             Ok(json_response(StatusCode::OK, &order))
         }
         Some(Recorded::Unmoved(order)) if order.order_status == OrderStatus::Cancelled => {
@@ -315,6 +333,33 @@ async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<
         Some(Recorded::Unmoved(order)) => Err(not_cancellable(&order).into()),
         None => Err(ApiError::not_found("order", &order_id)),
     }
+}
+
+/// `GET /cafe`: whether the cafe takes orders, for the operator and the kiosks.
+async fn get_cafe(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    match service.credentials.caller(req).await? {
+        Caller::Operator | Caller::Kiosk(_) => {}
+        Caller::Anonymous => return Err(ApiError::unauthorized("send the operator's or a kiosk's token")),
+        _ => {
+            return Err(ApiError::forbidden(
+                "only the operator and the kiosks see the cafe's state",
+            ));
+        }
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &service.store.cafe(&service.limits).await?,
+    ))
+}
+
+/// `PUT /cafe` `{"open": bool}`: the operator opens or closes the cafe to new orders; the orders
+/// in progress are made either way.
+async fn open_or_close_cafe(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.caller(req).await?.require_operator()?;
+    let opening: OpeningRequest = json_body(req)?;
+    let cafe = service.store.set_open(opening.open, &service.limits).await?;
+    tracing::info!(open = cafe.open, "the operator opened or closed the cafe");
+    Ok(json_response(StatusCode::OK, &cafe))
 }
 
 /// The saga's events: the order's moves (`saga`).

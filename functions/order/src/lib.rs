@@ -62,6 +62,7 @@ impl OrderService {
                     .map(|code| code.trim().trim_start_matches('+').to_string())
                     .filter(|code| !code.is_empty())
                     .collect(),
+                max_orders_in_progress: number_from_env("MAX_ORDERS_IN_PROGRESS", 100),
             },
         })
     }

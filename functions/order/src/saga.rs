@@ -51,7 +51,7 @@ pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result
     match store.record_outcome(order_id, &outcome).await? {
         // Orders are never deleted and the table is read consistently: no later try finds it.
         None => Err(StepError::Poison(format!("no order {order_id}"))),
-        Some(Recorded::Moved(_)) => Ok(()),
+        Some(Recorded::Moved) => Ok(()),
         Some(Recorded::Unmoved(order)) => {
             if order.order_status != outcome.status() {
                 // e.g. the machine asked for an order the customer had just cancelled: it is not
@@ -327,7 +327,7 @@ mod tests {
             }
             let after = store.orders.lock().unwrap()["o-1"].clone();
             if cancel_first {
-                assert!(matches!(cancelled, Recorded::Moved(_)));
+                assert!(matches!(cancelled, Recorded::Moved));
                 assert_eq!(after.order_status, OrderStatus::Cancelled, "the machine's request lost");
             } else {
                 assert!(matches!(cancelled, Recorded::Unmoved(ref o) if o.order_status == OrderStatus::Making));

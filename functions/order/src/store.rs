@@ -6,12 +6,15 @@
 //! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute. A customer who signed in
 //! with their phone has its number on `customer#<id>`, and `phone#<number>` keeps the customer id
 //! it signs in as and the hash of the code last texted to it, and `revocations` the customers who
-//! signed out everywhere (see `sign_in`).
+//! signed out everywhere (see `sign_in`). `cafe` is the cafe itself: whether it is open
+//! (`isOpen`, open until the operator first closes it), its orders in progress (`inProgress`,
+//! one more in each order's own transaction, one less in the one that ends it) and each day's
+//! last order number (`number#<day>`).
 
 mod sign_in;
 pub use sign_in::{CodeKept, Proven, Revocations};
 
-use crate::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
+use crate::domain::{Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
@@ -19,7 +22,7 @@ use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::dynamo::SortOrder::{Ascending, Descending};
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, Utc};
 use std::future::Future;
 
 /// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
@@ -32,6 +35,11 @@ pub const LATEST_PAGE_KEY: [&str; 3] = ["orderId", LISTED_AS, "orderDate"];
 /// The `kiosks` index of the customers table: one partition holding every registered kiosk.
 const KIOSK: &str = "kiosk";
 pub const KIOSK_PAGE_KEY: [&str; 3] = ["customerKey", LISTED_AS, "kioskId"];
+/// The customers table's item that is the cafe (see the module's comment).
+const CAFE: &str = "cafe";
+/// The cafe takes an order if it is open and has room; `:max` is `MaxOrdersInProgress`.
+const CAFE_TAKES_ORDERS: &str =
+    "(attribute_not_exists(isOpen) OR isOpen = :open) AND (attribute_not_exists(inProgress) OR inProgress < :max)";
 
 #[derive(Clone)]
 pub struct OrderStore {
@@ -54,6 +62,8 @@ pub enum Registration {
 /// What storing a new order found.
 pub enum Placed {
     New(Order),
+    /// The cafe is closed or full, as it is now.
+    CafeRefused(Cafe),
     /// The kiosk token names no registered kiosk, or not with that secret (or it was revoked).
     UnknownKiosk,
     /// The kiosk has placed as many orders this minute as allowed.
@@ -80,6 +90,7 @@ pub enum Placed {
 enum Refusal {
     UnknownKiosk,
     AlreadyPlaced,
+    CafeRefused,
     CustomerKnown,
     KioskBusy,
     SignsInByPhone,
@@ -92,7 +103,7 @@ enum Refusal {
 #[derive(Debug)]
 pub enum Recorded {
     /// The order moved now.
-    Moved(Order),
+    Moved,
     /// The order was not in the status the move needs, as it is: moved already (a redelivered
     /// event), or another way (a cancel that lost to the machine, or the other way round).
     Unmoved(Order),
@@ -142,6 +153,17 @@ impl OrderStore {
             Refusal::AlreadyPlaced,
             TransactWriteItem::builder().put(put_order).build(),
         ));
+        // The order takes its place in the cafe, which it gives back when it ends.
+        let cafe = Update::builder()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(CAFE))
+            .update_expression("ADD inProgress :one")
+            .condition_expression(CAFE_TAKES_ORDERS)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":open", AttributeValue::Bool(true))
+            .expression_attribute_values(":max", n(limits.max_orders_in_progress))
+            .build()?;
+        writes.push((Refusal::CafeRefused, TransactWriteItem::builder().update(cafe).build()));
         writes.push((
             Refusal::TooManyOrders,
             self.count(
@@ -223,6 +245,7 @@ impl OrderStore {
         Ok(match refused.iter().min() {
             None => Placed::New(order.clone()),
             Some(Refusal::UnknownKiosk) => Placed::UnknownKiosk,
+            Some(Refusal::CafeRefused) => Placed::CafeRefused(self.cafe(limits).await?),
             Some(Refusal::AlreadyPlaced) => Placed::AlreadyPlaced(
                 self.get(&order.order_id)
                     .await?
@@ -274,6 +297,67 @@ impl OrderStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// The next order number of the day of `at`, counted from 1, if the cafe takes orders now;
+    /// else the cafe as it is. A closed or full cafe uses up no number, so the numbers a day's
+    /// customers see run on without gaps (but for an order refused after this, e.g. by a
+    /// customer's rate, or a cafe that filled up a moment later).
+    pub async fn take_order_number(&self, at: DateTime<Utc>, limits: &OrderLimits) -> Result<Result<u32, Cafe>, Error> {
+        let day = at.date_naive();
+        let yesterday = day.checked_sub_days(Days::new(1)).unwrap_or(day);
+        let taken = self
+            .client
+            .update_item()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(CAFE))
+            // Yesterday's counter goes as today's starts: the item stays small.
+            .update_expression("ADD #today :one REMOVE #yesterday")
+            .condition_expression(CAFE_TAKES_ORDERS)
+            .expression_attribute_names("#today", format!("number#{day}"))
+            .expression_attribute_names("#yesterday", format!("number#{yesterday}"))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":open", AttributeValue::Bool(true))
+            .expression_attribute_values(":max", n(limits.max_orders_in_progress))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match taken {
+            Ok(out) => {
+                let number = out
+                    .attributes
+                    .unwrap_or_default()
+                    .get(&format!("number#{day}"))
+                    .cloned();
+                match number {
+                    Some(AttributeValue::N(number)) => Ok(Ok(number.parse()?)),
+                    other => Err(format!("the day's order number reads {other:?}").into()),
+                }
+            }
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(Err(self.cafe(limits).await?)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether the cafe is open, and how full.
+    pub async fn cafe(&self, limits: &OrderLimits) -> Result<Cafe, Error> {
+        let item = dynamo::get_item(&self.client, &self.customers_table, dynamo::key("customerKey", CAFE)).await?;
+        Ok(cafe_of(&item.unwrap_or_default(), limits))
+    }
+
+    /// Opens or closes the cafe to new orders (those in progress are made either way).
+    pub async fn set_open(&self, open: bool, limits: &OrderLimits) -> Result<Cafe, Error> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(CAFE))
+            .update_expression("SET isOpen = :open")
+            .expression_attribute_values(":open", AttributeValue::Bool(open))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await?;
+        Ok(cafe_of(&out.attributes.unwrap_or_default(), limits))
+    }
+
     pub async fn get(&self, order_id: &str) -> Result<Option<Order>, Error> {
         let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
         Ok(item.map(serde_dynamo::from_item).transpose()?)
@@ -308,28 +392,34 @@ pub trait OrderOutcomes: Sync {
 
 impl OrderOutcomes for OrderStore {
     async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
-        let mut update = self
-            .client
-            .update_item()
+        let mut moved = Update::builder()
             .table_name(&self.table)
-            .key("orderId", AttributeValue::S(order_id.to_string()))
+            .key("orderId", s(order_id))
             .condition_expression("#status = :from")
             .expression_attribute_names("#status", "orderStatus")
             .expression_attribute_values(":from", status_value(outcome.from()))
-            .expression_attribute_values(":to", status_value(outcome.status()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        update = match outcome.reason() {
-            Some(reason) => update
+            .expression_attribute_values(":to", status_value(outcome.status()));
+        moved = match outcome.reason() {
+            Some(reason) => moved
                 .update_expression("SET #status = :to, reason = :reason")
-                .expression_attribute_values(":reason", AttributeValue::S(reason.to_string())),
-            None => update.update_expression("SET #status = :to"),
+                .expression_attribute_values(":reason", s(reason)),
+            None => moved.update_expression("SET #status = :to"),
         };
-        match update.send().await {
-            Ok(out) => Ok(Some(Recorded::Moved(serde_dynamo::from_item(
-                out.attributes.unwrap_or_default(),
-            )?))),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(self.get(order_id).await?.map(Recorded::Unmoved)),
-            Err(e) => Err(e.into()),
+        let mut writes = vec![TransactWriteItem::builder().update(moved.build()?).build()];
+        if outcome.status().is_final() {
+            // The order gives its place in the cafe back in the move that ends it, so only once.
+            let release = Update::builder()
+                .table_name(&self.customers_table)
+                .key("customerKey", s(CAFE))
+                .update_expression("ADD inProgress :less")
+                .expression_attribute_values(":less", n(-1))
+                .build()?;
+            writes.push(TransactWriteItem::builder().update(release).build());
+        }
+        let transaction = self.client.transact_write_items().set_transact_items(Some(writes));
+        match dynamo::failed_conditions(transaction.send().await)?.is_empty() {
+            true => Ok(Some(Recorded::Moved)),
+            false => Ok(self.get(order_id).await?.map(Recorded::Unmoved)),
         }
     }
 }
@@ -384,6 +474,19 @@ impl OrderStore {
     }
 }
 
+/// The cafe as its item says (none yet: open and empty).
+fn cafe_of(item: &Item, limits: &OrderLimits) -> Cafe {
+    let in_progress = match item.get("inProgress") {
+        Some(AttributeValue::N(count)) => count.parse::<i64>().unwrap_or(0),
+        _ => 0,
+    };
+    Cafe {
+        open: !matches!(item.get("isOpen"), Some(AttributeValue::Bool(false))),
+        orders_in_progress: in_progress.clamp(0, u32::MAX.into()) as u32,
+        max_orders_in_progress: limits.max_orders_in_progress,
+    }
+}
+
 fn status_value(status: OrderStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).expect("a status is a string")
 }
@@ -409,11 +512,8 @@ pub mod fake {
             if order.order_status != outcome.from() {
                 return Ok(Some(Recorded::Unmoved(order.clone())));
             }
-            order.order_status = outcome.status();
-            if let Some(reason) = outcome.reason() {
-                order.reason = Some(reason.to_string());
-            }
-            Ok(Some(Recorded::Moved(order.clone())))
+            order.apply(outcome);
+            Ok(Some(Recorded::Moved))
         }
     }
 }

@@ -120,6 +120,7 @@ mod tests {
             orders_per_kiosk_per_minute: 1,
             texts_per_hour: 1,
             text_country_codes: vec!["82".into()],
+            max_orders_in_progress: 100,
         }
     }
 
