@@ -259,6 +259,12 @@ impl Credentials {
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?
             .trim();
+        self.caller_with_token(token).await
+    }
+
+    /// Who holds `token`, sent another way than the Authorization header (a browser's WebSocket
+    /// sends no headers: the live updates' `watch` message carries it).
+    pub async fn caller_with_token(&self, token: &str) -> Result<Caller, ApiError> {
         if token.starts_with(KIOSK_TOKEN_PREFIX) {
             return parse_kiosk_token(token)
                 .map(Caller::Kiosk)

@@ -3,38 +3,22 @@
 //   node tests/browser/kiosk.mjs <kiosk URL> <screenshot folder>
 // Run by tests/tests/kiosk_page.rs against a freshly deployed stack. Exits non-zero on the
 // first expectation that fails, saying what the page showed.
-import { chromium } from "playwright-core";
+import { SAGA, cloudOperator, launchBrowser, scriptArguments } from "./harness.mjs";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 
-const [url, shots] = process.argv.slice(2);
+const { url, shots } = scriptArguments("kiosk.mjs");
 // The operator's and a registered kiosk's tokens come in the environment, never on a command line.
 const operatorToken = process.env.CAFE_OPERATOR_TOKEN;
 const kioskToken = process.env.CAFE_KIOSK_TOKEN;
 // The local cloud's log of texts sent, standing in for the customer's phone.
 const smsLog = process.env.CAFE_SMS_LOG;
-if (!url || !shots) throw new Error("usage: kiosk.mjs <kiosk URL> <screenshot folder>");
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchBrowser();
 const step = (what) => console.log(`[kiosk] ${what}`);
-// What only the cloud's operator can do (turn a saga step off and on) the test running this script
-// does: it reads a `[cloud] ...` line and answers `done` when it is.
-const lines = createInterface({ input: process.stdin });
-const replies = lines[Symbol.asyncIterator]();
-const cloud = async (what) => {
-  console.log(`[cloud] ${what}`);
-  assert.equal((await replies.next()).value, "done", what);
-};
-const SAGA = { timeout: 30_000 };
+const operatorOfCloud = cloudOperator();
+const cloud = operatorOfCloud.ask;
 
 try {
   // The operator's page, on its own screen, with a clock the test can move.
@@ -315,8 +299,10 @@ try {
   step("customer 8 taps Cancel just after the machine started it, before the screen caught up: refused, and the order completes");
   const card8 = await orderOne("8");
   const eighth = placedOrders.at(-1);
-  // The screen stops refreshing (its clock stands still) while the machine comes back and starts it.
+  // The screen falls behind: its live connection drops and it stops reading (its clock stands
+  // still) while the machine comes back and starts the order.
   await kiosk.clock.pauseAt((await page.evaluate(() => Date.now())) + 100);
+  await page.evaluate(() => { live.onclose = null; live.close(); live = null; });
   await cloud("beverage step on");
   for (let i = 0; ; i++) {
     const seen = await (await fetch(`${url}orders/${eighth.orderId}`, { headers: { authorization: `Bearer ${operatorToken}` } })).json();
@@ -342,6 +328,6 @@ try {
   await page.getByRole("alert").filter({ hasText: "this kiosk is not registered (or was revoked)" }).waitFor();
   step("all checks passed");
 } finally {
-  lines.close();
+  operatorOfCloud.close();
   await browser.close();
 }

@@ -1,8 +1,9 @@
 //! The cafe floor on the local cloud: each order gets the day's next number, the operator opens
 //! and closes the cafe, and a full cafe (`MaxOrdersInProgress`, 2 here, with 3 s of brewing so
-//! orders stay in progress a while) asks new orders to wait.
+//! orders stay in progress a while) asks new orders to wait; the pickup screen, the kiosk and the
+//! receipt page follow orders by themselves in a real browser (`tests/browser/floor.mjs`).
 
-use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT};
+use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, run_browser_script, workspace_root};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -112,4 +113,37 @@ async fn orders_are_numbered_and_a_closed_or_full_cafe_asks_them_to_wait() {
         wait_until_empty(&api).await,
         json!({"open": true, "ordersInProgress": 0, "maxOrdersInProgress": 2})
     );
+}
+
+#[test]
+fn the_pickup_screen_kiosk_and_phone_follow_orders_live_in_a_browser() {
+    let cloud = LocalCloud::start(&[("MaxOrdersInProgress", "2"), ("BrewSeconds", "3")]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(cloud.api().set_stock("cup", 10));
+    // The pickup screen as JSON, for anyone: nothing yet.
+    let board = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let answer = client
+            .get(cloud.anonymous_api().url("/display"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        answer.json::<Value>().await.unwrap()
+    });
+    assert_eq!(board, json!({"making": [], "ready": []}));
+    let out = run_browser_script(&cloud, &runtime, "floor.mjs");
+    assert!(out.contains("[floor] all checks passed"));
+    let screenshots = workspace_root().join("target/e2e/screenshots");
+    for shot in [
+        "display-making.png",
+        "display-ready.png",
+        "kiosk-live-completed.png",
+        "receipt-live-completed.png",
+        "kiosk-busy.png",
+        "kiosk-closed.png",
+    ] {
+        assert!(screenshots.join(shot).exists(), "{shot} was not taken");
+    }
 }

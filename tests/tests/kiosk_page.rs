@@ -6,74 +6,18 @@
 //! sign-out or when idle; then checks the cups and notifications the clicks left behind.
 //! Screenshots of each final state are kept in `target/e2e/screenshots/`.
 
-use cafe_e2e::{LocalCloud, SAGA_TIMEOUT, switch_step, wait_until_drained, workspace_root};
+use cafe_e2e::{LocalCloud, SAGA_TIMEOUT, run_browser_script, wait_until_drained, workspace_root};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 
 #[test]
 fn the_seed_scenarios_clicked_through_on_the_kiosk_page() {
-    let root = workspace_root();
-    let browser_tests = root.join("tests/browser");
-    assert!(
-        browser_tests.join("node_modules/playwright-core").exists(),
-        "playwright-core is not installed: localstack/test.sh installs it (npm ci in tests/browser)"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "no Chromium at {chromium}: localstack/test.sh installs Debian's chromium (or set CHROMIUM)"
-    );
     let cloud = LocalCloud::start(&[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let kiosk = runtime.block_on(cloud.kiosk_api("browser test"));
-    let screenshots = root.join("target/e2e/screenshots");
-    let mut run = Command::new("node")
-        .arg(browser_tests.join("kiosk.mjs"))
-        .arg(&cloud.api_url)
-        .arg(&screenshots)
-        .env("CHROMIUM", &chromium)
-        .env("CAFE_OPERATOR_TOKEN", &cloud.operator_token)
-        .env("CAFE_KIOSK_TOKEN", kiosk.token.as_deref().unwrap())
-        .env(
-            "CAFE_SMS_LOG",
-            format!("{}/_ministack/sns/sms-messages", cloud.endpoint),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    let errors = run.stderr.take().unwrap();
-    let errors = std::thread::spawn(move || std::io::read_to_string(errors).unwrap_or_default());
-    // The page's script asks for what only the cloud's operator can do (turn a saga step off and
-    // on), one `[cloud] ...` line at a time, and waits for `done`.
-    let mut replies = run.stdin.take().unwrap();
-    let mut out = String::new();
-    for line in BufReader::new(run.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        println!("{line}");
-        out.push_str(&line);
-        out.push('\n');
-        let Some(request) = line.strip_prefix("[cloud] ") else {
-            continue;
-        };
-        match request {
-            "beverage step off" => runtime.block_on(switch_step(&cloud, "BeverageQueueUrl", false)),
-            "beverage step on" => runtime.block_on(switch_step(&cloud, "BeverageQueueUrl", true)),
-            other => panic!("the page's script asked for {other:?}"),
-        }
-        writeln!(replies, "done").unwrap();
-    }
-    let status = run.wait().unwrap();
-    assert!(
-        status.success(),
-        "the kiosk page failed a check:\n{out}\n{}",
-        errors.join().unwrap()
-    );
+    let out = run_browser_script(&cloud, &runtime, "kiosk.mjs");
     assert!(out.contains("[kiosk] all checks passed"));
     runtime.block_on(every_order_settled(&cloud));
+    let screenshots = workspace_root().join("target/e2e/screenshots");
     for shot in [
         "customer-1-cancelled.png",
         "customer-2-completed.png",

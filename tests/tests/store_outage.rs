@@ -16,8 +16,8 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
         .collect();
     assert_eq!(
         tables.len(),
-        7,
-        "a table per function, the customers and the machine: {tables:?}"
+        8,
+        "a table per function, the customers, the machine and the live connections: {tables:?}"
     );
     for table in &tables {
         dynamodb.delete_table().table_name(table).send().await.unwrap();

@@ -120,6 +120,147 @@ pub fn status_of(steps: &[TimelineStep]) -> &'static str {
     }
 }
 
+/// How long a completed order shows on the pickup screen as ready to pick up.
+pub const READY_SHOWN_FOR: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Where an order stands on the pickup screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BoardStatus {
+    /// The machine is making it.
+    Making,
+    /// Made: the customer picks it up.
+    Ready,
+    /// Not on the screen: pending, cancelled, or ready long enough ago.
+    Gone,
+}
+
+/// One order on the pickup screen: its number and what it is, nothing about who ordered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoardOrder {
+    pub order_number: u32,
+    pub beverage_name: String,
+    pub beverage_qty: u32,
+    pub status: BoardStatus,
+}
+
+/// The pickup screen (`GET /display`): orders being made and orders ready, by number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Board {
+    pub making: Vec<BoardOrder>,
+    pub ready: Vec<BoardOrder>,
+}
+
+/// Where a numbered order stands on the pickup screen at `now` (none without a number).
+pub fn board_order(view: &KioskOrder, now: DateTime<Utc>) -> Option<BoardOrder> {
+    let completed_at = view.timeline.iter().find(|s| s.event == "OrderCompleted").map(|s| s.at);
+    let status = match (view.order_status.as_str(), completed_at) {
+        ("making", _) => BoardStatus::Making,
+        ("completed", Some(at)) if now - at < READY_SHOWN_FOR => BoardStatus::Ready,
+        _ => BoardStatus::Gone,
+    };
+    Some(BoardOrder {
+        order_number: view.order_number?,
+        beverage_name: view.beverage_name.clone(),
+        beverage_qty: view.beverage_qty,
+        status,
+    })
+}
+
+/// The pickup screen made of these orders' views, each list by number.
+pub fn board_of(views: &[KioskOrder], now: DateTime<Utc>) -> Board {
+    let mut board = Board::default();
+    for order in views.iter().filter_map(|view| board_order(view, now)) {
+        match order.status {
+            BoardStatus::Making => board.making.push(order),
+            BoardStatus::Ready => board.ready.push(order),
+            BoardStatus::Gone => {}
+        }
+    }
+    board.making.sort_by_key(|o| o.order_number);
+    board.ready.sort_by_key(|o| o.order_number);
+    board
+}
+
+/// Whether an event can move its order on the pickup screen (the rest only add to its timeline).
+pub fn moves_on_board(event: &CafeEvent) -> bool {
+    matches!(
+        event,
+        CafeEvent::OrderMaking(_)
+            | CafeEvent::BeverageMade(_)
+            | CafeEvent::OrderCompleted(_)
+            | CafeEvent::OrderCancelled(_)
+            | CafeEvent::BeverageFailed(_)
+    )
+}
+
+/// What a page watches live: the pickup screen, or one order (with a credential that may see it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watch {
+    Board,
+    Order(String),
+}
+
+impl Watch {
+    /// The key its watchers are kept under.
+    pub fn topic(&self) -> String {
+        match self {
+            Watch::Board => "board".to_string(),
+            Watch::Order(order_id) => format!("order#{order_id}"),
+        }
+    }
+}
+
+/// A page's `watch` message on the live connection: `{"action":"watch","board":true}`, or
+/// `{"action":"watch","orderId":"…","token":"…"}` with the order's receipt or its customer's (or
+/// the operator's) token; a browser's WebSocket sends no Authorization header.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WatchRequest {
+    pub action: String,
+    #[serde(default)]
+    pub board: bool,
+    pub order_id: Option<String>,
+    pub token: Option<String>,
+}
+
+impl WatchRequest {
+    /// What the message asks to watch, with the token for an order.
+    pub fn watch(&self) -> Result<(Watch, Option<&str>), Invalid> {
+        match (self.board, &self.order_id, &self.token) {
+            (true, None, None) => Ok((Watch::Board, None)),
+            (false, Some(order_id), Some(token)) => {
+                cafe_shared::checks::check_id("orderId", order_id, cafe_shared::http::MAX_ID_CHARS)?;
+                Ok((Watch::Order(order_id.clone()), Some(token)))
+            }
+            _ => Err(Invalid::Field(
+                "watch either the board (\"board\": true) or one order (\"orderId\" and the \"token\" that may see it)"
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// What a live connection is sent: the order it watches as it is now, the whole board, one order's
+/// move on the board, or why a `watch` message was refused.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum LiveUpdate {
+    Order { order: KioskOrder },
+    Board { board: Board },
+    BoardMove { order: BoardOrder },
+    Refused { error: Refusal },
+}
+
+/// Why a live connection's message was refused, as the HTTP API's errors say it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
 /// Where a customer's phone follows one order: the receipt page with the receipt in the link's
 /// fragment (which browsers never send to a server), and that link as a QR code for the kiosk's
 /// screen.

@@ -1,12 +1,15 @@
-//! The kiosk function's entry points: the page and read model over HTTP, and every saga
-//! event from its queue.
+//! The kiosk function's entry points: the pages and read model over HTTP, every saga event from
+//! its queue, and the WebSocket API's routes (pages watching live).
 
-use crate::domain::receipt_link;
+use crate::domain::{LiveUpdate, Refusal, Watch, WatchRequest, board_of, receipt_link};
+use crate::live::LiveUpdates;
 use crate::pages::{
-    KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY, RECEIPT_PAGE, RECEIPT_PAGE_POLICY,
+    DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
+    RECEIPT_PAGE, RECEIPT_PAGE_POLICY, with_live_url,
 };
 use crate::store::{CUSTOMER_PAGE_KEY, OrderViews};
 use crate::{KioskService, saga};
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::Error;
 use cafe_shared::auth::Caller;
@@ -16,15 +19,16 @@ use cafe_shared::http::{
 use cafe_shared::sqs;
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 
-/// `GET /`, `GET /operator`, `GET /receipt`, `GET /openapi.json`, `POST /sessions`,
+/// `GET /`, `GET /operator`, `GET /receipt`, `GET /display`, `GET /openapi.json`, `POST /sessions`,
 /// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
 /// `GET /kiosk/customers/{customerId}/orders`.
 pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>, Error> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
-        ("GET", "/") => Ok(page(KIOSK_PAGE, &KIOSK_PAGE_POLICY)),
-        ("GET", "/operator") => Ok(page(OPERATOR_PAGE, &OPERATOR_PAGE_POLICY)),
-        ("GET", "/receipt") => Ok(page(RECEIPT_PAGE, &RECEIPT_PAGE_POLICY)),
+        ("GET", "/") => Ok(page(service, KIOSK_PAGE, &KIOSK_PAGE_POLICY)),
+        ("GET", "/operator") => Ok(page(service, OPERATOR_PAGE, &OPERATOR_PAGE_POLICY)),
+        ("GET", "/receipt") => Ok(page(service, RECEIPT_PAGE, &RECEIPT_PAGE_POLICY)),
+        ("GET", "/display") => display(service, &req).await,
         ("GET", "/openapi.json") => Ok(asset("application/json", OPENAPI)),
         ("POST", "/sessions") => open_operator_session(service, &req).await,
         ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
@@ -44,9 +48,11 @@ fn asset(content_type: &str, content: &str) -> Response<Body> {
         .expect("a valid response")
 }
 
-/// A page, with the policy that lets it run only its own script and style and be framed by no one.
-fn page(html: &str, policy: &str) -> Response<Body> {
-    let mut answer = asset("text/html; charset=utf-8", html);
+/// A page, with the policy that lets it run only its own script and style, talk only to this API
+/// and its live connection, and be framed by no one.
+fn page(service: &KioskService, html: &str, policy: &str) -> Response<Body> {
+    let (html, policy) = with_live_url(html, policy, service.live_url.as_deref());
+    let mut answer = asset("text/html; charset=utf-8", &html);
     let headers = answer.headers_mut();
     headers.insert(
         "content-security-policy",
@@ -115,10 +121,99 @@ async fn customer_orders(service: &KioskService, req: &Request) -> Result<Respon
     ))
 }
 
-/// Every saga event: fold it into its order's view (`saga`).
+/// `GET /display`, for anyone: the pickup screen, as a page for a screen in the cafe, or as JSON
+/// (`{"making": [...], "ready": [...]}`, by number) for a client that asks for JSON.
+async fn display(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let accept = header(req, "accept").unwrap_or_default();
+    if accept.contains("application/json") && !accept.contains("text/html") {
+        let board = board_of(&service.store.latest().await?, chrono::Utc::now());
+        return Ok(json_response(StatusCode::OK, &board));
+    }
+    Ok(page(service, DISPLAY_PAGE, &DISPLAY_PAGE_POLICY))
+}
+
+/// Every saga event: fold it into its order's view and tell its watchers (`saga`).
 pub async fn saga_events(service: &KioskService, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
-        saga::on_event(&service.store, message)
+        saga::on_event(&service.store, &service.live, message)
     })
     .await
+}
+
+/// The WebSocket API's routes: anyone may connect (the pickup screen is public); a `watch`
+/// message says what the connection follows, proven for an order by a token that may see it,
+/// and is answered at once with it as it is now; `$disconnect` forgets the connection.
+pub async fn live(
+    service: &KioskService,
+    request: ApiGatewayWebsocketProxyRequest,
+) -> Result<ApiGatewayProxyResponse, Error> {
+    let context = &request.request_context;
+    let connection_id = context.connection_id.clone().unwrap_or_default();
+    match context.route_key.as_deref() {
+        Some("$disconnect") => service.live.forget(&connection_id).await?,
+        Some("watch") => {
+            let update = match watch(service, &connection_id, request.body.as_deref()).await {
+                Ok(Some(update)) => update,
+                // The order's view is not there yet: its first change comes live.
+                Ok(None) => return Ok(ok_answer()),
+                Err(refused) if refused.status.is_client_error() => LiveUpdate::Refused {
+                    error: Refusal {
+                        code: refused.code.to_string(),
+                        message: refused.message,
+                    },
+                },
+                Err(failed) => return Err(failed.message.into()),
+            };
+            service.live.send(&connection_id, &update).await?;
+        }
+        _ => {}
+    }
+    Ok(ok_answer())
+}
+
+fn ok_answer() -> ApiGatewayProxyResponse {
+    let mut answer = ApiGatewayProxyResponse::default();
+    answer.status_code = 200;
+    answer
+}
+
+/// Starts the connection watching what its message asks, and what it watches as it is now (an
+/// order's view may not be there yet: a page watches right after placing it). A receipt watches
+/// its own order; a customer's token any order, of which it is sent only theirs.
+async fn watch(
+    service: &KioskService,
+    connection_id: &str,
+    body: Option<&str>,
+) -> Result<Option<LiveUpdate>, ApiError> {
+    let request: WatchRequest = serde_json::from_str(body.unwrap_or_default())
+        .map_err(|e| ApiError::bad_request("invalid_field", format!("the watch message does not read: {e}")))?;
+    match request.watch()? {
+        (Watch::Board, _) => {
+            service.live.watch(connection_id, &Watch::Board, None).await?;
+            let board = board_of(&service.store.latest().await?, chrono::Utc::now());
+            Ok(Some(LiveUpdate::Board { board }))
+        }
+        (Watch::Order(order_id), token) => {
+            let caller = service.credentials.caller_with_token(token.unwrap_or_default()).await?;
+            caller.require_identified()?;
+            let only_for = match &caller {
+                Caller::Receipt { order_id: own } if *own != order_id => {
+                    return Err(ApiError::not_found("order", &order_id));
+                }
+                Caller::Customer(customer_id) => Some(customer_id.as_str()),
+                _ => None,
+            };
+            let view = service.store.get(&order_id).await?;
+            if let Some(order) = &view
+                && !caller.may_see_order(&order.order_id, &order.customer_id)
+            {
+                return Err(ApiError::not_found("order", &order_id));
+            }
+            service
+                .live
+                .watch(connection_id, &Watch::Order(order_id), only_for)
+                .await?;
+            Ok(view.map(|order| LiveUpdate::Order { order }))
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! kiosk: the customers' screen. Keeps a read model of every order built from the saga's
-//! events alone (CQRS) and serves it, with the kiosk web page, to the kiosk.
+//! events alone (CQRS) and serves it, with the kiosk web page, the receipt page and the pickup
+//! screen; the pages watch their order or the pickup screen live over the WebSocket API.
 
 pub mod domain;
 pub mod handlers;
+pub mod live;
 pub mod pages;
 pub mod saga;
 pub mod store;
@@ -15,6 +17,10 @@ pub struct KioskService {
     /// Where the saga step sets aside the events it can never handle.
     pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     pub store: KioskStore,
+    /// Who watches what live, and sending to them.
+    pub live: live::LiveConnections,
+    /// Where the pages open their live connection (none: they look every few seconds).
+    pub live_url: Option<String>,
     pub credentials: cafe_shared::auth::Credentials,
     /// How long an operator's page session lasts (`OPERATOR_SESSION_SECONDS`).
     pub operator_session: std::time::Duration,
@@ -27,6 +33,8 @@ impl KioskService {
             dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
             credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: KioskStore::new(&sdk, config::required_env("KIOSK_TABLE")?),
+            live: live::LiveConnections::from_env(&sdk)?,
+            live_url: live::page_url(&sdk),
             operator_session: std::time::Duration::from_secs(
                 std::env::var("OPERATOR_SESSION_SECONDS")
                     .ok()
@@ -38,3 +46,14 @@ impl KioskService {
 }
 
 cafe_shared::lambda_entry_points!(KioskService);
+
+/// The `kiosk-live` Lambda: the WebSocket API's routes, until the runtime stops.
+pub fn run_live() -> Result<(), Error> {
+    cafe_shared::lambda::block_on(async {
+        let service = KioskService::from_env().await?;
+        lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<_>| {
+            handlers::live(&service, event.payload)
+        }))
+        .await
+    })
+}

@@ -11,12 +11,33 @@ pub const KIOSK_PAGE: &str = include_str!("../static/index.html");
 pub const OPERATOR_PAGE: &str = include_str!("../static/operator.html");
 /// A customer's receipt, on their own phone: one order, followed by its receipt.
 pub const RECEIPT_PAGE: &str = include_str!("../static/receipt.html");
+/// The pickup screen, for a screen in the cafe: orders being made and ready, by number.
+pub const DISPLAY_PAGE: &str = include_str!("../static/display.html");
 /// The OpenAPI 3 document of the whole HTTP API.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
 pub static KIOSK_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(KIOSK_PAGE));
 pub static OPERATOR_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(OPERATOR_PAGE));
 pub static RECEIPT_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(RECEIPT_PAGE));
+pub static DISPLAY_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(DISPLAY_PAGE));
+
+/// Where a page reads its live connection's address (empty: it looks every few seconds instead).
+const LIVE_URL_META: &str = r#"<meta name="live-url" content="">"#;
+
+/// The page with its live connection's address, and its policy letting it connect there.
+pub fn with_live_url(html: &str, policy: &str, live_url: Option<&str>) -> (String, String) {
+    let Some(url) = live_url else {
+        return (html.to_string(), policy.to_string());
+    };
+    let origin = match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
+        None => return (html.to_string(), policy.to_string()),
+    };
+    (
+        html.replace(LIVE_URL_META, &format!(r#"<meta name="live-url" content="{url}">"#)),
+        policy.replace("connect-src 'self';", &format!("connect-src 'self' {origin};")),
+    )
+}
 
 /// A policy that runs only the page's own inline script and style (by their hashes, so an injected
 /// script never runs), talks only to this API, and lets no other site frame the page.
@@ -59,8 +80,24 @@ mod tests {
     }
 
     #[test]
+    fn a_page_is_told_its_live_address_and_may_connect_only_there() {
+        let url = "wss://a1.execute-api.eu-west-1.amazonaws.com/live";
+        let (html, policy) = with_live_url(DISPLAY_PAGE, &DISPLAY_PAGE_POLICY, Some(url));
+        assert!(html.contains(&format!(r#"<meta name="live-url" content="{url}">"#)));
+        assert!(policy.contains("connect-src 'self' wss://a1.execute-api.eu-west-1.amazonaws.com;"));
+        for page in [KIOSK_PAGE, RECEIPT_PAGE, DISPLAY_PAGE] {
+            assert!(page.contains(LIVE_URL_META), "every live page reads its address");
+        }
+        let (html, policy) = with_live_url(DISPLAY_PAGE, &DISPLAY_PAGE_POLICY, None);
+        assert_eq!(
+            (html.as_str(), policy.as_str()),
+            (DISPLAY_PAGE, DISPLAY_PAGE_POLICY.as_str())
+        );
+    }
+
+    #[test]
     fn every_page_keeps_to_its_policy() {
-        for page in [KIOSK_PAGE, OPERATOR_PAGE, RECEIPT_PAGE] {
+        for page in [KIOSK_PAGE, OPERATOR_PAGE, RECEIPT_PAGE, DISPLAY_PAGE] {
             // Every script and style is an inline block the policy hashes: no script from a file,
             // no inline event handler attribute, no style attribute.
             assert_eq!(inline_blocks(page, "script").len(), 1);

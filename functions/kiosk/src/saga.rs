@@ -1,18 +1,56 @@
 //! The kiosk's part in the saga: every event is folded into its order's view (the read model),
-//! in whatever order and however often the events arrive.
+//! in whatever order and however often the events arrive, and the pages watching the order or
+//! the pickup screen are sent what changed.
 
+use crate::domain::{KioskOrder, LiveUpdate, Watch, board_order, moves_on_board};
+use crate::live::{LiveUpdates, Watcher};
 use crate::store::OrderViews;
 use cafe_shared::events::BusMessage;
 use cafe_shared::sqs::StepError;
 
-pub async fn on_event(views: &impl OrderViews, message: BusMessage) -> Result<(), StepError> {
-    Ok(views.apply(&message).await?)
+pub async fn on_event(views: &impl OrderViews, live: &impl LiveUpdates, message: BusMessage) -> Result<(), StepError> {
+    let view = views.apply(&message).await?;
+    tell_watchers(live, &view, &message).await;
+    Ok(())
+}
+
+/// The order's watchers get its view as it is now; the pickup screens, the order's move when the
+/// event moves it. Best effort: the view is stored whatever happens here, and a page that missed
+/// an update gets the whole of it again when it reconnects and watches anew.
+async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &BusMessage) {
+    let mut updates = vec![(
+        Watch::Order(view.order_id.clone()),
+        LiveUpdate::Order { order: view.clone() },
+    )];
+    if moves_on_board(&message.event)
+        && let Some(order) = board_order(view, message.time)
+    {
+        updates.push((Watch::Board, LiveUpdate::BoardMove { order }));
+    }
+    for (watch, update) in updates {
+        let watchers = match live.watchers(&watch).await {
+            Ok(watchers) => watchers,
+            Err(error) => {
+                tracing::warn!(%error, topic = watch.topic(), "could not look up the watchers; no update sent");
+                continue;
+            }
+        };
+        // A customer's page that started watching before the view existed gets only their own.
+        let theirs = |watcher: &Watcher| watcher.only_for.as_ref().is_none_or(|c| *c == view.customer_id);
+        for watcher in watchers.iter().filter(|w| theirs(w)) {
+            let connection_id = &watcher.connection_id;
+            if let Err(error) = live.send(connection_id, &update).await {
+                tracing::warn!(%error, connection_id, "a live update was not sent");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::KioskOrder;
+    use crate::live::fake::MemoryLive;
     use crate::store::fake::MemoryViews;
     use cafe_shared::events::*;
     use cafe_shared::fakes::{FakeDeadLetters, envelope, sqs_batch};
@@ -25,7 +63,7 @@ mod tests {
             beverage_name: "latte".into(),
             beverage_qty: 1,
             phone_number: None,
-            order_number: None,
+            order_number: Some(7),
         }
     }
 
@@ -69,10 +107,14 @@ mod tests {
 
     /// The view after these events arrive one batch each, as the queue may deliver them.
     async fn view_after(events: &[CafeEvent]) -> KioskOrder {
-        let (views, dead) = (MemoryViews::default(), FakeDeadLetters::default());
+        let (views, dead, live) = (
+            MemoryViews::default(),
+            FakeDeadLetters::default(),
+            MemoryLive::default(),
+        );
         for event in events {
             let batch = sqs_batch(&[envelope(event)]);
-            let response = handle_batch(batch, &dead, |m| on_event(&views, m)).await;
+            let response = handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
             assert!(response.batch_item_failures.is_empty());
         }
         views.get("o-1").await.unwrap().unwrap()
@@ -180,11 +222,77 @@ mod tests {
 
     #[tokio::test]
     async fn an_outage_hands_the_event_back_and_changes_nothing() {
-        let (views, dead) = (MemoryViews::default(), FakeDeadLetters::default());
+        let (views, dead, live) = (
+            MemoryViews::default(),
+            FakeDeadLetters::default(),
+            MemoryLive::default(),
+        );
+        live.watching
+            .lock()
+            .unwrap()
+            .push(("phone".into(), "order#o-1".into(), None));
         views.down.set(true);
         let batch = sqs_batch(&[envelope(&completed_saga()[0])]);
-        let response = handle_batch(batch, &dead, |m| on_event(&views, m)).await;
+        let response = handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
         assert_eq!(response.batch_item_failures.len(), 1);
         assert!(views.items.lock().unwrap().is_empty() && dead.set_aside().is_empty());
+        assert!(live.sent.lock().unwrap().is_empty(), "nothing stored, nothing sent");
+    }
+
+    #[tokio::test]
+    async fn each_watcher_gets_what_it_watches_as_it_changes() {
+        let (views, dead, live) = (
+            MemoryViews::default(),
+            FakeDeadLetters::default(),
+            MemoryLive::default(),
+        );
+        live.watching.lock().unwrap().extend([
+            ("phone".to_string(), "order#o-1".to_string(), None),
+            ("screen".to_string(), "board".to_string(), None),
+            ("other-phone".to_string(), "order#o-2".to_string(), None),
+            // Customer 1's own token, watching before the view existed, and another customer's.
+            ("own-token".to_string(), "order#o-1".to_string(), Some("1".to_string())),
+            (
+                "other-token".to_string(),
+                "order#o-1".to_string(),
+                Some("2".to_string()),
+            ),
+        ]);
+        for event in completed_saga() {
+            let batch = sqs_batch(&[envelope(&event)]);
+            handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
+        }
+        let sent = live.sent.lock().unwrap().clone();
+        let to = |connection: &str| -> Vec<serde_json::Value> {
+            sent.iter()
+                .filter(|(c, _)| c == connection)
+                .map(|(_, u)| u.clone())
+                .collect()
+        };
+        // The phone: the whole view after each of the 7 events, the last one final.
+        let phone = to("phone");
+        assert_eq!(phone.len(), 7);
+        assert!(
+            phone
+                .iter()
+                .all(|u| u["type"] == "order" && u["order"]["orderId"] == "o-1")
+        );
+        assert_eq!(phone[6]["order"]["orderStatus"], "completed");
+        assert_eq!(phone[6]["order"]["timeline"].as_array().unwrap().len(), 7);
+        // The screen: only the moves on the board, by number, with no customer in them.
+        let moves: Vec<_> = to("screen").iter().map(|u| u["order"]["status"].clone()).collect();
+        assert_eq!(moves, ["making", "making", "ready"]);
+        assert!(
+            to("screen")
+                .iter()
+                .all(|u| u["type"] == "boardMove" && u["order"]["orderNumber"] == 7)
+        );
+        assert!(!serde_json::to_string(&to("screen")).unwrap().contains("customerId"));
+        assert!(to("other-phone").is_empty());
+        assert_eq!(to("own-token").len(), 7);
+        assert!(
+            to("other-token").is_empty(),
+            "another customer's token sees nothing of the order"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! The kiosk view table (DynamoDB), keyed by `orderId`, with the `byCustomer` index. Each
+//! The kiosk view table (DynamoDB), keyed by `orderId`, with the `byCustomer` index and the
+//! `byDate` index of every order (the pickup screen reads the latest there). Each
 //! timeline step is its own attribute (`step#<event>`), written only if absent, so applying
 //! an event twice or out of order gives the same item.
 
@@ -6,7 +7,8 @@ use crate::domain::{
     KioskOrder, TimelineStep, notification_of, order_date_of, reason_of, saga_position, status_of, step_of,
 };
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
@@ -14,12 +16,16 @@ use cafe_shared::events::{BusMessage, CafeEvent};
 use std::future::Future;
 
 const STEP_PREFIX: &str = "step#";
+/// The `byDate` index's partition: one, holding every order by date.
+const LISTED_AS: &str = "listedAs";
+/// The latest orders the pickup screen looks through: well past the orders a cafe makes at once.
+const BOARD_LOOKS_AT: i32 = 200;
 
 /// The saga step's port: each order's view, folded from its events.
 pub trait OrderViews: Sync {
     /// Folds one event into its order's view (see [`attributes_of`]): applying an event twice,
-    /// or events out of order, gives the same view.
-    fn apply(&self, message: &BusMessage) -> impl Future<Output = Result<(), Error>> + Send;
+    /// or events out of order, gives the same view. The view as it is after.
+    fn apply(&self, message: &BusMessage) -> impl Future<Output = Result<KioskOrder, Error>> + Send;
 
     fn get(&self, order_id: &str) -> impl Future<Output = Result<Option<KioskOrder>, Error>> + Send;
 }
@@ -45,6 +51,7 @@ fn attributes_of(message: &BusMessage) -> Result<Vec<(String, AttributeValue, Wr
     };
     let mut attributes = vec![
         ("customerId".to_string(), s(&order.customer_id), Write::IfAbsent),
+        (LISTED_AS.to_string(), s("order"), Write::IfAbsent),
         ("beverageName".to_string(), s(&order.beverage_name), Write::IfAbsent),
         (
             "beverageQty".to_string(),
@@ -88,6 +95,17 @@ impl KioskStore {
         }
     }
 
+    /// The latest orders' views, newest first, for the pickup screen.
+    pub async fn latest(&self) -> Result<Vec<KioskOrder>, Error> {
+        let page = PageRequest {
+            limit: BOARD_LOOKS_AT,
+            start: None,
+        };
+        let index = (LISTED_AS, "order");
+        let found = dynamo::query_page(&self.client, &self.table, Some("byDate"), index, Descending, page).await?;
+        found.items.iter().map(view_of).collect()
+    }
+
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<KioskOrder>, Error> {
         let index = ("customerId", customer_id);
@@ -98,7 +116,7 @@ impl KioskStore {
 
 impl OrderViews for KioskStore {
     /// One conditional-free update: each attribute `if_not_exists` unless the event always writes it.
-    async fn apply(&self, message: &BusMessage) -> Result<(), Error> {
+    async fn apply(&self, message: &BusMessage) -> Result<KioskOrder, Error> {
         let mut request = (self.client.update_item())
             .table_name(&self.table)
             .key("orderId", s(&message.event.order().order_id));
@@ -112,11 +130,12 @@ impl OrderViews for KioskStore {
                 Write::Always => format!("#a{i} = :v{i}"),
             });
         }
-        request
+        let out = request
             .update_expression(format!("SET {}", writes.join(", ")))
+            .return_values(ReturnValue::AllNew)
             .send()
             .await?;
-        Ok(())
+        view_of(&out.attributes.unwrap_or_default())
     }
 
     async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
@@ -179,7 +198,7 @@ pub mod fake {
     }
 
     impl OrderViews for MemoryViews {
-        async fn apply(&self, message: &BusMessage) -> Result<(), Error> {
+        async fn apply(&self, message: &BusMessage) -> Result<KioskOrder, Error> {
             self.down.check("the kiosk table is unreachable")?;
             let order_id = &message.event.order().order_id;
             let mut items = self.items.lock().unwrap();
@@ -194,7 +213,7 @@ pub mod fake {
                     }
                 }
             }
-            Ok(())
+            view_of(item)
         }
 
         async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {

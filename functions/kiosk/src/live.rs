@@ -1,0 +1,194 @@
+//! Live updates: who watches what over the WebSocket API (the live table, keyed by
+//! `connectionId`, with the `byTopic` index of what each connection watches), and sending to a
+//! connection through the API's `@connections` endpoint.
+
+use crate::domain::{LiveUpdate, Watch};
+use aws_config::SdkConfig;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use cafe_shared::dynamo::{self, SortOrder, n, s};
+use cafe_shared::{Error, config};
+use std::future::Future;
+
+/// API Gateway closes a WebSocket connection after 2 hours at most: its watch goes with it (TTL),
+/// even if `$disconnect` never came.
+const CONNECTION_LASTS_SECONDS: i64 = 2 * 3600;
+/// The most connections one update goes to: a cafe's screens and phones, with room to spare.
+const MOST_WATCHERS: i32 = 500;
+
+/// A connection watching something; a customer's, only while it is theirs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watcher {
+    pub connection_id: String,
+    /// The customer whose token it watches with: it is sent an order only if the order is
+    /// theirs (a page may start watching before the order's view exists to check it against).
+    pub only_for: Option<String>,
+}
+
+/// The saga step's port to the pages that watch.
+pub trait LiveUpdates: Sync {
+    /// The connections watching `watch`.
+    fn watchers(&self, watch: &Watch) -> impl Future<Output = Result<Vec<Watcher>, Error>> + Send;
+
+    /// Sends `update` to one connection; a connection that has gone is forgotten.
+    fn send(&self, connection_id: &str, update: &LiveUpdate) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+pub struct LiveConnections {
+    dynamo: aws_sdk_dynamodb::Client,
+    table: String,
+    api: aws_sdk_apigatewaymanagement::Client,
+}
+
+impl LiveConnections {
+    pub fn from_env(sdk: &SdkConfig) -> Result<Self, Error> {
+        let callback = callback_url(sdk, &config::required_env("LIVE_API_ID")?, &live_stage());
+        let api = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
+            .endpoint_url(callback)
+            .build();
+        Ok(Self {
+            dynamo: aws_sdk_dynamodb::Client::new(sdk),
+            table: config::required_env("LIVE_TABLE")?,
+            api: aws_sdk_apigatewaymanagement::Client::from_conf(api),
+        })
+    }
+
+    /// From now on the connection gets the updates of `watch` (only of it: a page watches one
+    /// thing), of orders of `only_for` when that is a customer.
+    pub async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
+        let expires_at = chrono::Utc::now().timestamp() + CONNECTION_LASTS_SECONDS;
+        let mut put = self
+            .dynamo
+            .put_item()
+            .table_name(&self.table)
+            .item("connectionId", s(connection_id))
+            .item("topic", s(watch.topic()))
+            .item("expiresAt", n(expires_at));
+        if let Some(customer_id) = only_for {
+            put = put.item("onlyFor", s(customer_id));
+        }
+        put.send().await?;
+        Ok(())
+    }
+
+    /// The connection closed: it watches nothing more.
+    pub async fn forget(&self, connection_id: &str) -> Result<(), Error> {
+        self.dynamo
+            .delete_item()
+            .table_name(&self.table)
+            .key("connectionId", s(connection_id))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+impl LiveUpdates for LiveConnections {
+    async fn watchers(&self, watch: &Watch) -> Result<Vec<Watcher>, Error> {
+        let page = dynamo::PageRequest {
+            limit: MOST_WATCHERS,
+            start: None,
+        };
+        let topic = watch.topic();
+        let found = dynamo::query_page(
+            &self.dynamo,
+            &self.table,
+            Some("byTopic"),
+            ("topic", &topic),
+            SortOrder::Ascending,
+            page,
+        )
+        .await?;
+        let text = |item: &dynamo::Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        Ok(found
+            .items
+            .iter()
+            .filter_map(|item| {
+                Some(Watcher {
+                    connection_id: text(item, "connectionId")?,
+                    only_for: text(item, "onlyFor"),
+                })
+            })
+            .collect())
+    }
+
+    async fn send(&self, connection_id: &str, update: &LiveUpdate) -> Result<(), Error> {
+        let sent = self
+            .api
+            .post_to_connection()
+            .connection_id(connection_id)
+            .data(Blob::new(serde_json::to_vec(update)?))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => self.forget(connection_id).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The stage of the WebSocket API.
+fn live_stage() -> String {
+    std::env::var("LIVE_STAGE").unwrap_or_else(|_| "live".into())
+}
+
+/// Where the functions reach the API's `@connections`: on a local cloud under its own endpoint, on
+/// AWS at the API's domain (the only difference between them, as everywhere: the endpoint).
+fn callback_url(sdk: &SdkConfig, api_id: &str, stage: &str) -> String {
+    match sdk.endpoint_url() {
+        Some(local) => format!("{}/_aws/execute-api/{api_id}/{stage}", local.trim_end_matches('/')),
+        None => format!("https://{api_id}.execute-api.{}.amazonaws.com/{stage}", region(sdk)),
+    }
+}
+
+/// The address the pages open their WebSocket at, as the callback's but `ws(s)://`; none when the
+/// stack has no live API (the pages then look every few seconds instead).
+pub fn page_url(sdk: &SdkConfig) -> Option<String> {
+    let api_id = std::env::var("LIVE_API_ID").ok().filter(|id| !id.is_empty())?;
+    let callback = callback_url(sdk, &api_id, &live_stage());
+    Some(match callback.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", callback.trim_start_matches("http://")),
+    })
+}
+
+fn region(sdk: &SdkConfig) -> String {
+    sdk.region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
+/// Connections in memory, for in-process tests of the saga step.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    pub struct MemoryLive {
+        /// (connection, topic, only for) of each watcher.
+        pub watching: Mutex<Vec<(String, String, Option<String>)>>,
+        /// What each connection was sent, in order.
+        pub sent: Mutex<Vec<(String, serde_json::Value)>>,
+    }
+
+    impl LiveUpdates for MemoryLive {
+        async fn watchers(&self, watch: &Watch) -> Result<Vec<Watcher>, Error> {
+            let watching = self.watching.lock().unwrap();
+            Ok(watching
+                .iter()
+                .filter(|(_, topic, _)| *topic == watch.topic())
+                .map(|(connection, _, only_for)| Watcher {
+                    connection_id: connection.clone(),
+                    only_for: only_for.clone(),
+                })
+                .collect())
+        }
+
+        async fn send(&self, connection_id: &str, update: &LiveUpdate) -> Result<(), Error> {
+            let update = serde_json::to_value(update)?;
+            self.sent.lock().unwrap().push((connection_id.to_string(), update));
+            Ok(())
+        }
+    }
+}
