@@ -73,8 +73,9 @@ def per_order(counts, batches, invocations, orders, warm_mean_ms):
     sends = sum(b[1] for b in sqs_batches)
     lambda_invocations = {b: round(n / orders, 2) for b, n in invocations.items() if n}
     # Billed per invocation: the function's warm mean, rounded up to 1 ms, at 128 MB.
+    # Functions an order does not invoke (kiosk-live: only a page watching does) cost it nothing.
     gb_seconds = sum(n / orders * math.ceil(warm_mean_ms[b]) / 1000 * PRICES["lambda_memory_mb"] / 1024
-                     for b, n in invocations.items())
+                     for b, n in invocations.items() if n)
     return {
         "dynamodb": {"calls": ops("dynamodb"), "rru": round(counts[("dynamodb", "#rru")] / orders, 2),
                      "wru": round(counts[("dynamodb", "#wru")] / orders, 2),

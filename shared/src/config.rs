@@ -17,6 +17,16 @@ pub async fn aws_sdk_config() -> SdkConfig {
     }
 }
 
+/// The country calling codes the cafe texts (`TEXT_COUNTRY_CODES`, e.g. `82,1`), without `+`.
+pub fn text_country_codes() -> Vec<String> {
+    std::env::var("TEXT_COUNTRY_CODES")
+        .unwrap_or_else(|_| "82".into())
+        .split(',')
+        .map(|code| code.trim().trim_start_matches('+').to_string())
+        .filter(|code| !code.is_empty())
+        .collect()
+}
+
 /// An environment variable the template must set.
 pub fn required_env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| format!("environment variable {name} is not set").into())

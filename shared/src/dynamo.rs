@@ -18,13 +18,45 @@ pub fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// Another transaction held an item this write needed (DynamoDB's `TransactionConflict`): on AWS,
+/// concurrent writes to one busy item (the cafe's, which every order counts itself in) meet it now
+/// and then. Transient: [`retry_conflicts`] writes again.
+#[derive(Debug, thiserror::Error)]
+#[error("another transaction held an item of this write")]
+pub struct TransactionConflict;
+
+/// Whether a single-item write met a transaction in progress on its item.
+pub fn is_transaction_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("TransactionConflictException"))
+}
+
+/// Runs `write` again while it fails with [`TransactionConflict`], at most 5 times in all, 20 to
+/// 160 ms apart; any other outcome is its own.
+pub async fn retry_conflicts<T, Write>(mut write: impl FnMut() -> Write) -> Result<T, Error>
+where
+    Write: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut pause = std::time::Duration::from_millis(20);
+    for _ in 1..5 {
+        match write().await {
+            Err(e) if e.downcast_ref::<TransactionConflict>().is_some() => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            other => return other,
+        }
+    }
+    write().await
+}
+
 /// Whether a write failed only because its condition did not hold.
 pub fn is_conditional_check_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ConditionalCheckFailedException"))
 }
 
 /// Which writes of a transaction failed their condition: `Ok(vec![])` when it committed, the
-/// failed items' positions when it was cancelled by conditions, an error otherwise.
+/// failed items' positions when it was cancelled by conditions, [`TransactionConflict`] when
+/// another transaction held one of its items, an error otherwise.
 pub fn failed_conditions<R>(
     outcome: Result<R, SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError>>,
 ) -> Result<Vec<usize>, Error> {
@@ -33,6 +65,10 @@ pub fn failed_conditions<R>(
         Ok(_) => Ok(Vec::new()),
         Err(SdkError::ServiceError(e)) => match e.into_err() {
             TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                let reasons = cancelled.cancellation_reasons();
+                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                    return Err(TransactionConflict.into());
+                }
                 let failed: Vec<usize> = (cancelled.cancellation_reasons().iter().enumerate())
                     .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
                     .map(|(i, _)| i)
@@ -158,4 +194,40 @@ pub async fn scan_page(client: &Client, table: &str, page: PageRequest) -> Resul
         items: out.items.unwrap_or_default(),
         next: out.last_evaluated_key.filter(|key| !key.is_empty()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn a_conflicting_transaction_is_written_again_and_anything_else_is_not() {
+        let tries = AtomicU32::new(0);
+        let written = retry_conflicts(|| async {
+            match tries.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(TransactionConflict.into()),
+                _ => Ok("written"),
+            }
+        })
+        .await;
+        assert_eq!((written.unwrap(), tries.load(Ordering::SeqCst)), ("written", 3));
+
+        let tries = AtomicU32::new(0);
+        let refused: Result<(), Error> = retry_conflicts(|| async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err("the table is gone".into())
+        })
+        .await;
+        assert_eq!((refused.is_err(), tries.load(Ordering::SeqCst)), (true, 1));
+
+        let tries = AtomicU32::new(0);
+        let busy: Result<(), Error> = retry_conflicts(|| async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err(TransactionConflict.into())
+        })
+        .await;
+        assert!(busy.unwrap_err().downcast_ref::<TransactionConflict>().is_some());
+        assert_eq!(tries.load(Ordering::SeqCst), 5, "at most 5 tries");
+    }
 }

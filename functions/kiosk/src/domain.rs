@@ -35,6 +35,9 @@ pub struct KioskOrder {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notification: Option<String>,
+    /// Whether a page watches it live (what its saga step needs to know, not the customer).
+    #[serde(default, skip_serializing)]
+    pub watched: bool,
     pub timeline: Vec<TimelineStep>,
 }
 

@@ -4,7 +4,7 @@
 use crate::domain::{LiveUpdate, Refusal, Watch, WatchRequest, board_of, receipt_link};
 use crate::live::LiveUpdates;
 use crate::pages::{
-    DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPENAPI, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
+    DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
     RECEIPT_PAGE, RECEIPT_PAGE_POLICY, with_live_url,
 };
 use crate::store::{CUSTOMER_PAGE_KEY, OrderViews};
@@ -29,7 +29,7 @@ pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>
         ("GET", "/operator") => Ok(page(service, OPERATOR_PAGE, &OPERATOR_PAGE_POLICY)),
         ("GET", "/receipt") => Ok(page(service, RECEIPT_PAGE, &RECEIPT_PAGE_POLICY)),
         ("GET", "/display") => display(service, &req).await,
-        ("GET", "/openapi.json") => Ok(asset("application/json", OPENAPI)),
+        ("GET", "/openapi.json") => Ok(asset("application/json", &service.openapi)),
         ("POST", "/sessions") => open_operator_session(service, &req).await,
         ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
         ("GET", "/kiosk/orders/{orderId}/receipt-link") => receipt_link_of(service, &req).await,
@@ -203,16 +203,17 @@ async fn watch(
                 Caller::Customer(customer_id) => Some(customer_id.as_str()),
                 _ => None,
             };
-            let view = service.store.get(&order_id).await?;
-            if let Some(order) = &view
+            if let Some(order) = service.store.get(&order_id).await?
                 && !caller.may_see_order(&order.order_id, &order.customer_id)
             {
                 return Err(ApiError::not_found("order", &order_id));
             }
-            service
-                .live
-                .watch(connection_id, &Watch::Order(order_id), only_for)
-                .await?;
+            // Watcher first, then the mark, then the view: an event applied before the mark is in
+            // the view sent now, one after it finds the watcher.
+            let watch = Watch::Order(order_id.clone());
+            service.live.watch(connection_id, &watch, only_for).await?;
+            service.store.mark_watched(&order_id).await?;
+            let view = service.store.get(&order_id).await?;
             Ok(view.map(|order| LiveUpdate::Order { order }))
         }
     }

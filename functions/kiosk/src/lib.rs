@@ -9,6 +9,7 @@ pub mod pages;
 pub mod saga;
 pub mod store;
 
+use cafe_shared::menu::Menu;
 use cafe_shared::{Error, config};
 use store::KioskStore;
 
@@ -21,6 +22,8 @@ pub struct KioskService {
     pub live: live::LiveConnections,
     /// Where the pages open their live connection (none: they look every few seconds).
     pub live_url: Option<String>,
+    /// The OpenAPI document as this stack runs (its menu, the countries it texts).
+    pub openapi: String,
     pub credentials: cafe_shared::auth::Credentials,
     /// How long an operator's page session lasts (`OPERATOR_SESSION_SECONDS`).
     pub operator_session: std::time::Duration,
@@ -35,6 +38,10 @@ impl KioskService {
             store: KioskStore::new(&sdk, config::required_env("KIOSK_TABLE")?),
             live: live::LiveConnections::from_env(&sdk)?,
             live_url: live::page_url(&sdk),
+            openapi: match std::env::var("MENU") {
+                Ok(menu) => pages::deployed_openapi(&Menu::from_json(&menu)?.names(), &config::text_country_codes()),
+                Err(_) => pages::OPENAPI.to_string(),
+            },
             operator_session: std::time::Duration::from_secs(
                 std::env::var("OPERATOR_SESSION_SECONDS")
                     .ok()

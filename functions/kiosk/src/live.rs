@@ -170,10 +170,13 @@ pub mod fake {
         pub watching: Mutex<Vec<(String, String, Option<String>)>>,
         /// What each connection was sent, in order.
         pub sent: Mutex<Vec<(String, serde_json::Value)>>,
+        /// The topics whose watchers were looked up, in order.
+        pub looked_up: Mutex<Vec<String>>,
     }
 
     impl LiveUpdates for MemoryLive {
         async fn watchers(&self, watch: &Watch) -> Result<Vec<Watcher>, Error> {
+            self.looked_up.lock().unwrap().push(watch.topic());
             let watching = self.watching.lock().unwrap();
             Ok(watching
                 .iter()

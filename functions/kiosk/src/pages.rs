@@ -21,6 +21,26 @@ pub static OPERATOR_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_sec
 pub static RECEIPT_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(RECEIPT_PAGE));
 pub static DISPLAY_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_security_policy(DISPLAY_PAGE));
 
+/// The OpenAPI document as this stack runs: the beverages its menu offers, and the phone numbers
+/// it texts (the country calling codes it was deployed with), so that what the document allows
+/// is what the API takes.
+pub fn deployed_openapi(beverage_names: &[&str], text_country_codes: &[String]) -> String {
+    let mut document: serde_json::Value = serde_json::from_str(OPENAPI).expect("the OpenAPI document is JSON");
+    let schemas = &mut document["components"]["schemas"];
+    let beverage = &mut schemas["OrderRequest"]["properties"]["beverageName"];
+    beverage["enum"] = serde_json::json!(beverage_names);
+    beverage["description"] = "one of GET /menu".into();
+    // E.164: a calling code and the rest, 7 to 15 digits in all.
+    let numbers: Vec<String> = text_country_codes
+        .iter()
+        .map(|code| format!("{code}[0-9]{{{},{}}}", 7 - code.len().min(6), 15 - code.len()))
+        .collect();
+    for schema in ["OrderRequest", "CodeRequest", "CodeAnswer"] {
+        schemas[schema]["properties"]["phoneNumber"]["pattern"] = format!("^\\+({})$", numbers.join("|")).into();
+    }
+    document.to_string()
+}
+
 /// Where a page reads its live connection's address (empty: it looks every few seconds instead).
 const LIVE_URL_META: &str = r#"<meta name="live-url" content="">"#;
 
@@ -77,6 +97,24 @@ mod tests {
         assert!(policy.contains(&format!("style-src 'sha256-{}';", hash("a{}"))));
         assert!(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'none'"));
         assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn the_document_offers_the_deployed_menu_and_texts_only_its_countries() {
+        let document: serde_json::Value = serde_json::from_str(&deployed_openapi(
+            &["espresso", "flat-white"],
+            &["1".into(), "44".into()],
+        ))
+        .unwrap();
+        let request = &document["components"]["schemas"]["OrderRequest"]["properties"];
+        assert_eq!(
+            request["beverageName"]["enum"],
+            serde_json::json!(["espresso", "flat-white"])
+        );
+        let pattern = request["phoneNumber"]["pattern"].as_str().unwrap();
+        assert_eq!(pattern, r"^\+(1[0-9]{6,14}|44[0-9]{5,13})$");
+        let sign_in = &document["components"]["schemas"]["CodeRequest"]["properties"]["phoneNumber"];
+        assert_eq!(sign_in["pattern"], pattern);
     }
 
     #[test]

@@ -14,14 +14,17 @@ pub async fn on_event(views: &impl OrderViews, live: &impl LiveUpdates, message:
     Ok(())
 }
 
-/// The order's watchers get its view as it is now; the pickup screens, the order's move when the
-/// event moves it. Best effort: the view is stored whatever happens here, and a page that missed
+/// The order's watchers get its view as it is now (looked up only if a page marked it watched);
+/// the pickup screens, the order's move when the event moves it. Best effort: the view is stored whatever happens here, and a page that missed
 /// an update gets the whole of it again when it reconnects and watches anew.
 async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &BusMessage) {
-    let mut updates = vec![(
-        Watch::Order(view.order_id.clone()),
-        LiveUpdate::Order { order: view.clone() },
-    )];
+    let mut updates = Vec::new();
+    if view.watched {
+        updates.push((
+            Watch::Order(view.order_id.clone()),
+            LiveUpdate::Order { order: view.clone() },
+        ));
+    }
     if moves_on_board(&message.event)
         && let Some(order) = board_order(view, message.time)
     {
@@ -52,9 +55,11 @@ mod tests {
     use crate::domain::KioskOrder;
     use crate::live::fake::MemoryLive;
     use crate::store::fake::MemoryViews;
+    use aws_sdk_dynamodb::types::AttributeValue;
     use cafe_shared::events::*;
     use cafe_shared::fakes::{FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
+    use std::collections::HashMap;
 
     fn order() -> OrderSummary {
         OrderSummary {
@@ -258,6 +263,14 @@ mod tests {
                 Some("2".to_string()),
             ),
         ]);
+        // A page marked the order watched before its first event (as `watch` does).
+        views.items.lock().unwrap().insert(
+            "o-1".into(),
+            HashMap::from([
+                ("orderId".to_string(), AttributeValue::S("o-1".into())),
+                ("watched".to_string(), AttributeValue::Bool(true)),
+            ]),
+        );
         for event in completed_saga() {
             let batch = sqs_batch(&[envelope(&event)]);
             handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
@@ -294,5 +307,21 @@ mod tests {
             to("other-token").is_empty(),
             "another customer's token sees nothing of the order"
         );
+    }
+
+    #[tokio::test]
+    async fn an_order_no_page_watches_costs_no_lookup_but_the_screens() {
+        let (views, dead, live) = (
+            MemoryViews::default(),
+            FakeDeadLetters::default(),
+            MemoryLive::default(),
+        );
+        for event in completed_saga() {
+            let batch = sqs_batch(&[envelope(&event)]);
+            handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
+        }
+        // Only the 3 events that move it on the board (making, made, ready) look for screens.
+        assert_eq!(*live.looked_up.lock().unwrap(), ["board", "board", "board"]);
+        assert!(!views.get("o-1").await.unwrap().unwrap().watched);
     }
 }

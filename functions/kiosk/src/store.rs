@@ -95,6 +95,20 @@ impl KioskStore {
         }
     }
 
+    /// A page watches the order live: from now on its saga step looks up who watches it (the view
+    /// may not exist yet, a page watches an order right after placing it: the mark waits for it).
+    pub async fn mark_watched(&self, order_id: &str) -> Result<(), Error> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("orderId", s(order_id))
+            .update_expression("SET watched = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// The latest orders' views, newest first, for the pickup screen.
     pub async fn latest(&self) -> Result<Vec<KioskOrder>, Error> {
         let page = PageRequest {
@@ -140,8 +154,13 @@ impl OrderViews for KioskStore {
 
     async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
         let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
-        item.as_ref().map(view_of).transpose()
+        item.filter(is_view).as_ref().map(view_of).transpose()
     }
+}
+
+/// Whether an event made the item a view (a page may mark an order watched before its first event).
+fn is_view(item: &Item) -> bool {
+    item.contains_key("customerId")
 }
 
 fn view_of(item: &Item) -> Result<KioskOrder, Error> {
@@ -174,6 +193,7 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
         order_status: status_of(&timeline).to_string(),
         reason: text("reason"),
         notification: text("notification"),
+        watched: item.contains_key("watched"),
         timeline,
     })
 }
@@ -217,7 +237,12 @@ pub mod fake {
         }
 
         async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
-            self.items.lock().unwrap().get(order_id).map(view_of).transpose()
+            let items = self.items.lock().unwrap();
+            items
+                .get(order_id)
+                .filter(|item| is_view(item))
+                .map(view_of)
+                .transpose()
         }
     }
 }

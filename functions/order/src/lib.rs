@@ -56,12 +56,7 @@ impl OrderService {
                 orders_per_minute: number_from_env("MAX_ORDERS_PER_MINUTE", 20),
                 orders_per_kiosk_per_minute: number_from_env("MAX_ORDERS_PER_KIOSK_PER_MINUTE", 30),
                 texts_per_hour: number_from_env("MAX_TEXTS_PER_NUMBER_PER_HOUR", 5),
-                text_country_codes: std::env::var("TEXT_COUNTRY_CODES")
-                    .unwrap_or_else(|_| "82".into())
-                    .split(',')
-                    .map(|code| code.trim().trim_start_matches('+').to_string())
-                    .filter(|code| !code.is_empty())
-                    .collect(),
+                text_country_codes: config::text_country_codes(),
                 max_orders_in_progress: number_from_env("MAX_ORDERS_IN_PROGRESS", 100),
             },
         })

@@ -232,14 +232,19 @@ impl OrderStore {
             }
             Registration::None => {}
         }
-        let transaction = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes.iter().map(|(_, write)| write.clone()).collect()));
-        let refused: Vec<Refusal> = dynamo::failed_conditions(transaction.send().await)?
-            .into_iter()
-            .map(|i| writes[i].0)
-            .collect();
+        // Every order counts itself in the cafe's item: concurrent ones may meet on it.
+        let items: Vec<TransactWriteItem> = writes.iter().map(|(_, write)| write.clone()).collect();
+        let refused: Vec<Refusal> = dynamo::retry_conflicts(|| async {
+            let transaction = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()));
+            dynamo::failed_conditions(transaction.send().await)
+        })
+        .await?
+        .into_iter()
+        .map(|i| writes[i].0)
+        .collect();
         // A stored order with this id explains every other refusal but an unknown kiosk's: it is
         // a retry.
         Ok(match refused.iter().min() {
@@ -304,7 +309,7 @@ impl OrderStore {
     pub async fn take_order_number(&self, at: DateTime<Utc>, limits: &OrderLimits) -> Result<Result<u32, Cafe>, Error> {
         let day = at.date_naive();
         let yesterday = day.checked_sub_days(Days::new(1)).unwrap_or(day);
-        let taken = self
+        let take = self
             .client
             .update_item()
             .table_name(&self.customers_table)
@@ -317,9 +322,14 @@ impl OrderStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":open", AttributeValue::Bool(true))
             .expression_attribute_values(":max", n(limits.max_orders_in_progress))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await;
+            .return_values(ReturnValue::UpdatedNew);
+        let taken = dynamo::retry_conflicts(|| async {
+            match take.clone().send().await {
+                Err(e) if dynamo::is_transaction_conflict(&e) => Err(dynamo::TransactionConflict.into()),
+                outcome => Ok(outcome),
+            }
+        })
+        .await?;
         match taken {
             Ok(out) => {
                 let number = out
@@ -345,16 +355,21 @@ impl OrderStore {
 
     /// Opens or closes the cafe to new orders (those in progress are made either way).
     pub async fn set_open(&self, open: bool, limits: &OrderLimits) -> Result<Cafe, Error> {
-        let out = self
+        let set = self
             .client
             .update_item()
             .table_name(&self.customers_table)
             .key("customerKey", s(CAFE))
             .update_expression("SET isOpen = :open")
             .expression_attribute_values(":open", AttributeValue::Bool(open))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await?;
+            .return_values(ReturnValue::AllNew);
+        let out = dynamo::retry_conflicts(|| async {
+            match set.clone().send().await {
+                Err(e) if dynamo::is_transaction_conflict(&e) => Err(dynamo::TransactionConflict.into()),
+                outcome => Ok(outcome?),
+            }
+        })
+        .await?;
         Ok(cafe_of(&out.attributes.unwrap_or_default(), limits))
     }
 
@@ -416,8 +431,15 @@ impl OrderOutcomes for OrderStore {
                 .build()?;
             writes.push(TransactWriteItem::builder().update(release).build());
         }
-        let transaction = self.client.transact_write_items().set_transact_items(Some(writes));
-        match dynamo::failed_conditions(transaction.send().await)?.is_empty() {
+        let failed = dynamo::retry_conflicts(|| async {
+            let transaction = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()));
+            dynamo::failed_conditions(transaction.send().await)
+        })
+        .await?;
+        match failed.is_empty() {
             true => Ok(Some(Recorded::Moved)),
             false => Ok(self.get(order_id).await?.map(Recorded::Unmoved)),
         }
