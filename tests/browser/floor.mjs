@@ -76,7 +76,8 @@ try {
   assert.ok(!screenText.includes("floor-a"), "the pickup screen shows no customer");
   step(`kiosk: ${kioskTraffic.live} live updates, ${kioskTraffic.reads} reads; phone: ${receiptTraffic.live} live updates, ${receiptTraffic.reads} reads; screen: ${displayTraffic.live} live updates, ${displayTraffic.reads} reads`);
   assert.ok(kioskTraffic.live >= 5, "the kiosk was sent the order's changes");
-  assert.ok(kioskTraffic.reads <= 2, `the kiosk read the order ${kioskTraffic.reads} times while live`);
+  assert.ok(kioskTraffic.reads <= 3, `the kiosk read the order ${kioskTraffic.reads} times while live`);
+  assert.ok(receiptTraffic.live >= 5, "the phone was sent the order's changes");
   await kiosk.screenshot({ path: join(shots, "kiosk-live-completed.png"), fullPage: true });
   await receipt.screenshot({ path: join(shots, "receipt-live-completed.png"), fullPage: true });
 
@@ -96,6 +97,8 @@ try {
   await phone2.locator(".status", { hasText: "cancelled" }).waitFor(SAGA);
   const onPhone = Date.now() - tapped;
   step(`cancel tapped on the phone -> shown cancelled on the kiosk after ${onKiosk} ms, on the phone after ${onPhone} ms`);
+  // Within a second of its event on an idle machine; the margin is for a loaded CI box.
+  assert.ok(onKiosk < 2000, `the kiosk showed the cancel ${onKiosk} ms after the tap`);
 
   step("two orders in progress fill the cafe: the kiosk asks the next customer to wait");
   await kiosk.getByRole("button", { name: "Done" }).tap();

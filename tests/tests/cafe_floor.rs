@@ -113,6 +113,16 @@ async fn orders_are_numbered_and_a_closed_or_full_cafe_asks_them_to_wait() {
         wait_until_empty(&api).await,
         json!({"open": true, "ordersInProgress": 0, "maxOrdersInProgress": 2})
     );
+    // Every place came back exactly once: the cafe takes 2 again, not 3 (a place given back
+    // twice would let a third in).
+    let again: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for customer in ["floor-5", "floor-6", "floor-7"] {
+            statuses.push(kiosk.post("/orders", &order_for(customer)).await.status);
+        }
+        statuses
+    };
+    assert_eq!(again, [201, 201, 409]);
 }
 
 #[test]

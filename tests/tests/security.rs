@@ -877,8 +877,12 @@ async fn a_cancelled_customer_is_not_told_the_stock_level() {
         })
         .await;
     let message = notified.body[0]["message"].as_str().unwrap();
+    // Past the order's own number, which may be any.
+    let told = message
+        .strip_prefix(&format!("Order #{}: ", order["orderNumber"]))
+        .unwrap_or(message);
     assert!(
-        !message.contains('7') && !order["reason"].as_str().unwrap().contains('7'),
+        !told.contains('7') && !order["reason"].as_str().unwrap().contains('7'),
         "{message}"
     );
     println!("[security] stock level: 9 asked of 7 cups; the customer read {message:?}");

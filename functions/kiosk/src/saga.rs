@@ -7,6 +7,10 @@ use crate::live::{LiveUpdates, Watcher};
 use crate::store::OrderViews;
 use cafe_shared::events::BusMessage;
 use cafe_shared::sqs::StepError;
+use futures::StreamExt;
+
+/// Live updates sent at once by one saga step.
+const SENDS_AT_ONCE: usize = 32;
 
 pub async fn on_event(views: &impl OrderViews, live: &impl LiveUpdates, message: BusMessage) -> Result<(), StepError> {
     let view = views.apply(&message).await?;
@@ -15,8 +19,9 @@ pub async fn on_event(views: &impl OrderViews, live: &impl LiveUpdates, message:
 }
 
 /// The order's watchers get its view as it is now (looked up only if a page marked it watched);
-/// the pickup screens, the order's move when the event moves it. Best effort: the view is stored whatever happens here, and a page that missed
-/// an update gets the whole of it again when it reconnects and watches anew.
+/// the pickup screens, the order's move when the event moves it. Best effort: the view is stored
+/// whatever happens here, and a page that missed an update gets the whole of it again when it
+/// reads or watches anew. Sent `SENDS_AT_ONCE` at a time, so many screens do not hold up the step.
 async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &BusMessage) {
     let mut updates = Vec::new();
     if view.watched {
@@ -40,12 +45,16 @@ async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &Bus
         };
         // A customer's page that started watching before the view existed gets only their own.
         let theirs = |watcher: &Watcher| watcher.only_for.as_ref().is_none_or(|c| *c == view.customer_id);
-        for watcher in watchers.iter().filter(|w| theirs(w)) {
+        let sends = watchers.iter().filter(|w| theirs(w)).map(|watcher| async {
             let connection_id = &watcher.connection_id;
             if let Err(error) = live.send(connection_id, &update).await {
                 tracing::warn!(%error, connection_id, "a live update was not sent");
             }
-        }
+        });
+        futures::stream::iter(sends)
+            .buffer_unordered(SENDS_AT_ONCE)
+            .collect::<Vec<()>>()
+            .await;
     }
 }
 

@@ -121,26 +121,43 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
     if let Some(phone) = &order.phone_number {
         service.limits.check_textable(phone)?;
     }
-    // The number first: a closed or full cafe refuses here, using up none.
-    match service
-        .store
-        .take_order_number(order.order_date, &service.limits)
-        .await?
+    // A kiosk proves its secret before anything else: a made-up token learns nothing and
+    // touches nothing (the order's transaction checks it again).
+    if let PlacedBy::Kiosk(claim) = &placed_by
+        && !service.store.is_registered_kiosk(claim).await?
     {
-        Ok(number) => order.order_number = Some(number),
-        Err(cafe) => return Err(cafe.refusal().into()),
+        return Err(unknown_kiosk());
     }
     let registration = match placed_by {
         PlacedBy::Kiosk(_) => Registration::New,
         PlacedBy::Operator => Registration::IfNew,
         PlacedBy::Customer => Registration::None,
     };
-    // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an order
-    // that is stored is always announced, even if the bus is down at this moment.
-    let mut placed = service
-        .store
-        .place(&order, &placed_by, registration, &service.limits)
-        .await?;
+    // A retry of an order already stored is answered from it, whatever the cafe is now.
+    let stored = match &key {
+        Some(_) => service.store.get(&order.order_id).await?,
+        None => None,
+    };
+    let mut placed = match stored {
+        Some(existing) => Placed::AlreadyPlaced(existing),
+        None => {
+            // The number first: a closed or full cafe refuses here, using up none.
+            match service
+                .store
+                .take_order_number(order.order_date, &service.limits)
+                .await?
+            {
+                Ok(number) => order.order_number = Some(number),
+                Err(cafe) => return Err(cafe.refusal().into()),
+            }
+            // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an
+            // order that is stored is always announced, even if the bus is down at this moment.
+            service
+                .store
+                .place(&order, &placed_by, registration, &service.limits)
+                .await?
+        }
+    };
     let mut new_customer = registration == Registration::New;
     if matches!(placed, Placed::CustomerKnown) {
         // A returning customer at a kiosk: the order is theirs, with no token.
@@ -162,11 +179,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
                 "this Idempotency-Key was already used for a different order",
             ));
         }
-        Placed::UnknownKiosk => {
-            return Err(ApiError::unauthorized(
-                "this kiosk is not registered (or was revoked): ask the operator to register it",
-            ));
-        }
+        Placed::UnknownKiosk => return Err(unknown_kiosk()),
         Placed::CustomerKnown => return Err(ApiError::internal("a known customer refused without a registration")),
         Placed::KioskBusy => {
             return Err(ApiError::too_many_requests(format!(
@@ -335,10 +348,16 @@ async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<
     }
 }
 
-/// `GET /cafe`: whether the cafe takes orders, for the operator and the kiosks.
+fn unknown_kiosk() -> ApiError {
+    ApiError::unauthorized("this kiosk is not registered (or was revoked): ask the operator to register it")
+}
+
+/// `GET /cafe`: whether the cafe takes orders, for the operator and the registered kiosks.
 async fn get_cafe(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     match service.credentials.caller(req).await? {
-        Caller::Operator | Caller::Kiosk(_) => {}
+        Caller::Operator => {}
+        Caller::Kiosk(claim) if service.store.is_registered_kiosk(&claim).await? => {}
+        Caller::Kiosk(_) => return Err(unknown_kiosk()),
         Caller::Anonymous => return Err(ApiError::unauthorized("send the operator's or a kiosk's token")),
         _ => {
             return Err(ApiError::forbidden(

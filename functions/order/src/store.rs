@@ -265,6 +265,14 @@ impl OrderStore {
         })
     }
 
+    /// Whether the kiosk is registered with the secret it claims (and not revoked), read
+    /// consistently: checked before a kiosk's order touches the cafe (its transaction checks again).
+    pub async fn is_registered_kiosk(&self, claim: &KioskClaim) -> Result<bool, Error> {
+        let key = dynamo::key("customerKey", format!("kiosk#{}", claim.kiosk_id));
+        let item = dynamo::get_item(&self.client, &self.customers_table, key).await?;
+        Ok(item.and_then(|kiosk| kiosk.get("secretHash").cloned()) == Some(s(claim.secret_hash.clone())))
+    }
+
     /// That the kiosk is registered with the secret it claims (and not revoked).
     fn kiosk_registered(&self, claim: &KioskClaim) -> Result<TransactWriteItem, Error> {
         let registered = ConditionCheck::builder()
