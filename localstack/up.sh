@@ -56,6 +56,7 @@ The cafe is open.
   Kiosk:  $kiosk_link
           (open it in a browser: it registers that screen as a kiosk; more: make kiosk NAME=...)
   Operator page: ${api}operator
+  Pickup screen: ${api}display   (orders being made and ready, live, for a screen in the cafe)
   Operator token: $token
           (the operator page asks for it; curl -H "Authorization: Bearer \$TOKEN" ${api}inventories)
   Stop:   localstack/down.sh
