@@ -25,9 +25,30 @@ pub fn n(value: impl std::fmt::Display) -> AttributeValue {
 #[error("another transaction held an item of this write")]
 pub struct TransactionConflict;
 
-/// Whether a single-item write met a transaction in progress on its item.
-pub fn is_transaction_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("TransactionConflictException"))
+/// A single-item write's outcome, with meeting a transaction in progress on its item turned into
+/// [`TransactionConflict`] for [`retry_conflicts`]; any other outcome as it is.
+pub fn conflict_to_retry<T, E: ProvideErrorMetadata, R>(
+    outcome: Result<T, SdkError<E, R>>,
+) -> Result<Result<T, SdkError<E, R>>, Error> {
+    match outcome {
+        Err(SdkError::ServiceError(e)) if e.err().code() == Some("TransactionConflictException") => {
+            Err(TransactionConflict.into())
+        }
+        other => Ok(other),
+    }
+}
+
+/// Runs a transaction, again while another transaction holds one of its items: which writes
+/// failed their condition (see [`failed_conditions`]).
+pub async fn transact(
+    client: &Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<Vec<usize>, Error> {
+    retry_conflicts(|| async {
+        let transaction = client.transact_write_items().set_transact_items(Some(items.clone()));
+        failed_conditions(transaction.send().await)
+    })
+    .await
 }
 
 /// Runs `write` again while it fails with [`TransactionConflict`], at most 5 times in all, 20 to

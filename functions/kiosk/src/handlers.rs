@@ -1,7 +1,7 @@
 //! The kiosk function's entry points: the pages and read model over HTTP, every saga event from
 //! its queue, and the WebSocket API's routes (pages watching live).
 
-use crate::domain::{LiveUpdate, Refusal, Watch, WatchRequest, board_of, receipt_link};
+use crate::domain::{Board, LiveUpdate, Refusal, Watch, WatchRequest, board_of, receipt_link};
 use crate::live::LiveUpdates;
 use crate::pages::{
     DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
@@ -126,10 +126,14 @@ async fn customer_orders(service: &KioskService, req: &Request) -> Result<Respon
 async fn display(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
     let accept = header(req, "accept").unwrap_or_default();
     if accept.contains("application/json") && !accept.contains("text/html") {
-        let board = board_of(&service.store.latest().await?, chrono::Utc::now());
-        return Ok(json_response(StatusCode::OK, &board));
+        return Ok(json_response(StatusCode::OK, &current_board(service).await?));
     }
     Ok(page(service, DISPLAY_PAGE, &DISPLAY_PAGE_POLICY))
+}
+
+/// The pickup screen as it is now, from the latest orders' views.
+async fn current_board(service: &KioskService) -> Result<Board, Error> {
+    Ok(board_of(&service.store.latest().await?, chrono::Utc::now()))
 }
 
 /// Every saga event: fold it into its order's view and tell its watchers (`saga`).
@@ -190,8 +194,9 @@ async fn watch(
     match request.watch()? {
         (Watch::Board, _) => {
             service.live.watch(connection_id, &Watch::Board, None).await?;
-            let board = board_of(&service.store.latest().await?, chrono::Utc::now());
-            Ok(Some(LiveUpdate::Board { board }))
+            Ok(Some(LiveUpdate::Board {
+                board: current_board(service).await?,
+            }))
         }
         (Watch::Order(order_id), token) => {
             let caller = service.credentials.caller_with_token(token.unwrap_or_default()).await?;

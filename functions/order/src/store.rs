@@ -234,17 +234,11 @@ impl OrderStore {
         }
         // Every order counts itself in the cafe's item: concurrent ones may meet on it.
         let items: Vec<TransactWriteItem> = writes.iter().map(|(_, write)| write.clone()).collect();
-        let refused: Vec<Refusal> = dynamo::retry_conflicts(|| async {
-            let transaction = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()));
-            dynamo::failed_conditions(transaction.send().await)
-        })
-        .await?
-        .into_iter()
-        .map(|i| writes[i].0)
-        .collect();
+        let refused: Vec<Refusal> = dynamo::transact(&self.client, items)
+            .await?
+            .into_iter()
+            .map(|i| writes[i].0)
+            .collect();
         // A stored order with this id explains every other refusal but an unknown kiosk's: it is
         // a retry.
         Ok(match refused.iter().min() {
@@ -331,13 +325,7 @@ impl OrderStore {
             .expression_attribute_values(":open", AttributeValue::Bool(true))
             .expression_attribute_values(":max", n(limits.max_orders_in_progress))
             .return_values(ReturnValue::UpdatedNew);
-        let taken = dynamo::retry_conflicts(|| async {
-            match take.clone().send().await {
-                Err(e) if dynamo::is_transaction_conflict(&e) => Err(dynamo::TransactionConflict.into()),
-                outcome => Ok(outcome),
-            }
-        })
-        .await?;
+        let taken = dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(take.clone().send().await) }).await?;
         match taken {
             Ok(out) => {
                 let number = out
@@ -371,13 +359,7 @@ impl OrderStore {
             .update_expression("SET isOpen = :open")
             .expression_attribute_values(":open", AttributeValue::Bool(open))
             .return_values(ReturnValue::AllNew);
-        let out = dynamo::retry_conflicts(|| async {
-            match set.clone().send().await {
-                Err(e) if dynamo::is_transaction_conflict(&e) => Err(dynamo::TransactionConflict.into()),
-                outcome => Ok(outcome?),
-            }
-        })
-        .await?;
+        let out = dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(set.clone().send().await) }).await??;
         Ok(cafe_of(&out.attributes.unwrap_or_default(), limits))
     }
 
@@ -439,14 +421,7 @@ impl OrderOutcomes for OrderStore {
                 .build()?;
             writes.push(TransactWriteItem::builder().update(release).build());
         }
-        let failed = dynamo::retry_conflicts(|| async {
-            let transaction = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes.clone()));
-            dynamo::failed_conditions(transaction.send().await)
-        })
-        .await?;
+        let failed = dynamo::transact(&self.client, writes).await?;
         match failed.is_empty() {
             true => Ok(Some(Recorded::Moved)),
             false => Ok(self.get(order_id).await?.map(Recorded::Unmoved)),
