@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bus;
 pub mod checks;
+pub mod clock;
 pub mod config;
 pub mod dynamo;
 pub mod events;

@@ -28,8 +28,19 @@ pub fn emf_line(name: &str, value: f64, unit: &str, service: &str, timestamp_ms:
     Value::Object(line).to_string()
 }
 
+/// Set by the simulation, which runs the steps thousands of times in one process: no metrics.
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// No measurement is recorded from now on in this process.
+pub fn silence() {
+    SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Records one measurement.
 pub fn emit(name: &str, value: f64, unit: &str, service: &str) {
+    if SILENT.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     println!(
         "{}",
         emf_line(name, value, unit, service, chrono::Utc::now().timestamp_millis())

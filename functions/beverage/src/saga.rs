@@ -8,10 +8,10 @@
 use crate::domain::{Attempt, beverage_id_for, plan_brew};
 use crate::store::{BeverageMachine, Making};
 use cafe_shared::bus::Publish;
+use cafe_shared::clock;
 use cafe_shared::events::{BusMessage, CafeEvent, MakingRequested, NOT_READY_IN_TIME, OrderMaking};
 use cafe_shared::menu::Menu;
 use cafe_shared::sqs::StepError;
-use chrono::Utc;
 use std::time::Duration;
 
 /// How the machine makes beverages: its recipes and the simulated brewing time.
@@ -69,8 +69,9 @@ async fn attempt_order(
     let order = &making.order;
     // Past its deadline (this step was down) the customer has stopped waiting: the order is given
     // up, not started, and the failure cancels it and gives its cups back.
-    if making.deadline.is_some_and(|deadline| Utc::now() > deadline) {
-        let failed = Attempt::failed(order, NOT_READY_IN_TIME.into(), Utc::now());
+    let now = clock::now();
+    if making.deadline.is_some_and(|deadline| now > deadline) {
+        let failed = Attempt::failed(order, NOT_READY_IN_TIME.into(), now);
         return Ok(machine.record_failure(&failed).await?);
     }
     let ingredients: Vec<&str> = (recipes.menu.find(&order.beverage_name))
@@ -80,12 +81,15 @@ async fn attempt_order(
         let reading = machine.read(&ingredients).await?;
         match plan_brew(recipes.menu, order, &reading) {
             Err(reason) => {
-                let failed = Attempt::failed(order, reason, Utc::now());
+                let failed = Attempt::failed(order, reason, clock::now());
                 return Ok(machine.record_failure(&failed).await?);
             }
             Ok(takes) => {
-                tokio::time::sleep(recipes.brew_time).await;
-                match machine.make(&Attempt::made(order, Utc::now()), &takes).await? {
+                // No timer for no brewing (the default): the simulation runs this step without a runtime.
+                if !recipes.brew_time.is_zero() {
+                    tokio::time::sleep(recipes.brew_time).await;
+                }
+                match machine.make(&Attempt::made(order, clock::now()), &takes).await? {
                     Making::Recorded(attempt) => return Ok(attempt),
                     Making::Changed => tracing::info!("the machine changed while making; reading it again"),
                 }
@@ -129,7 +133,7 @@ mod tests {
         CafeEvent::OrderMaking(OrderMaking {
             order: order(order_id, qty),
             stock_name: "cup".into(),
-            deadline: Some(Utc::now() + Duration::from_secs(300)),
+            deadline: Some(clock::now() + Duration::from_secs(300)),
         })
     }
 
@@ -225,7 +229,7 @@ mod tests {
         let late = |order_id: &str| {
             let mut event = making(order_id, 1);
             if let CafeEvent::OrderMaking(m) = &mut event {
-                m.deadline = Some(Utc::now() - Duration::from_secs(1));
+                m.deadline = Some(clock::now() - Duration::from_secs(1));
             }
             envelope(&event)
         };

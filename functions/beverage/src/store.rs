@@ -274,7 +274,7 @@ impl BeverageMachine for BeverageStore {
 }
 
 /// The machine in memory, for in-process tests of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use cafe_shared::fakes::Outage;

@@ -288,7 +288,7 @@ impl CupReservations for InventoryStore {
 }
 
 /// The stock and the decisions in memory, for in-process tests of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use cafe_shared::fakes::Outage;

@@ -159,7 +159,7 @@ fn region(sdk: &SdkConfig) -> String {
 }
 
 /// Connections in memory, for in-process tests of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use std::sync::Mutex;

@@ -203,7 +203,7 @@ pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["orderId", "customerId", "orderDate"];
 
 /// The views in memory, as DynamoDB items written as the store writes them, for in-process tests
 /// of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use cafe_shared::fakes::Outage;

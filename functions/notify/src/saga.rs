@@ -5,9 +5,13 @@ use crate::domain::{Notification, notification_id_for};
 use crate::sender::Notify;
 use crate::store::Notifications;
 use cafe_shared::bus::Publish;
+use cafe_shared::clock;
 use cafe_shared::events::BusMessage;
 use cafe_shared::sqs::StepError;
-use chrono::Utc;
+
+/// How long one delivery has to send a notification before another may: longer than a send
+/// takes, shorter than the queue's visibility timeout (`QueueVisibilitySeconds`, 60 by default).
+const SENDING_CLAIM: chrono::Duration = chrono::Duration::seconds(30);
 
 pub async fn on_event(
     store: &impl Notifications,
@@ -15,7 +19,8 @@ pub async fn on_event(
     bus: &impl Publish,
     message: BusMessage,
 ) -> Result<(), StepError> {
-    let Some(fresh) = Notification::for_outcome(&message.event, Utc::now()) else {
+    let now = clock::now();
+    let Some(fresh) = Notification::for_outcome(&message.event, now) else {
         tracing::warn!(
             detail_type = message.event.detail_type(),
             "not an event for the notify function; ignored"
@@ -27,8 +32,16 @@ pub async fn on_event(
         Some(on_record) => on_record,
         None => store.record(&fresh).await?,
     };
-    // Sent unless a previous delivery got as far as recording it sent.
+    // Sent unless a previous delivery got as far as recording it sent, and by one delivery at a
+    // time: a duplicate of the event in the same batch or another invocation finds it claimed
+    // and is retried after the visibility timeout, when it is sent (or the claim of a sender that
+    // died has run out).
     if notification.sns_message_id.is_none() {
+        if !(store.claim_send(&notification.notification_id, now, now + SENDING_CLAIM)).await? {
+            return Err(StepError::Retry(
+                "another delivery of this outcome is sending its notification".into(),
+            ));
+        }
         let sns_message_id = sender.send(&notification, order.phone_number.as_deref()).await?;
         store.mark_sent(&notification.notification_id, &sns_message_id).await?;
         tracing::info!(sns_message_id, "customer notified");
@@ -139,6 +152,9 @@ mod tests {
         assert_eq!(world.deliver(std::slice::from_ref(&completed)).await, ["m0"]);
         assert!(world.sent().is_empty() && world.bus.published().is_empty());
         world.sender.down.set(false);
+        // The retry comes after the queue's visibility timeout, when the failed send's claim has
+        // run out.
+        world.store.sending_until.lock().unwrap().clear();
         // Sent and marked, then the bus refuses: the retry sends nothing twice.
         world.bus.set_down(true);
         assert_eq!(world.deliver(std::slice::from_ref(&completed)).await, ["m0"]);
@@ -146,6 +162,37 @@ mod tests {
         assert!(world.deliver(&[completed]).await.is_empty());
         assert_eq!(world.sent().len(), 1);
         assert_eq!(world.bus.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_outcome_another_delivery_is_sending_waits_and_is_sent_once_its_claim_runs_out() {
+        let world = World::default();
+        let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
+        // A delivery of the same outcome (a duplicate event) recorded it and is sending it.
+        let now = clock::now();
+        let on_record = world
+            .store
+            .record(&Notification::for_outcome(&completed, now).unwrap())
+            .await
+            .unwrap();
+        let id = &on_record.notification_id;
+        assert!(world.store.claim_send(id, now, now + SENDING_CLAIM).await.unwrap());
+        assert_eq!(
+            world.deliver(std::slice::from_ref(&completed)).await,
+            ["m0"],
+            "retried later"
+        );
+        assert!(world.sent().is_empty() && world.bus.published().is_empty());
+        // That sender died: once its claim runs out, the retry sends it.
+        (world.store.sending_until.lock().unwrap()).insert(id.clone(), now - chrono::Duration::seconds(1));
+        assert!(world.deliver(std::slice::from_ref(&completed)).await.is_empty());
+        assert!(world.deliver(&[completed]).await.is_empty());
+        assert_eq!(world.sent().len(), 1);
+        assert_eq!(
+            world.bus.published().len(),
+            2,
+            "CustomerNotified on each delivery that finds it sent"
+        );
     }
 
     #[tokio::test]

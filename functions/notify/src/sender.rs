@@ -58,7 +58,7 @@ impl Notify for NotificationSender {
 }
 
 /// A sender that keeps what it sends, for in-process tests of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use cafe_shared::fakes::Outage;

@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
 use cafe_shared::dynamo::{self, Page, PageRequest};
+use chrono::{DateTime, Utc};
 use std::future::Future;
 
 /// The saga step's port: one notification per order, recorded once, marked once sent.
@@ -14,6 +15,15 @@ pub trait Notifications: Sync {
 
     /// Records a notification unless its order already has one; returns the one on record.
     fn record(&self, notification: &Notification) -> impl Future<Output = Result<Notification, Error>> + Send;
+
+    /// Claims the sending of a notification not yet sent until `until`; false while it is sent or
+    /// another claim holds at `now`.
+    fn claim_send(
+        &self,
+        notification_id: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
 
     /// Marks a notification as sent, with the topic's message id.
     fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
@@ -66,6 +76,28 @@ impl Notifications for NotificationStore {
             .ok_or_else(|| "notification vanished after a conflicting write".into())
     }
 
+    async fn claim_send(&self, notification_id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, Error> {
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("notificationId", AttributeValue::S(notification_id.to_string()))
+            .update_expression("SET sendingUntil = :until")
+            .condition_expression(
+                "attribute_exists(notificationId) AND attribute_not_exists(snsMessageId) \
+                 AND (attribute_not_exists(sendingUntil) OR sendingUntil < :now)",
+            )
+            .expression_attribute_values(":until", dynamo::n(until.timestamp_millis()))
+            .expression_attribute_values(":now", dynamo::n(now.timestamp_millis()))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => Ok(true),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
         self.client
             .update_item()
@@ -90,7 +122,7 @@ impl Notifications for NotificationStore {
 }
 
 /// The notifications in memory, for in-process tests of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use cafe_shared::fakes::Outage;
@@ -100,6 +132,8 @@ pub mod fake {
     #[derive(Default)]
     pub struct MemoryNotifications {
         pub kept: Mutex<HashMap<String, Notification>>,
+        /// Until when a delivery has claimed each notification's sending.
+        pub sending_until: Mutex<HashMap<String, DateTime<Utc>>>,
         /// While down, every call fails (as a throttled or unreachable table does).
         pub down: Outage,
     }
@@ -121,6 +155,24 @@ pub mod fake {
             let mut kept = self.kept.lock().unwrap();
             let on_record = kept.entry(notification.notification_id.clone());
             Ok(on_record.or_insert_with(|| notification.clone()).clone())
+        }
+
+        async fn claim_send(
+            &self,
+            notification_id: &str,
+            now: DateTime<Utc>,
+            until: DateTime<Utc>,
+        ) -> Result<bool, Error> {
+            self.reachable()?;
+            let kept = self.kept.lock().unwrap();
+            let notification = kept.get(notification_id).ok_or("no such notification")?;
+            let mut claims = self.sending_until.lock().unwrap();
+            let free = claims.get(notification_id).is_none_or(|claimed| *claimed < now);
+            if notification.sns_message_id.is_some() || !free {
+                return Ok(false);
+            }
+            claims.insert(notification_id.to_string(), until);
+            Ok(true)
         }
 
         async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {

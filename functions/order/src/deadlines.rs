@@ -81,7 +81,7 @@ impl Deadlines for DeadlineQueue {
 }
 
 /// The deadlines started, in memory, for in-process tests of the outbox.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use std::sync::Mutex;

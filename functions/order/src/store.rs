@@ -497,7 +497,7 @@ fn status_value(status: OrderStatus) -> AttributeValue {
 }
 
 /// Orders in memory, for in-process tests of the saga step.
-#[cfg(test)]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
     use std::collections::HashMap;
@@ -506,6 +506,18 @@ pub mod fake {
     #[derive(Default)]
     pub struct MemoryOrders {
         pub orders: Mutex<HashMap<String, Order>>,
+        /// Every write, in order, as the table's stream carries it: the order before (none when
+        /// new) and after.
+        pub changes: Mutex<Vec<(Option<Order>, Order)>>,
+    }
+
+    impl MemoryOrders {
+        /// Stores a new order, as placing one does.
+        pub fn place(&self, order: Order) {
+            let mut orders = self.orders.lock().unwrap();
+            self.changes.lock().unwrap().push((None, order.clone()));
+            orders.insert(order.order_id.clone(), order);
+        }
     }
 
     impl OrderOutcomes for MemoryOrders {
@@ -517,7 +529,9 @@ pub mod fake {
             if order.order_status != outcome.from() {
                 return Ok(Some(Recorded::Unmoved(order.clone())));
             }
+            let before = order.clone();
             order.apply(outcome);
+            self.changes.lock().unwrap().push((Some(before), order.clone()));
             Ok(Some(Recorded::Moved))
         }
     }

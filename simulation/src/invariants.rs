@@ -1,0 +1,115 @@
+//! What must hold once the saga has settled, whatever the schedule (DESIGN §1): every order
+//! ended; the stock accounts for exactly the completed orders; one notification per order, telling
+//! its outcome (sent once, but again when a send's invocation died before recording it); the kiosk's read model agrees with the orders; a beverage made only for a completed
+//! order; the dead-letter queues hold the injected poison and nothing else.
+
+use crate::world::{World, ready};
+use cafe_beverage::domain::{Attempt, beverage_id_for};
+use cafe_kiosk::store::OrderViews;
+use cafe_order::domain::{Order, OrderStatus};
+use std::collections::BTreeMap;
+
+/// Each invariant the world breaks, in words.
+pub fn broken(world: &World) -> Vec<String> {
+    let mut orders: Vec<Order> = world.orders.orders.lock().unwrap().values().cloned().collect();
+    orders.sort_by_key(|order| order.order_number);
+    let completed: Vec<&Order> = (orders.iter())
+        .filter(|o| o.order_status == OrderStatus::Completed)
+        .collect();
+    let mut broken = Vec::new();
+
+    for order in orders.iter().filter(|order| !order.order_status.is_final()) {
+        broken.push(format!(
+            "{} is still {}",
+            order.order_id,
+            status_name(order.order_status)
+        ));
+    }
+
+    let ledger = world.ledger.lock().unwrap();
+    let cups = world.inventory.stock.lock().unwrap();
+    for (stock_name, stocked) in &ledger.cups_stocked {
+        let taken: i64 = (completed.iter())
+            .filter(|o| o.stock_name == *stock_name)
+            .map(|o| i64::from(o.beverage_qty))
+            .sum();
+        let left = cups.get(stock_name).copied().unwrap_or_default();
+        broken.extend(unaccounted(&format!("{stock_name}s"), left, *stocked, taken));
+    }
+    let levels = world.machine.levels.lock().unwrap();
+    for (ingredient, stocked) in &ledger.ingredients_stocked {
+        let used: i64 = (completed.iter())
+            .map(|o| {
+                let recipe = &world
+                    .deployment
+                    .menu
+                    .find(&o.beverage_name)
+                    .expect("on the menu")
+                    .recipe;
+                i64::from(recipe.get(ingredient).copied().unwrap_or_default() * o.beverage_qty)
+            })
+            .sum();
+        let left = levels.get(ingredient).copied().unwrap_or_default();
+        broken.extend(unaccounted(ingredient, left, *stocked, used));
+    }
+
+    // Each order's confirmed sends; an unconfirmed one was sent again (SMS is at least once).
+    let mut told: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let sent = world.sent.lock().unwrap();
+    for sent in sent.iter().filter(|sent| sent.confirmed) {
+        told.entry(&sent.order_id).or_default().push(&sent.status);
+    }
+    let attempts = world.machine.attempts.lock().unwrap();
+    for order in &orders {
+        let status = status_name(order.order_status);
+        match told.get(order.order_id.as_str()).map(Vec::as_slice) {
+            Some([once]) if *once == status => {}
+            tellings => broken.push(format!(
+                "{} is {status} but its customer was told {tellings:?}",
+                order.order_id
+            )),
+        }
+        match ready(world.views.get(&order.order_id)) {
+            Ok(Some(view)) if view.order_status == status && view.notification.is_some() => {}
+            Ok(Some(view)) => broken.push(format!(
+                "{} is {status} but the kiosk shows it {} (notification: {:?})",
+                order.order_id, view.order_status, view.notification
+            )),
+            other => broken.push(format!("{} has no kiosk view: {other:?}", order.order_id)),
+        }
+        let made = matches!(attempts.get(&beverage_id_for(&order.order_id)), Some(Attempt::Made(_)));
+        if made != (order.order_status == OrderStatus::Completed) {
+            broken.push(format!("{} is {status}, and its beverage made: {made}", order.order_id));
+        }
+    }
+
+    let injected = world.injected_poison.lock().unwrap();
+    let mut dead: Vec<String> = (world.set_aside.values())
+        .flat_map(|queue| queue.set_aside().into_iter().map(|(body, _, _)| body))
+        .collect();
+    let queues = world.queues.lock().unwrap();
+    dead.extend(queues.values().flat_map(|q| q.redriven.iter().map(|m| m.body.clone())));
+    for body in dead.iter().filter(|body| !injected.contains(body)) {
+        broken.push(format!("a dead-letter queue holds a message that is no poison: {body}"));
+    }
+    for body in injected.iter().filter(|body| !dead.contains(body)) {
+        broken.push(format!("injected poison never reached a dead-letter queue: {body}"));
+    }
+    broken
+}
+
+/// What is wrong, if `left` is not what was stocked less what completed orders used.
+fn unaccounted(what: &str, left: u32, stocked: i64, used: i64) -> Option<String> {
+    let expected = stocked - used;
+    (i64::from(left) != expected)
+        .then(|| format!("{left} {what} left, but {stocked} stocked less {used} in completed orders is {expected}"))
+}
+
+fn status_name(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Pending => "pending",
+        OrderStatus::Making => "making",
+        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Completed => "completed",
+    }
+}

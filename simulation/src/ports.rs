@@ -1,0 +1,286 @@
+//! The saga's ports as the simulated cloud serves them: each call goes to the function's
+//! in-memory fake through [`World::call`] (where tasks interleave and faults strike), and the
+//! bus, the deadlines and the dead-letter queues are the world's own. A [`Mutant`] breaks here the
+//! one guarantee it names, as the store's condition or key it stands for would if removed.
+
+use crate::Mutant;
+use crate::world::{Function, Sent, World};
+use cafe_beverage::domain::{Attempt, MachineReading, Take};
+use cafe_beverage::store::{BeverageMachine, Making};
+use cafe_inventory::domain::{Release, Reservation};
+use cafe_inventory::store::CupReservations;
+use cafe_kiosk::domain::KioskOrder;
+use cafe_kiosk::store::OrderViews;
+use cafe_kiosk::store::fake::MemoryViews;
+use cafe_notify::domain::Notification;
+use cafe_notify::sender::Notify;
+use cafe_notify::store::Notifications;
+use cafe_order::deadlines::{Deadlines, timer_body};
+use cafe_order::domain::Outcome;
+use cafe_order::store::{OrderOutcomes, Recorded};
+use cafe_shared::Error;
+use cafe_shared::bus::Publish;
+use cafe_shared::events::{BusMessage, CafeEvent, OrderMaking, OrderPlaced, OrderSummary};
+use cafe_shared::sqs::{SetAside, StepError};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// The world's stores and senders, as each function's steps reach them.
+#[derive(Clone, Copy)]
+pub struct Port<'w>(pub &'w World);
+
+impl Port<'_> {
+    fn mutant(&self, mutant: Mutant) -> bool {
+        self.0.mutant == Some(mutant)
+    }
+}
+
+impl OrderOutcomes for Port<'_> {
+    async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+        let world = self.0;
+        world
+            .call(Function::Order, "record outcome", async {
+                if self.mutant(Mutant::OrderMovesFromAnyStatus) {
+                    let mut orders = world.orders.orders.lock().unwrap();
+                    let Some(order) = orders.get_mut(order_id) else {
+                        return Ok(None);
+                    };
+                    let before = order.clone();
+                    order.apply(outcome);
+                    (world.orders.changes.lock().unwrap()).push((Some(before), order.clone()));
+                    return Ok(Some(Recorded::Moved));
+                }
+                world.orders.record_outcome(order_id, outcome).await
+            })
+            .await
+    }
+}
+
+impl CupReservations for Port<'_> {
+    async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
+        let world = self.0;
+        world
+            .call(Function::Inventory, "reserve cups", async {
+                if self.mutant(Mutant::CupsReservedPerDelivery) {
+                    (world.inventory.decisions.lock().unwrap()).remove(&placed.order.order_id);
+                }
+                world.inventory.reserve_cups(placed).await
+            })
+            .await
+    }
+
+    async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Release, Error> {
+        let world = self.0;
+        world
+            .call(Function::Inventory, "release cups", async {
+                if self.mutant(Mutant::CupsGivenBackPerDelivery) {
+                    world.inventory.released.lock().unwrap().remove(order_id);
+                }
+                world.inventory.release_cups(stock_name, order_id).await
+            })
+            .await
+    }
+}
+
+impl BeverageMachine for Port<'_> {
+    async fn attempt(&self, beverage_id: &str) -> Result<Option<Attempt>, Error> {
+        let world = self.0;
+        world
+            .call(Function::Beverage, "look up the attempt", async {
+                if self.mutant(Mutant::BeverageMadePerDelivery) {
+                    return Ok(None);
+                }
+                world.machine.attempt(beverage_id).await
+            })
+            .await
+    }
+
+    async fn read(&self, ingredients: &[&str]) -> Result<MachineReading, Error> {
+        (self.0)
+            .call(Function::Beverage, "read the machine", self.0.machine.read(ingredients))
+            .await
+    }
+
+    async fn make(&self, made: &Attempt, takes: &[Take]) -> Result<Making, Error> {
+        let world = self.0;
+        world
+            .call(Function::Beverage, "make", async {
+                if self.mutant(Mutant::BeverageMadePerDelivery) {
+                    world.machine.attempts.lock().unwrap().remove(made.beverage_id());
+                }
+                world.machine.make(made, takes).await
+            })
+            .await
+    }
+
+    async fn record_failure(&self, failed: &Attempt) -> Result<Attempt, Error> {
+        (self.0)
+            .call(
+                Function::Beverage,
+                "record the failure",
+                self.0.machine.record_failure(failed),
+            )
+            .await
+    }
+}
+
+impl Notifications for Port<'_> {
+    async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
+        let world = self.0;
+        world
+            .call(Function::Notify, "look up the notification", async {
+                if self.mutant(Mutant::NotifiedPerDelivery) {
+                    return Ok(None);
+                }
+                world.notifications.get(notification_id).await
+            })
+            .await
+    }
+
+    async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
+        let world = self.0;
+        world
+            .call(Function::Notify, "record the notification", async {
+                if self.mutant(Mutant::NotifiedPerDelivery) {
+                    (world.notifications.kept.lock().unwrap()).remove(&notification.notification_id);
+                }
+                world.notifications.record(notification).await
+            })
+            .await
+    }
+
+    async fn claim_send(&self, notification_id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, Error> {
+        let world = self.0;
+        let claim = world.notifications.claim_send(notification_id, now, until);
+        world.call(Function::Notify, "claim the sending", claim).await
+    }
+
+    async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
+        let world = self.0;
+        let mark = async {
+            world.notifications.mark_sent(notification_id, sns_message_id).await?;
+            let mut sent = world.sent.lock().unwrap();
+            if let Some(confirmed) = sent.iter_mut().find(|s| s.sns_message_id == sns_message_id) {
+                confirmed.confirmed = true;
+            }
+            Ok(())
+        };
+        world.call(Function::Notify, "mark it sent", mark).await
+    }
+}
+
+/// SNS: keeps what it takes, by order.
+impl Notify for Port<'_> {
+    async fn send(&self, notification: &Notification, _phone_number: Option<&str>) -> Result<String, Error> {
+        let world = self.0;
+        world
+            .call(Function::Notify, "send", async {
+                let mut sent = world.sent.lock().unwrap();
+                let sns_message_id = format!("sns-{}", sent.len() + 1);
+                sent.push(Sent {
+                    order_id: notification.order_id.clone(),
+                    status: notification.order_status.clone(),
+                    sns_message_id: sns_message_id.clone(),
+                    confirmed: false,
+                });
+                Ok(sns_message_id)
+            })
+            .await
+    }
+}
+
+impl OrderViews for Port<'_> {
+    async fn apply(&self, message: &BusMessage) -> Result<KioskOrder, Error> {
+        let applied = (self.0)
+            .call(Function::Kiosk, "apply to the view", self.0.views.apply(message))
+            .await;
+        match applied {
+            // The view as it would be, for the live updates, but not stored.
+            Err(_) if self.mutant(Mutant::ViewDropsEventsOnFailure) => MemoryViews::default().apply(message).await,
+            applied => applied,
+        }
+    }
+
+    async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
+        (self.0)
+            .call(Function::Kiosk, "read the view", self.0.views.get(order_id))
+            .await
+    }
+}
+
+/// EventBridge, as one function publishes to it (`cafe.<function>`).
+pub struct Bus<'w> {
+    pub world: &'w World,
+    pub function: Function,
+}
+
+impl Publish for Bus<'_> {
+    async fn publish_all(&self, events: &[CafeEvent]) -> Result<(), StepError> {
+        let world = self.world;
+        let source = format!("cafe.{}", self.function.name());
+        let publish = async {
+            world.put_events(&source, events);
+            if world.mutant == Some(Mutant::MakesWithoutTheOrdersLock) {
+                // The machine's request taken as granted: the order is never asked.
+                let granted: Vec<CafeEvent> = (events.iter())
+                    .filter_map(|event| match event {
+                        CafeEvent::MakingRequested(asked) => Some(CafeEvent::OrderMaking(OrderMaking {
+                            order: asked.order.clone(),
+                            stock_name: asked.stock_name.clone(),
+                            deadline: None,
+                        })),
+                        _ => None,
+                    })
+                    .collect();
+                world.put_events("cafe.order", &granted);
+            }
+            Ok(())
+        };
+        world
+            .call(self.function, "publish", publish)
+            .await
+            .map_err(StepError::Retry)
+    }
+}
+
+/// The order deadlines: each a timer message on the order queue, due when the order's time is up
+/// (a few seconds late, as EventBridge Scheduler is).
+pub struct Timers<'w>(pub &'w World);
+
+impl Deadlines for Timers<'_> {
+    fn time_allowed(&self) -> Duration {
+        Duration::from_millis(self.0.deadline_ms.load(std::sync::atomic::Ordering::SeqCst) as u64)
+    }
+
+    async fn start(&self, order: &OrderSummary, placed_at: DateTime<Utc>) -> Result<(), Error> {
+        let world = self.0;
+        let start = async {
+            let deadline = placed_at + self.time_allowed();
+            let due = (deadline - crate::world::epoch()).num_milliseconds() + world.between(0, 3000);
+            world.send(Function::Order, timer_body(order, deadline), due, false);
+            Ok(())
+        };
+        world.call(Function::Order, "start the deadline", start).await
+    }
+}
+
+/// A function's own dead-letter queue (`None`: the outbox's).
+pub struct DeadLetters<'w> {
+    pub world: &'w World,
+    pub of: Option<Function>,
+}
+
+impl SetAside for DeadLetters<'_> {
+    async fn set_aside(&self, body: &str, order_id: Option<&str>, reason: &str) -> Result<(), Error> {
+        let world = self.world;
+        let queue = &world.set_aside[&self.of];
+        let function = self.of.unwrap_or(Function::Order);
+        world
+            .call(
+                function,
+                "set aside",
+                SetAside::set_aside(queue, body, order_id, reason),
+            )
+            .await
+    }
+}
