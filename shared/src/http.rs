@@ -177,12 +177,10 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
     Ok(value.to_string())
 }
 
-/// A query string parameter that holds an id, if given and not empty.
+/// A query string parameter that holds an id, if given. An empty one is refused like any id out
+/// of bounds: `?customerId=` is more likely a client's slip than a wish for everyone's orders.
 pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    let value = req
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .filter(|v| !v.is_empty());
+    let value = req.query_string_parameters_ref().and_then(|q| q.first(name));
     value
         .map(|v| check_id(name, v, MAX_ID_CHARS).map(|()| v.to_string()))
         .transpose()

@@ -9,21 +9,53 @@ use cafe_kiosk::store::OrderViews;
 use cafe_order::domain::{Order, OrderStatus};
 use std::collections::BTreeMap;
 
-/// Each invariant the world breaks, in words.
-pub fn broken(world: &World) -> Vec<String> {
+/// The invariants, each checked once a run settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invariant {
+    /// The run reaches a quiet cafe (no message, change or invocation left).
+    Settles,
+    /// Every order is completed or cancelled.
+    OrdersEnd,
+    /// Cups and ingredients left are what was stocked less what completed orders used.
+    StockAccounted,
+    /// Each customer is told once, their order's outcome.
+    ToldOnce,
+    /// The kiosk's read model shows each order's status and notification.
+    KioskAgrees,
+    /// A beverage is made for every completed order and no other.
+    MadeOnlyWhenCompleted,
+    /// The dead-letter queues hold all the injected poison and nothing else.
+    DeadLettersArePoison,
+}
+
+/// An invariant broken, and how.
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub invariant: Invariant,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.invariant, self.detail)
+    }
+}
+
+/// Each invariant the world breaks.
+pub fn broken(world: &World) -> Vec<Violation> {
     let mut orders: Vec<Order> = world.orders.orders.lock().unwrap().values().cloned().collect();
     orders.sort_by_key(|order| order.order_number);
     let completed: Vec<&Order> = (orders.iter())
         .filter(|o| o.order_status == OrderStatus::Completed)
         .collect();
     let mut broken = Vec::new();
+    let mut breaks = |invariant, detail: String| broken.push(Violation { invariant, detail });
 
     for order in orders.iter().filter(|order| !order.order_status.is_final()) {
-        broken.push(format!(
-            "{} is still {}",
-            order.order_id,
-            status_name(order.order_status)
-        ));
+        breaks(
+            Invariant::OrdersEnd,
+            format!("{} is still {}", order.order_id, status_name(order.order_status)),
+        );
     }
 
     let ledger = world.ledger.lock().unwrap();
@@ -34,7 +66,9 @@ pub fn broken(world: &World) -> Vec<String> {
             .map(|o| i64::from(o.beverage_qty))
             .sum();
         let left = cups.get(stock_name).copied().unwrap_or_default();
-        broken.extend(unaccounted(&format!("{stock_name}s"), left, *stocked, taken));
+        if let Some(detail) = unaccounted(&format!("{stock_name}s"), left, *stocked, taken) {
+            breaks(Invariant::StockAccounted, detail);
+        }
     }
     let levels = world.machine.levels.lock().unwrap();
     for (ingredient, stocked) in &ledger.ingredients_stocked {
@@ -50,7 +84,9 @@ pub fn broken(world: &World) -> Vec<String> {
             })
             .sum();
         let left = levels.get(ingredient).copied().unwrap_or_default();
-        broken.extend(unaccounted(ingredient, left, *stocked, used));
+        if let Some(detail) = unaccounted(ingredient, left, *stocked, used) {
+            breaks(Invariant::StockAccounted, detail);
+        }
     }
 
     // Each order's confirmed sends; an unconfirmed one was sent again (SMS is at least once).
@@ -64,22 +100,31 @@ pub fn broken(world: &World) -> Vec<String> {
         let status = status_name(order.order_status);
         match told.get(order.order_id.as_str()).map(Vec::as_slice) {
             Some([once]) if *once == status => {}
-            tellings => broken.push(format!(
-                "{} is {status} but its customer was told {tellings:?}",
-                order.order_id
-            )),
+            tellings => breaks(
+                Invariant::ToldOnce,
+                format!("{} is {status} but its customer was told {tellings:?}", order.order_id),
+            ),
         }
         match ready(world.views.get(&order.order_id)) {
             Ok(Some(view)) if view.order_status == status && view.notification.is_some() => {}
-            Ok(Some(view)) => broken.push(format!(
-                "{} is {status} but the kiosk shows it {} (notification: {:?})",
-                order.order_id, view.order_status, view.notification
-            )),
-            other => broken.push(format!("{} has no kiosk view: {other:?}", order.order_id)),
+            Ok(Some(view)) => breaks(
+                Invariant::KioskAgrees,
+                format!(
+                    "{} is {status} but the kiosk shows it {} (notification: {:?})",
+                    order.order_id, view.order_status, view.notification
+                ),
+            ),
+            other => breaks(
+                Invariant::KioskAgrees,
+                format!("{} has no kiosk view: {other:?}", order.order_id),
+            ),
         }
         let made = matches!(attempts.get(&beverage_id_for(&order.order_id)), Some(Attempt::Made(_)));
         if made != (order.order_status == OrderStatus::Completed) {
-            broken.push(format!("{} is {status}, and its beverage made: {made}", order.order_id));
+            breaks(
+                Invariant::MadeOnlyWhenCompleted,
+                format!("{} is {status}, and its beverage made: {made}", order.order_id),
+            );
         }
     }
 
@@ -88,12 +133,22 @@ pub fn broken(world: &World) -> Vec<String> {
         .flat_map(|queue| queue.set_aside().into_iter().map(|(body, _, _)| body))
         .collect();
     let queues = world.queues.lock().unwrap();
-    dead.extend(queues.values().flat_map(|q| q.redriven.iter().map(|m| m.body.clone())));
+    dead.extend(
+        queues
+            .values()
+            .flat_map(|q| q.dead_lettered.iter().map(|m| m.body.clone())),
+    );
     for body in dead.iter().filter(|body| !injected.contains(body)) {
-        broken.push(format!("a dead-letter queue holds a message that is no poison: {body}"));
+        breaks(
+            Invariant::DeadLettersArePoison,
+            format!("a dead-letter queue holds a message that is no poison: {body}"),
+        );
     }
     for body in injected.iter().filter(|body| !dead.contains(body)) {
-        broken.push(format!("injected poison never reached a dead-letter queue: {body}"));
+        breaks(
+            Invariant::DeadLettersArePoison,
+            format!("injected poison never reached a dead-letter queue: {body}"),
+        );
     }
     broken
 }

@@ -13,6 +13,7 @@ pub mod run;
 pub mod template;
 pub mod world;
 
+pub use invariants::{Invariant, Violation};
 pub use run::{Counts, simulate};
 
 /// A seed's run: what it saw, what it broke, and (when asked) its schedule step by step.
@@ -20,12 +21,12 @@ pub use run::{Counts, simulate};
 pub struct Outcome {
     pub seed: u64,
     pub counts: Counts,
-    pub violations: Vec<String>,
+    pub violations: Vec<Violation>,
     pub trace: Vec<String>,
 }
 
-/// A deliberately broken variant of the code: each removes one guarantee a store's condition or
-/// key, or the plumbing, gives, to show the simulation catches its loss.
+/// A deliberately broken variant: each removes one guarantee a store's condition or key, a step,
+/// or the plumbing gives, to show the simulation catches its loss by the invariant it guards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mutant {
     /// The order's update without its condition on the status it moves from.
@@ -73,6 +74,20 @@ impl Mutant {
             Self::TransientFailureSetAside => "transient-failure-set-aside",
             Self::MakesWithoutTheOrdersLock => "makes-without-the-orders-lock",
             Self::ViewDropsEventsOnFailure => "view-drops-events-on-failure",
+        }
+    }
+
+    /// The invariant that must catch it.
+    pub fn breaks(self) -> Invariant {
+        match self {
+            Self::OrderMovesFromAnyStatus | Self::MakesWithoutTheOrdersLock => Invariant::MadeOnlyWhenCompleted,
+            Self::CupsReservedPerDelivery | Self::CupsGivenBackPerDelivery | Self::BeverageMadePerDelivery => {
+                Invariant::StockAccounted
+            }
+            Self::NotifiedPerDelivery => Invariant::ToldOnce,
+            Self::OutboxSkipsFailedBatch => Invariant::OrdersEnd,
+            Self::TransientFailureSetAside => Invariant::DeadLettersArePoison,
+            Self::ViewDropsEventsOnFailure => Invariant::KioskAgrees,
         }
     }
 

@@ -44,6 +44,10 @@ fn main() -> ExitCode {
         totals.redeliveries += c.redeliveries;
         totals.crashes += c.crashes;
         totals.steps += c.steps;
+        totals.redriven += c.redriven;
+        for (what, n) in c.struck {
+            *totals.struck.entry(what).or_default() += n;
+        }
         for (reason, n) in c.cancelled_because {
             *totals.cancelled_because.entry(reason).or_default() += n;
         }
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         totals.crashes,
         totals.steps
     );
+    println!("redriven by the operator: {}", totals.redriven);
+    println!("trouble that struck: {:?}", totals.struck);
     println!("cancelled because: {:?}", totals.cancelled_because);
     ExitCode::SUCCESS
 }

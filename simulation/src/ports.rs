@@ -152,7 +152,11 @@ impl Notifications for Port<'_> {
     async fn claim_send(&self, notification_id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, Error> {
         let world = self.0;
         let claim = world.notifications.claim_send(notification_id, now, until);
-        world.call(Function::Notify, "claim the sending", claim).await
+        let claimed = world.call(Function::Notify, "claim the sending", claim).await?;
+        if !claimed {
+            world.struck("notification claimed by another delivery");
+        }
+        Ok(claimed)
     }
 
     async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
@@ -243,8 +247,7 @@ impl Publish for Bus<'_> {
     }
 }
 
-/// The order deadlines: each a timer message on the order queue, due when the order's time is up
-/// (a few seconds late, as EventBridge Scheduler is).
+/// The order deadlines: each a timer message on the order queue.
 pub struct Timers<'w>(pub &'w World);
 
 impl Deadlines for Timers<'_> {
@@ -256,7 +259,9 @@ impl Deadlines for Timers<'_> {
         let world = self.0;
         let start = async {
             let deadline = placed_at + self.time_allowed();
-            let due = (deadline - crate::world::epoch()).num_milliseconds() + world.between(0, 3000);
+            // An SQS delay of the whole time allowed, counted from now as the real one is: a
+            // timer started late (the outbox was behind) fires late.
+            let due = world.now() + self.time_allowed().as_millis() as i64;
             world.send(Function::Order, timer_body(order, deadline), due, false);
             Ok(())
         };

@@ -17,10 +17,6 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
-/// Invocations of one function's queue at once (the template's `MaximumConcurrency`).
-const CONCURRENT_BATCHES: usize = 5;
-/// Messages per batch at most (the template's `BatchSize`).
-const BATCH_SIZE: i64 = 10;
 /// Steps after which a run that has not settled is a violation: something never finishes.
 const MAX_STEPS: u64 = 200_000;
 
@@ -35,7 +31,11 @@ pub struct Counts {
     /// Deliveries of a message received before.
     pub redeliveries: u64,
     pub crashes: u64,
+    /// Messages dead-lettered after too many failed receives, that the operator redrove.
+    pub redriven: u64,
     pub simulated_ms: i64,
+    /// How often each kind of trouble struck.
+    pub struck: std::collections::BTreeMap<&'static str, u64>,
     /// Cancelled orders by the first words of their reason.
     pub cancelled_because: std::collections::BTreeMap<String, usize>,
 }
@@ -45,8 +45,6 @@ type TaskFuture<'w> = Pin<Box<dyn Future<Output = Finished> + 'w>>;
 /// An invocation in flight.
 struct Task<'w> {
     job: Job,
-    /// Its messages are on their last receive: no fault may strike it.
-    sheltered: bool,
     future: TaskFuture<'w>,
 }
 
@@ -70,7 +68,14 @@ pub fn simulate(seed: u64, mutant: Option<Mutant>, trace: bool) -> Outcome {
     let settled = run.until_settled();
     let mut violations = invariants::broken(&world);
     if !settled {
-        violations.insert(0, format!("the saga did not settle within {MAX_STEPS} steps"));
+        let detail = format!("the saga did not settle within {MAX_STEPS} steps");
+        violations.insert(
+            0,
+            invariants::Violation {
+                invariant: invariants::Invariant::Settles,
+                detail,
+            },
+        );
     }
     let counts = run.counts(&world);
     drop(run);
@@ -92,6 +97,14 @@ struct Run<'w> {
     cancels: u32,
     /// Restocks and machine breakdowns still to come.
     operator_actions: u32,
+    /// When the stream may hand the outbox its batch again after a failure.
+    outbox_retry_at: i64,
+    /// Invocations still to be killed part-way.
+    kills: u32,
+    /// Outages of a function's table still to come.
+    outages: u32,
+    /// When the last outage started so far ends: the trouble lasts until then at least.
+    trouble_until: i64,
     /// When the next customer orders.
     next_order_at: i64,
     /// When the machine is back in service after a breakdown.
@@ -152,6 +165,10 @@ impl<'w> Run<'w> {
             operator_actions: world.between(0, 3) as u32,
             machine_back_at: 0,
             next_order_at: 0,
+            outbox_retry_at: 0,
+            kills: if call_fails > 0 { world.between(0, 10) as u32 } else { 0 },
+            outages: if call_fails > 0 { world.between(0, 3) as u32 } else { 0 },
+            trouble_until: 0,
             chaos_until: i64::MAX,
             counts: Counts::default(),
         }
@@ -168,6 +185,7 @@ impl<'w> Run<'w> {
         }
         Counts {
             cancelled_because,
+            struck: world.struck.lock().unwrap().clone(),
             orders: orders.len(),
             completed: status(OrderStatus::Completed),
             cancelled: status(OrderStatus::Cancelled),
@@ -188,7 +206,7 @@ impl<'w> Run<'w> {
             world.advance_to(world.now() + world.between(0, 20));
             if self.placed == self.orders_to_place && self.chaos_until == i64::MAX {
                 // The last customer has ordered: a few more seconds of trouble, then calm.
-                self.chaos_until = world.now() + 5_000;
+                self.chaos_until = (world.now() + 5_000).max(self.trouble_until);
             }
             if world.now() >= self.machine_back_at && world.machine.out_of_order.swap(false, Ordering::SeqCst) {
                 world.note(|| "the machine is back in service".into());
@@ -199,9 +217,19 @@ impl<'w> Run<'w> {
             }
             if !self.act() {
                 let next_order = (self.placed < self.orders_to_place).then_some(self.next_order_at);
-                match self.next_visible().into_iter().chain(next_order).min() {
+                let unannounced = world.orders.changes.lock().unwrap().len() > *world.stream_checkpoint.lock().unwrap();
+                let outbox_retry = unannounced.then_some(self.outbox_retry_at);
+                let wake = self
+                    .next_visible()
+                    .into_iter()
+                    .chain(next_order)
+                    .chain(outbox_retry)
+                    .min();
+                let quiet = self.tasks.is_empty() && self.placed == self.orders_to_place;
+                match wake {
                     Some(at) => world.advance_to(at),
-                    None if self.tasks.is_empty() && self.placed == self.orders_to_place => return true,
+                    // Quiet: settled, unless the operator has dead letters to redrive.
+                    None if quiet && !self.redrive() => return true,
                     None => {}
                 }
             }
@@ -213,9 +241,8 @@ impl<'w> Run<'w> {
     fn act(&mut self) -> bool {
         let world = self.world;
         let chaos = self.chaos();
-        let faulty = world.faults.lock().unwrap().call_fails > 0;
         let deliverable: Vec<Function> = (Function::ALL.into_iter())
-            .filter(|f| self.running(*f) < CONCURRENT_BATCHES && self.has_visible(*f))
+            .filter(|f| self.running(*f) < world.deployment.concurrent_batches && self.has_visible(*f))
             .collect();
         let unannounced = world.orders.changes.lock().unwrap().len() > *world.stream_checkpoint.lock().unwrap();
         let outbox_running = self.tasks.iter().any(|t| matches!(t.job, Job::Outbox { .. }));
@@ -232,16 +259,16 @@ impl<'w> Run<'w> {
         );
         offer(chaos && self.placed > 0 && self.cancels > 0, 1, Action::Cancel);
         offer(chaos && self.operator_actions > 0, 1, Action::Restock);
-        offer(chaos && faulty, 1, Action::Outage);
+        offer(chaos && self.outages > 0, 1, Action::Outage);
         offer(chaos && self.poison_to_inject > 0, 1, Action::Poison);
         offer(!deliverable.is_empty(), 8, Action::Deliver);
-        offer(unannounced && !outbox_running, 6, Action::Outbox);
-        offer(!self.tasks.is_empty(), 14, Action::Poll);
         offer(
-            chaos && faulty && self.tasks.iter().any(|t| !t.sheltered),
-            1,
-            Action::Crash,
+            unannounced && !outbox_running && world.now() >= self.outbox_retry_at,
+            6,
+            Action::Outbox,
         );
+        offer(!self.tasks.is_empty(), 14, Action::Poll);
+        offer(chaos && self.kills > 0 && !self.tasks.is_empty(), 1, Action::Crash);
         let total: u32 = choices.iter().map(|(w, _)| w).sum();
         if total == 0 {
             return false;
@@ -263,10 +290,14 @@ impl<'w> Run<'w> {
             Action::Cancel => self.cancel(),
             Action::Restock => self.restock(),
             Action::Outage => {
+                self.outages -= 1;
                 let function = Function::ALL[world.between(0, 4) as usize];
-                // Shorter than a queue's retries last, so an outage alone never dead-letters.
-                let until = world.now() + world.between(500, world.deployment.visibility_ms);
+                // Up to three visibility timeouts: long enough that a queue dead-letters what
+                // keeps failing, for the operator to redrive.
+                let until = world.now() + world.between(500, 3 * world.deployment.visibility_ms);
                 world.down_until.lock().unwrap().insert(function, until);
+                self.trouble_until = self.trouble_until.max(until);
+                world.struck("outage");
                 world.note(|| format!("{} is down until {until} ms", function.name()));
             }
             Action::Poison => {
@@ -274,6 +305,7 @@ impl<'w> Run<'w> {
                 let function = Function::ALL[world.between(0, 4) as usize];
                 let body = format!("{{\"poison\": {}}}", world.next_id());
                 world.injected_poison.lock().unwrap().push(body.clone());
+                world.struck("poison");
                 world.send(function, body, world.now(), true);
                 world.note(|| format!("poison into the {} queue", function.name()));
             }
@@ -281,11 +313,12 @@ impl<'w> Run<'w> {
             Action::Outbox => self.run_outbox(),
             Action::Poll => self.poll(world.between(0, self.tasks.len() as i64 - 1) as usize),
             Action::Crash => {
-                let candidates: Vec<usize> = (0..self.tasks.len()).filter(|i| !self.tasks[*i].sheltered).collect();
                 let task = self
                     .tasks
-                    .remove(candidates[world.between(0, candidates.len() as i64 - 1) as usize]);
+                    .remove(world.between(0, self.tasks.len() as i64 - 1) as usize);
                 self.counts.crashes += 1;
+                self.kills -= 1;
+                world.struck("invocation killed");
                 world.note(|| format!("crash: {}", task.job.describe()));
             }
         }
@@ -313,6 +346,30 @@ impl<'w> Run<'w> {
             .values()
             .flat_map(|q| q.messages.iter().map(|m| m.visible_at))
             .min()
+    }
+
+    /// The operator's redrive (`localstack/dlq.py redrive`) once the trouble is over: what the
+    /// queues dead-lettered after too many failed receives, but the injected poison, goes back to
+    /// its queue. False when there is nothing to redrive.
+    fn redrive(&mut self) -> bool {
+        let world = self.world;
+        let mut queues = world.queues.lock().unwrap();
+        let mut redriven = 0;
+        for queue in queues.values_mut() {
+            let (poison, back): (Vec<_>, Vec<_>) = queue.dead_lettered.drain(..).partition(|m| m.poison);
+            queue.dead_lettered = poison;
+            for mut message in back {
+                message.receives = 0;
+                message.visible_at = world.now();
+                queue.messages.push(message);
+                redriven += 1;
+            }
+        }
+        if redriven > 0 {
+            self.counts.redriven += redriven;
+            world.note(|| format!("operator: redrives {redriven} dead-lettered messages"));
+        }
+        redriven > 0
     }
 
     /// A customer orders one to three of a beverage on the menu.
@@ -354,7 +411,6 @@ impl<'w> Run<'w> {
         });
         self.tasks.push(Task {
             job: Job::Cancel,
-            sheltered: false,
             future,
         });
     }
@@ -409,10 +465,9 @@ impl<'w> Run<'w> {
         let now = world.now();
         let mut batch = SqsEvent::default();
         let mut ids = Vec::new();
-        let mut sheltered = false;
         let mut queues = world.queues.lock().unwrap();
         let queue = queues.get_mut(&function).expect("a queue per function");
-        let want = world.between(1, BATCH_SIZE) as usize;
+        let want = world.between(1, world.deployment.batch_size as i64) as usize;
         while ids.len() < want {
             let visible: Vec<usize> = (0..queue.messages.len())
                 .filter(|i| queue.messages[*i].visible_at <= now)
@@ -426,11 +481,10 @@ impl<'w> Run<'w> {
             if message.receives > world.deployment.max_receives {
                 let message = queue.messages.remove(index);
                 world.note(|| format!("{} queue dead-letters message {}", function.name(), message.id));
-                queue.redriven.push(message);
+                queue.dead_lettered.push(message);
                 continue;
             }
             message.visible_at = now + world.deployment.visibility_ms;
-            sheltered |= message.receives == world.deployment.max_receives;
             self.counts.deliveries += 1;
             if message.receives > 1 {
                 self.counts.redeliveries += 1;
@@ -451,7 +505,6 @@ impl<'w> Run<'w> {
                 function,
                 messages: ids,
             },
-            sheltered,
             future: invoke(world, function, batch),
         });
     }
@@ -461,7 +514,7 @@ impl<'w> Run<'w> {
         let world = self.world;
         let from = *world.stream_checkpoint.lock().unwrap();
         let changes = world.orders.changes.lock().unwrap();
-        let up_to = (from + world.between(1, BATCH_SIZE) as usize).min(changes.len());
+        let up_to = (from + world.between(1, world.deployment.batch_size as i64) as usize).min(changes.len());
         let mut batch = StreamBatch::default();
         batch.records = changes[from..up_to]
             .iter()
@@ -479,7 +532,6 @@ impl<'w> Run<'w> {
         });
         self.tasks.push(Task {
             job: Job::Outbox { up_to },
-            sheltered: false,
             future,
         });
     }
@@ -487,20 +539,25 @@ impl<'w> Run<'w> {
     /// Runs task `index` to its next port call, or to its end.
     fn poll(&mut self, index: usize) {
         let world = self.world;
-        world.sheltered.store(self.tasks[index].sheltered, Ordering::SeqCst);
         let mut context = Context::from_waker(Waker::noop());
         let polled = self.tasks[index].future.as_mut().poll(&mut context);
-        world.sheltered.store(false, Ordering::SeqCst);
         let Poll::Ready(finished) = polled else { return };
         let task = self.tasks.remove(index);
         match (task.job, finished) {
             (Job::Batch { function, messages }, Finished::Batch(response)) => {
-                self.finish_batch(function, &messages, &response, task.sheltered)
+                self.finish_batch(function, &messages, &response)
             }
             (Job::Outbox { up_to }, Finished::Outbox(result)) => {
                 let skip_failed = world.mutant == Some(Mutant::OutboxSkipsFailedBatch);
                 // The checkpoint may be lost after a good batch: the stream delivers it again.
                 let checkpoint_lost = world.chance(world.faults.lock().unwrap().duplicates);
+                if result.is_err() {
+                    // The stream mapping tries a failed batch again after a second.
+                    self.outbox_retry_at = world.now() + 1_000;
+                }
+                if checkpoint_lost {
+                    world.struck("stream batch read again");
+                }
                 if (result.is_ok() || skip_failed) && !checkpoint_lost {
                     *world.stream_checkpoint.lock().unwrap() = up_to;
                 }
@@ -516,7 +573,7 @@ impl<'w> Run<'w> {
     }
 
     /// The mapping deletes what the function handled and leaves the rest to be received again.
-    fn finish_batch(&mut self, function: Function, messages: &[u64], response: &SqsBatchResponse, sheltered: bool) {
+    fn finish_batch(&mut self, function: Function, messages: &[u64], response: &SqsBatchResponse) {
         let world = self.world;
         let failed: Vec<u64> = (response.batch_item_failures.iter())
             .filter_map(|f| f.item_identifier.parse().ok())
@@ -526,8 +583,9 @@ impl<'w> Run<'w> {
         let queue = queues.get_mut(&function).expect("a queue per function");
         for id in messages {
             let handled = !failed.contains(id);
-            if handled && !sheltered && world.chance(world.faults.lock().unwrap().duplicates) {
+            if handled && world.chance(world.faults.lock().unwrap().duplicates) {
                 world.note(|| format!("  {} message {id}: delete lost", function.name()));
+                world.struck("message delivered again");
                 continue;
             }
             if handled || set_aside_transient {

@@ -14,6 +14,10 @@ pub struct Deployment {
     pub max_receives: u32,
     pub visibility_ms: i64,
     pub deadline_ms: i64,
+    /// Messages a batch holds at most, and batches of a queue at once (its event source
+    /// mapping's `BatchSize` and `ScalingConfig.MaximumConcurrency`).
+    pub batch_size: usize,
+    pub concurrent_batches: usize,
 }
 
 /// One of the bus's rules: events from `source` (any `cafe.*` when none) of these detail-types
@@ -34,30 +38,42 @@ impl Route {
 
 impl Deployment {
     pub fn from_template() -> Self {
-        let number = |name: &str| -> i64 { parameter_default(name).parse().expect("a number parameter") };
+        let number = |name: &str| -> i64 { parameter_field(name, "Default").parse().expect("a number parameter") };
         Self {
-            menu: Menu::from_json(&parameter_default("Menu")).expect("the template's menu reads"),
+            menu: Menu::from_json(&parameter_field("Menu", "Default")).expect("the template's menu reads"),
             routes: routes(),
             max_receives: number("MaxReceiveCount") as u32,
             visibility_ms: number("QueueVisibilitySeconds") * 1000,
             deadline_ms: number("OrderDeadlineSeconds") * 1000,
+            batch_size: setting("BatchSize:"),
+            concurrent_batches: setting("MaximumConcurrency:"),
         }
     }
 }
 
-/// A parameter's `Default`, a folded (`>-`) block joined as YAML joins it.
-fn parameter_default(name: &str) -> String {
-    let mut lines = TEMPLATE
-        .lines()
+/// The first number after `name` in the template (the saga queues' mappings all say the same).
+fn setting(name: &str) -> usize {
+    let (_, after) = TEMPLATE
+        .split_once(name)
+        .unwrap_or_else(|| panic!("the template sets {name}"));
+    let digits: String = after.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect("a number")
+}
+
+/// A parameter's `field` (`Default`, `MinValue`), a folded (`>-`) block joined as YAML joins it.
+fn parameter_field(name: &str, field: &str) -> String {
+    let mut lines = (TEMPLATE.lines())
         .skip_while(|line| *line != format!("  {name}:"))
-        .skip(1);
-    let default = (lines.by_ref())
+        .skip(1)
+        .take_while(|line| line.starts_with("    "));
+    let prefix = format!("{field}:");
+    let value = (lines.by_ref())
         .map(str::trim)
-        .find_map(|line| line.strip_prefix("Default:"))
-        .unwrap_or_else(|| panic!("parameter {name} has a default"))
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("parameter {name} has {field}"))
         .trim();
-    if default != ">-" {
-        return default.trim_matches('"').to_string();
+    if value != ">-" {
+        return value.trim_matches('"').to_string();
     }
     let folded: Vec<&str> = lines
         .map(str::trim)
@@ -127,5 +143,19 @@ mod tests {
         assert_eq!(consumers("cafe.beverage", "MakingRequested"), [Order, Kiosk]);
         assert_eq!(consumers("cafe.notify", "CustomerNotified"), [Kiosk]);
         assert!(deployment.max_receives >= 2 && deployment.visibility_ms > 0 && deployment.deadline_ms > 0);
+        assert_eq!((deployment.batch_size, deployment.concurrent_batches), (10, 5));
+    }
+
+    #[test]
+    fn a_notification_claim_outlives_its_sender_and_runs_out_before_the_retry() {
+        let claim = cafe_notify::saga::SENDING_CLAIM.num_seconds();
+        let globals = TEMPLATE.split_once("Globals:").expect("the template has Globals").1;
+        let timeout = globals.split_once("Timeout:").expect("a function timeout").1;
+        let timeout: i64 = timeout.lines().next().unwrap().trim().parse().unwrap();
+        let least_visibility: i64 = parameter_field("QueueVisibilitySeconds", "MinValue").parse().unwrap();
+        assert!(
+            timeout <= claim && claim <= least_visibility,
+            "timeout {timeout} s, claim {claim} s, visibility at least {least_visibility} s"
+        );
     }
 }

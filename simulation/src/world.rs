@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 /// The functions whose queues the bus feeds, in the template's words (a rule's target id).
@@ -77,7 +77,7 @@ pub struct Message {
 pub struct Queue {
     pub messages: Vec<Message>,
     /// What the queue's redrive policy moved to its dead-letter queue.
-    pub redriven: Vec<Message>,
+    pub dead_lettered: Vec<Message>,
 }
 
 /// Stock set by the operator, for the ledger the invariants check: the level each stock item and
@@ -121,9 +121,6 @@ pub struct World {
     pub faults: Mutex<FaultRates>,
     /// Until when each function's table is down.
     pub down_until: Mutex<BTreeMap<Function, i64>>,
-    /// Set while the task being run may not be failed: its messages have failed as often as their
-    /// queue allows, and injected faults alone must not dead-letter what the code would handle.
-    pub sheltered: AtomicBool,
     pub queues: Mutex<BTreeMap<Function, Queue>>,
     /// Each function's own dead-letter queue, where a step sets aside what it can never handle;
     /// the outbox's under `None`.
@@ -139,6 +136,8 @@ pub struct World {
     pub views: MemoryViews,
     pub live: MemoryLive,
     pub ledger: Mutex<Ledger>,
+    /// How often each kind of trouble struck, for the figures and the check that each does.
+    pub struck: Mutex<BTreeMap<&'static str, u64>>,
     /// The poison the simulation put in the queues: each must end in a dead-letter queue.
     pub injected_poison: Mutex<Vec<String>>,
     /// The schedule, a line per step, when asked for.
@@ -165,7 +164,6 @@ impl World {
             next_id: AtomicU64::new(1),
             faults: Mutex::default(),
             down_until: Mutex::default(),
-            sheltered: AtomicBool::new(false),
             queues: Mutex::new(Function::ALL.into_iter().map(|f| (f, Queue::default())).collect()),
             set_aside,
             stream_checkpoint: Mutex::new(0),
@@ -178,6 +176,7 @@ impl World {
             live: MemoryLive::default(),
             ledger: Mutex::default(),
             injected_poison: Mutex::default(),
+            struck: Mutex::default(),
             trace: trace.then(Mutex::default),
         }
     }
@@ -207,6 +206,10 @@ impl World {
         self.rng.lock().unwrap().between(low, high)
     }
 
+    pub fn struck(&self, what: &'static str) {
+        *self.struck.lock().unwrap().entry(what).or_default() += 1;
+    }
+
     pub fn note(&self, line: impl FnOnce() -> String) {
         if let Some(trace) = &self.trace {
             trace.lock().unwrap().push(format!("{:>8} ms  {}", self.now(), line()));
@@ -223,7 +226,6 @@ impl World {
         work: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         YieldOnce(false).await;
-        let sheltered = self.sheltered.load(Ordering::SeqCst);
         let down = self
             .down_until
             .lock()
@@ -231,13 +233,19 @@ impl World {
             .get(&function)
             .is_some_and(|until| *until > self.now());
         let call_fails = self.faults.lock().unwrap().call_fails;
-        if !sheltered && (down || self.chance(call_fails)) {
+        if down || self.chance(call_fails) {
+            self.struck(if down {
+                "call to a function that is down"
+            } else {
+                "call failed"
+            });
             self.note(|| format!("  {} {what}: fails", function.name()));
             return Err(format!("{what}: {} is unreachable", function.name()).into());
         }
         let done = work.await?;
         let answer_lost = self.faults.lock().unwrap().answer_lost;
-        if !sheltered && self.chance(answer_lost) {
+        if self.chance(answer_lost) {
+            self.struck("answer lost after the work");
             self.note(|| format!("  {} {what}: done, answer lost", function.name()));
             return Err(format!("{what}: done, but the answer was lost").into());
         }

@@ -1,6 +1,9 @@
 //! The API keeps its OpenAPI contract: schemathesis (pinned in .venv) reads the document the
-//! running stack serves at `/openapi.json` and sends generated requests to every operation,
-//! checking that none gets a 5xx and every answer's status, content type and body are documented.
+//! running stack serves at `/openapi.json` and sends generated requests to every operation with
+//! every check it has: none gets a 5xx; every answer's status, content type, headers and body are
+//! documented; what the document allows is accepted and what it forbids refused; a credential
+//! left out or wrong is refused. tests/schemathesis.toml says where, and why, a check is told
+//! otherwise.
 
 use cafe_e2e::{LocalCloud, workspace_root};
 use std::process::Command;
@@ -15,13 +18,18 @@ fn the_running_api_keeps_its_openapi_contract() {
     let cloud = LocalCloud::start(&[]);
     let api = cloud.api();
     let run = Command::new(schemathesis)
+        .arg("--config-file")
+        .arg(workspace_root().join("tests/schemathesis.toml"))
         .arg("run")
         .arg(api.url("/openapi.json"))
         .args(["--url", cloud.api_url.trim_end_matches('/')])
-        .args([
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-        ])
+        .args(["--checks", "all"])
+        // A method the API does not have is answered by API Gateway itself, before any function
+        // runs: 403 "Missing Authentication Token", on AWS as on the local cloud, not 405.
+        // schemathesis allows that where an operation needs a credential, so this check could
+        // fail only on the public ones (GET /menu, GET /display, POST /sign-in/verify); answering
+        // 405 would take a catch-all route and a Lambda invocation per stray request.
+        .args(["--exclude-checks", "unsupported_method"])
         .args(["--mode", "all", "--max-examples", "15", "--seed", "1"])
         // As the operator, who may call every operation (schemathesis masks it in its output).
         .args(["--header", &format!("Authorization: Bearer {}", cloud.operator_token)])

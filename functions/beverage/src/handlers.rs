@@ -34,8 +34,10 @@ pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Bo
     Ok(respond(outcome))
 }
 
-/// The order's attempt (at most one), or a page of all of them.
+/// The order's attempt (at most one), or a page of all of them. The page asked for is checked
+/// either way: a bad `limit` or `nextToken` is a 400 whatever else the query says.
 async fn list(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+    let page = page_request(req, &["beverageId"], &[])?;
     let attempts = match query_param(req, "orderId")? {
         Some(order_id) => Page {
             items: (service.store.attempt(&beverage_id_for(&order_id)).await?)
@@ -43,7 +45,7 @@ async fn list(service: &BeverageService, req: &Request) -> Result<Response<Body>
                 .collect(),
             next: None,
         },
-        None => service.store.list(page_request(req, &["beverageId"], &[])?).await?,
+        None => service.store.list(page).await?,
     };
     Ok(page_response(&attempts))
 }

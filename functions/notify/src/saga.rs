@@ -9,9 +9,11 @@ use cafe_shared::clock;
 use cafe_shared::events::BusMessage;
 use cafe_shared::sqs::StepError;
 
-/// How long one delivery has to send a notification before another may: longer than a send
-/// takes, shorter than the queue's visibility timeout (`QueueVisibilitySeconds`, 60 by default).
-const SENDING_CLAIM: chrono::Duration = chrono::Duration::seconds(30);
+/// How long one delivery has to send a notification before another may: the function's timeout
+/// (template.yaml's `Globals`), so a claim outlives its sender, and no longer than the least
+/// `QueueVisibilitySeconds`, so a retry finds it run out. The simulation checks both against the
+/// template.
+pub const SENDING_CLAIM: chrono::Duration = chrono::Duration::seconds(20);
 
 pub async fn on_event(
     store: &impl Notifications,
@@ -38,9 +40,11 @@ pub async fn on_event(
     // died has run out).
     if notification.sns_message_id.is_none() {
         if !(store.claim_send(&notification.notification_id, now, now + SENDING_CLAIM)).await? {
-            return Err(StepError::Retry(
-                "another delivery of this outcome is sending its notification".into(),
-            ));
+            // Refused: sent meanwhile (then it is told as sent), or another delivery is sending.
+            let sent = (store.get(&notification.notification_id).await?)
+                .filter(|on_record| on_record.sns_message_id.is_some())
+                .ok_or("another delivery of this outcome is sending its notification")?;
+            return bus.publish(&sent.notified_event(order)).await;
         }
         let sns_message_id = sender.send(&notification, order.phone_number.as_deref()).await?;
         store.mark_sent(&notification.notification_id, &sns_message_id).await?;

@@ -165,7 +165,9 @@ pub mod fake {
         ) -> Result<bool, Error> {
             self.reachable()?;
             let kept = self.kept.lock().unwrap();
-            let notification = kept.get(notification_id).ok_or("no such notification")?;
+            let Some(notification) = kept.get(notification_id) else {
+                return Ok(false);
+            };
             let mut claims = self.sending_until.lock().unwrap();
             let free = claims.get(notification_id).is_none_or(|claimed| *claimed < now);
             if notification.sns_message_id.is_some() || !free {
