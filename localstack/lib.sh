@@ -60,8 +60,9 @@ ensure_browser() {
 
 # Every function's bootstrap.zip under target/lambda/<binary>/.
 build_functions() {
-  # The e2e test crate is not a function: leave it out of the release build.
-  (cd "$ROOT" && cargo lambda build --release --output-format zip --workspace --exclude cafe-e2e)
+  # The e2e tests and the simulation are no functions: leave them out of the release build (the
+  # simulation would also turn on the functions' in-memory fakes).
+  (cd "$ROOT" && cargo lambda build --release --output-format zip --workspace --exclude cafe-e2e --exclude cafe-simulation)
   ls "$ROOT"/target/lambda/*/bootstrap.zip | sed "s|$ROOT/||"
 }
 

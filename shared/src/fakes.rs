@@ -75,10 +75,20 @@ impl SetAside for FakeDeadLetters {
 
 /// `event` in the EventBridge envelope, as a queue's message body carries it.
 pub fn envelope(event: &CafeEvent) -> String {
+    envelope_as(
+        event,
+        &uuid::Uuid::new_v4().to_string(),
+        "cafe.test",
+        "2026-12-01T10:00:00Z",
+    )
+}
+
+/// `event` in the EventBridge envelope with this id, source and time.
+pub fn envelope_as(event: &CafeEvent, id: &str, source: &str, time: &str) -> String {
     let tagged = serde_json::to_value(event).expect("events always serialize");
     serde_json::json!({
-        "version": "0", "id": uuid::Uuid::new_v4().to_string(), "source": "cafe.test",
-        "account": "000000000000", "time": "2026-12-01T10:00:00Z", "region": "us-east-1", "resources": [],
+        "version": "0", "id": id, "source": source,
+        "account": "000000000000", "time": time, "region": "us-east-1", "resources": [],
         "detail-type": tagged["detail-type"], "detail": tagged["detail"],
     })
     .to_string()

@@ -300,6 +300,25 @@ mod tests {
     }
 
     #[test]
+    fn an_id_filter_left_out_is_none_and_an_empty_one_is_refused() {
+        let query = |pairs: &[(&str, &str)]| {
+            let map: std::collections::HashMap<String, String> =
+                pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            request("").with_query_string_parameters(map)
+        };
+        assert_eq!(query_param(&query(&[]), "customerId").unwrap(), None);
+        assert_eq!(
+            query_param(&query(&[("customerId", "c1")]), "customerId")
+                .unwrap()
+                .as_deref(),
+            Some("c1")
+        );
+        assert_eq!(code_of(query_param(&query(&[("customerId", "")]), "customerId")).0, 400);
+        let first_page = page_request(&query(&[("nextToken", "")]), &["orderId"], &[]).unwrap();
+        assert!(first_page.start.is_none(), "an empty nextToken is the first page");
+    }
+
+    #[test]
     fn bad_bodies_get_the_matching_4xx() {
         assert_eq!(code_of(json_body::<Restock>(&request(""))), (400, "missing_body"));
         assert_eq!(

@@ -33,7 +33,6 @@ pub struct Counts {
     pub crashes: u64,
     /// Messages dead-lettered after too many failed receives, that the operator redrove.
     pub redriven: u64,
-    pub simulated_ms: i64,
     /// How often each kind of trouble struck.
     pub struck: std::collections::BTreeMap<&'static str, u64>,
     /// Cancelled orders by the first words of their reason.
@@ -149,7 +148,7 @@ impl<'w> Run<'w> {
             answer_lost,
             duplicates,
         };
-        // A quarter of the seeds give an order a few seconds, so deadlines race the steps.
+        // A quarter of the seeds give an order only 1-30 s, so deadlines race the steps.
         if world.chance(250) {
             world.deadline_ms.store(world.between(1_000, 30_000), Ordering::SeqCst);
         }
@@ -189,7 +188,6 @@ impl<'w> Run<'w> {
             orders: orders.len(),
             completed: status(OrderStatus::Completed),
             cancelled: status(OrderStatus::Cancelled),
-            simulated_ms: world.now(),
             ..self.counts.clone()
         }
     }
@@ -297,6 +295,10 @@ impl<'w> Run<'w> {
                 let until = world.now() + world.between(500, 3 * world.deployment.visibility_ms);
                 world.down_until.lock().unwrap().insert(function, until);
                 self.trouble_until = self.trouble_until.max(until);
+                if self.chaos_until != i64::MAX {
+                    // The last order is in: the trouble lasts as long as this outage.
+                    self.chaos_until = self.chaos_until.max(until);
+                }
                 world.struck("outage");
                 world.note(|| format!("{} is down until {until} ms", function.name()));
             }

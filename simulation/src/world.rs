@@ -13,7 +13,7 @@ use cafe_notify::store::fake::MemoryNotifications;
 use cafe_order::store::fake::MemoryOrders;
 use cafe_shared::Error;
 use cafe_shared::events::CafeEvent;
-use cafe_shared::fakes::FakeDeadLetters;
+use cafe_shared::fakes::{FakeDeadLetters, envelope_as};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::pin::Pin;
@@ -256,13 +256,8 @@ impl World {
     /// after its own short delay (so queues see events in different orders).
     pub fn put_events(&self, source: &str, events: &[CafeEvent]) {
         for event in events {
-            let detail: serde_json::Value = serde_json::from_str(&event.detail_json()).expect("events serialize");
-            let body = serde_json::json!({
-                "version": "0", "id": format!("e-{}", self.next_id()), "source": source,
-                "account": "000000000000", "time": self.now_date().to_rfc3339(), "region": "us-east-1",
-                "resources": [], "detail-type": event.detail_type(), "detail": detail,
-            })
-            .to_string();
+            let id = format!("e-{}", self.next_id());
+            let body = envelope_as(event, &id, source, &self.now_date().to_rfc3339());
             self.note(|| format!("  publish {} {}", event.detail_type(), event.order().order_id));
             for route in &self.deployment.routes {
                 if route.matches(source, event.detail_type()) {
