@@ -205,7 +205,14 @@ class FloorWorker:
                                        "orderId": s(order_id), "orderStatus": s(outcome), "message": s("Your order"),
                                        "notificationDate": s(now()), "sms": {"BOOL": False}}, "notificationId")
         latency_ms = (time.monotonic() - started) * 1000
-        # ... then, after the moment measured: SNS, marked sent, CustomerNotified.
+        # ... then, after the moment measured: the sending claimed (one delivery at a time, for the
+        # functions' 20 s timeout), SNS, marked sent, CustomerNotified.
+        now_ms = int(time.time() * 1000)
+        self.call("DynamoDB.UpdateItem", self.res.ddb.update_item, TableName=self.res.table("notifications"),
+                  Key={"notificationId": s(notification_id)}, UpdateExpression="SET sendingUntil = :until",
+                  ConditionExpression="attribute_exists(notificationId) AND attribute_not_exists(snsMessageId) "
+                                      "AND (attribute_not_exists(sendingUntil) OR sendingUntil < :now)",
+                  ExpressionAttributeValues={":until": {"N": str(now_ms + 20_000)}, ":now": {"N": str(now_ms)}})
         message_id = self.call("SNS.Publish", self.res.sns.publish, TopicArn=self.res.topic, Subject="Your order",
                                Message="Your order", MessageAttributes={
                                    k: {"DataType": "String", "StringValue": v}
