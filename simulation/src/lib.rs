@@ -7,6 +7,7 @@
 //! operator restocks. A seed replays its run exactly; the invariants are checked once it settles.
 
 pub mod invariants;
+pub mod invocations;
 pub mod ports;
 pub mod rng;
 pub mod run;

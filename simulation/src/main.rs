@@ -42,7 +42,6 @@ fn main() -> ExitCode {
         totals.cancelled += c.cancelled;
         totals.deliveries += c.deliveries;
         totals.redeliveries += c.redeliveries;
-        totals.crashes += c.crashes;
         totals.steps += c.steps;
         totals.redriven += c.redriven;
         for (what, n) in c.struck {
@@ -53,7 +52,7 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "{seeds} seeds ({from}..{}) kept every invariant in {:.1} s: {} orders ({} completed, {} cancelled), {} deliveries ({} redelivered), {} crashes, {} steps",
+        "{seeds} seeds ({from}..{}) kept every invariant in {:.1} s: {} orders ({} completed, {} cancelled), {} deliveries ({} redelivered), {} steps",
         from + seeds,
         started.elapsed().as_secs_f64(),
         totals.orders,
@@ -61,7 +60,6 @@ fn main() -> ExitCode {
         totals.cancelled,
         totals.deliveries,
         totals.redeliveries,
-        totals.crashes,
         totals.steps
     );
     println!("redriven by the operator: {}", totals.redriven);

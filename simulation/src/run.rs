@@ -4,16 +4,12 @@
 //! invariants are checked.
 
 use crate::invariants;
-use crate::ports::{Bus, DeadLetters, Port, Timers};
+use crate::invocations::{self, Finished, TaskFuture};
 use crate::world::{FaultRates, Function, World, ready};
 use crate::{Mutant, Outcome};
-use aws_lambda_events::event::dynamodb::{Event as StreamBatch, EventRecord};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use cafe_order::domain::{Order, OrderRequest, OrderStatus, cancelled_by};
-use cafe_order::store::OrderOutcomes;
-use cafe_shared::Error;
-use cafe_shared::sqs::{SetAside, handle_batch};
-use std::pin::Pin;
+use cafe_order::domain::{Order, OrderRequest, OrderStatus};
+use cafe_shared::sqs::SetAside;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
@@ -30,7 +26,6 @@ pub struct Counts {
     pub deliveries: u64,
     /// Deliveries of a message received before.
     pub redeliveries: u64,
-    pub crashes: u64,
     /// Messages dead-lettered after too many failed receives, that the operator redrove.
     pub redriven: u64,
     /// How often each kind of trouble struck.
@@ -38,8 +33,6 @@ pub struct Counts {
     /// Cancelled orders by the first words of their reason.
     pub cancelled_because: std::collections::BTreeMap<String, usize>,
 }
-
-type TaskFuture<'w> = Pin<Box<dyn Future<Output = Finished> + 'w>>;
 
 /// An invocation in flight.
 struct Task<'w> {
@@ -50,12 +43,6 @@ struct Task<'w> {
 enum Job {
     Batch { function: Function, messages: Vec<u64> },
     Outbox { up_to: usize },
-    Cancel,
-}
-
-enum Finished {
-    Batch(SqsBatchResponse),
-    Outbox(Result<(), Error>),
     Cancel,
 }
 
@@ -215,8 +202,7 @@ impl<'w> Run<'w> {
             }
             if !self.act() {
                 let next_order = (self.placed < self.orders_to_place).then_some(self.next_order_at);
-                let unannounced = world.orders.changes.lock().unwrap().len() > *world.stream_checkpoint.lock().unwrap();
-                let outbox_retry = unannounced.then_some(self.outbox_retry_at);
+                let outbox_retry = world.unannounced().then_some(self.outbox_retry_at);
                 let wake = self
                     .next_visible()
                     .into_iter()
@@ -242,7 +228,6 @@ impl<'w> Run<'w> {
         let deliverable: Vec<Function> = (Function::ALL.into_iter())
             .filter(|f| self.running(*f) < world.deployment.concurrent_batches && self.has_visible(*f))
             .collect();
-        let unannounced = world.orders.changes.lock().unwrap().len() > *world.stream_checkpoint.lock().unwrap();
         let outbox_running = self.tasks.iter().any(|t| matches!(t.job, Job::Outbox { .. }));
         let mut choices: Vec<(u32, Action)> = Vec::new();
         let mut offer = |possible: bool, weight: u32, action: Action| {
@@ -261,7 +246,7 @@ impl<'w> Run<'w> {
         offer(chaos && self.poison_to_inject > 0, 1, Action::Poison);
         offer(!deliverable.is_empty(), 8, Action::Deliver);
         offer(
-            unannounced && !outbox_running && world.now() >= self.outbox_retry_at,
+            world.unannounced() && !outbox_running && world.now() >= self.outbox_retry_at,
             6,
             Action::Outbox,
         );
@@ -318,7 +303,6 @@ impl<'w> Run<'w> {
                 let task = self
                     .tasks
                     .remove(world.between(0, self.tasks.len() as i64 - 1) as usize);
-                self.counts.crashes += 1;
                 self.kills -= 1;
                 world.struck("invocation killed");
                 world.note(|| format!("crash: {}", task.job.describe()));
@@ -406,14 +390,9 @@ impl<'w> Run<'w> {
         let order_id = format!("o-{}", world.between(1, self.placed as i64));
         let by_operator = world.chance(300);
         world.note(|| format!("cancel {order_id}"));
-        let future = Box::pin(async move {
-            // A refusal (too late) or a failure is the caller's answer; the order is as it is.
-            let _ = Port(world).record_outcome(&order_id, &cancelled_by(by_operator)).await;
-            Finished::Cancel
-        });
         self.tasks.push(Task {
             job: Job::Cancel,
-            future,
+            future: invocations::cancel(world, order_id, by_operator),
         });
     }
 
@@ -501,13 +480,19 @@ impl<'w> Run<'w> {
         if ids.is_empty() {
             return;
         }
-        world.note(|| format!("deliver to {}: {}", function.name(), describe_batch(&batch)));
+        world.note(|| {
+            format!(
+                "deliver to {}: {}",
+                function.name(),
+                invocations::describe_batch(&batch)
+            )
+        });
         self.tasks.push(Task {
             job: Job::Batch {
                 function,
                 messages: ids,
             },
-            future: invoke(world, function, batch),
+            future: invocations::batch(world, function, batch),
         });
     }
 
@@ -517,21 +502,9 @@ impl<'w> Run<'w> {
         let from = *world.stream_checkpoint.lock().unwrap();
         let changes = world.orders.changes.lock().unwrap();
         let up_to = (from + world.between(1, world.deployment.batch_size as i64) as usize).min(changes.len());
-        let mut batch = StreamBatch::default();
-        batch.records = changes[from..up_to]
-            .iter()
-            .map(|(before, after)| stream_record(before.as_ref(), after))
-            .collect();
+        let future = invocations::outbox(world, &changes[from..up_to]);
         drop(changes);
         world.note(|| format!("outbox: changes {from}..{up_to}"));
-        let future = Box::pin(async move {
-            let bus = Bus {
-                world,
-                function: Function::Order,
-            };
-            let dead_letters = DeadLetters { world, of: None };
-            Finished::Outbox(cafe_order::saga::outbox(&bus, &dead_letters, &Timers(world), batch).await)
-        });
         self.tasks.push(Task {
             job: Job::Outbox { up_to },
             future,
@@ -610,73 +583,6 @@ impl<'w> Run<'w> {
         }
         world.note(|| format!("{} done: {} failed", function.name(), failed.len()));
     }
-}
-
-/// The function's saga step on a batch, as its Lambda's handler runs it.
-fn invoke<'w>(world: &'w World, function: Function, batch: SqsEvent) -> TaskFuture<'w> {
-    let port = Port(world);
-    let bus = Bus { world, function };
-    let dead_letters = DeadLetters {
-        world,
-        of: Some(function),
-    };
-    Box::pin(async move {
-        let response = match function {
-            Function::Order => handle_batch(batch, &dead_letters, |m| cafe_order::saga::on_event(&port, m)).await,
-            Function::Inventory => {
-                handle_batch(batch, &dead_letters, |m| cafe_inventory::saga::on_event(&port, &bus, m)).await
-            }
-            Function::Beverage => {
-                let recipes = cafe_beverage::saga::Recipes {
-                    menu: &world.deployment.menu,
-                    brew_time: std::time::Duration::ZERO,
-                };
-                handle_batch(batch, &dead_letters, |m| {
-                    cafe_beverage::saga::on_event(&port, &bus, &recipes, m)
-                })
-                .await
-            }
-            Function::Notify => {
-                handle_batch(batch, &dead_letters, |m| {
-                    cafe_notify::saga::on_event(&port, &port, &bus, m)
-                })
-                .await
-            }
-            Function::Kiosk => {
-                handle_batch(batch, &dead_letters, |m| {
-                    cafe_kiosk::saga::on_event(&port, &world.live, m)
-                })
-                .await
-            }
-        };
-        Finished::Batch(response)
-    })
-}
-
-/// A change of the orders table as its stream carries it (`NEW_AND_OLD_IMAGES`).
-fn stream_record(before: Option<&Order>, after: &Order) -> EventRecord {
-    let image = |order: &Order| serde_dynamo::to_item(order).expect("orders serialize");
-    let mut record = EventRecord::default();
-    record.event_name = if before.is_some() { "MODIFY" } else { "INSERT" }.into();
-    record.change.keys = serde_dynamo::to_item(serde_json::json!({"orderId": after.order_id})).expect("a key");
-    record.change.new_image = image(after);
-    if let Some(before) = before {
-        record.change.old_image = image(before);
-    }
-    record
-}
-
-fn describe_batch(batch: &SqsEvent) -> String {
-    let describe = |message: &SqsMessage| {
-        let body: serde_json::Value =
-            serde_json::from_str(message.body.as_deref().unwrap_or_default()).unwrap_or_default();
-        let id = message.message_id.as_deref().unwrap_or_default();
-        match (body["detail-type"].as_str(), body["detail"]["orderId"].as_str()) {
-            (Some(detail_type), Some(order_id)) => format!("{id}:{detail_type}({order_id})"),
-            _ => format!("{id}:poison"),
-        }
-    };
-    batch.records.iter().map(describe).collect::<Vec<_>>().join(" ")
 }
 
 impl Job {

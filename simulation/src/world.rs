@@ -268,6 +268,11 @@ impl World {
         }
     }
 
+    /// Whether the orders table has changes the outbox has not announced yet.
+    pub fn unannounced(&self) -> bool {
+        self.orders.changes.lock().unwrap().len() > *self.stream_checkpoint.lock().unwrap()
+    }
+
     pub fn send(&self, to: Function, body: String, visible_at: i64, poison: bool) {
         let message = Message {
             id: self.next_id(),
