@@ -29,6 +29,19 @@ ensure_tools() {
   echo "installed: $(ministack --version 2>/dev/null || echo ministack) $(cargo lambda --version)"
 }
 
+# The dependency graph (deny.toml): licences, bans, one version of each crate, known sources, no
+# unused dependency (cargo-shear), and no RustSec advisory when its database can be fetched (it
+# lives on GitHub; without it the rest is still checked, and the tests say what was left out).
+check_dependencies() {
+  (cd "$ROOT" && cargo shear)
+  if (cd "$ROOT" && timeout 120 cargo deny fetch db >/dev/null 2>&1); then
+    (cd "$ROOT" && cargo deny check)
+  else
+    echo "NOT CHECKED: RustSec advisories (their database on GitHub could not be fetched)"
+    (cd "$ROOT" && cargo deny check bans licenses sources)
+  fi
+}
+
 # The SAM CLI, for `sam validate --lint`, `sam build` and `sam deploy` (its own venv: see
 # requirements-sam.txt).
 ensure_sam() {

@@ -5,14 +5,16 @@
 #                            (e.g. LocalStack) instead, each under a stack and bus of its own
 source "$(dirname "$0")/lib.sh"
 
-step "1/4 tools (pinned, into .venv and .venv-sam)"
+step "1/5 tools (pinned, into .venv and .venv-sam)"
 ensure_tools
 ensure_sam
-step "2/4 browser for the kiosk page test (Debian chromium, playwright-core)"
+step "2/5 browser for the kiosk page test (Debian chromium, playwright-core)"
 ensure_browser
-step "3/4 build the functions (cargo lambda, release)"
+step "3/5 the dependency graph (cargo-deny, cargo-shear)"
+check_dependencies
+step "4/5 build the functions (cargo lambda, release)"
 build_functions
-step "4/4 tests"
+step "5/5 tests"
 cd "$ROOT"
 # --nocapture: the end-to-end tests print their figures (orders, duplicates, time to recover).
 cargo test --workspace --no-fail-fast -- --nocapture "$@"

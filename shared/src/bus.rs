@@ -26,11 +26,16 @@ pub struct EventBus {
 impl EventBus {
     /// The bus named by `EVENT_BUS_NAME`, publishing as `cafe.<service>`.
     pub fn from_env(sdk: &SdkConfig, service: &str) -> Result<Self, Error> {
-        Ok(Self {
+        Ok(Self::new(sdk, config::required_env("EVENT_BUS_NAME")?, service))
+    }
+
+    /// The bus `bus_name`, publishing as `cafe.<service>`.
+    pub fn new(sdk: &SdkConfig, bus_name: String, service: &str) -> Self {
+        Self {
             client: aws_sdk_eventbridge::Client::new(sdk),
-            bus_name: config::required_env("EVENT_BUS_NAME")?,
+            bus_name,
             source: format!("cafe.{service}"),
-        })
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! In-memory stand-ins for the shared ports (the bus, a dead-letter queue) and the inputs a saga
 //! step receives, for in-process tests of each function's steps (the `fakes` feature).
 
+pub mod api;
+
 use crate::Error;
 use crate::bus::Publish;
 use crate::events::CafeEvent;

@@ -23,8 +23,10 @@ macro_rules! lambda_entry_points {
         pub fn run_api() -> Result<(), $crate::Error> {
             $crate::lambda::block_on(async {
                 let service = <$service>::from_env().await?;
-                $crate::lambda_http::run($crate::lambda_http::service_fn(|req| {
-                    handlers::http(&service, req)
+                // `http` answers every request itself (a failure of ours is its JSON 500), so
+                // nothing reaches the runtime as an error: API Gateway would answer that 502.
+                $crate::lambda_http::run($crate::lambda_http::service_fn(|req| async {
+                    Ok::<_, $crate::Error>(handlers::http(&service, req).await)
                 }))
                 .await
             })

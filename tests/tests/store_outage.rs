@@ -24,7 +24,7 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
     }
 
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";
-    let calls: [(&str, String, Option<Value>); 24] = [
+    let calls: [(&str, String, Option<Value>); 27] = [
         (
             "POST",
             "/orders".into(),
@@ -38,6 +38,11 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
         ("GET", "/kiosks".into(), None),
         ("DELETE", "/kiosks/kiosk-1".into(), None),
         ("POST", "/sign-in".into(), Some(json!({"phoneNumber": "+821012345678"}))),
+        (
+            "POST",
+            "/sign-in/verify".into(),
+            Some(json!({"phoneNumber": "+821012345678", "code": "123456"})),
+        ),
         ("DELETE", "/customers/1/tokens".into(), None),
         ("GET", "/cafe".into(), None),
         ("PUT", "/cafe".into(), Some(json!({"open": false}))),
@@ -52,7 +57,9 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
         ("GET", format!("/beverages?orderId={o}"), None),
         ("GET", format!("/beverages/{o}"), None),
         ("GET", "/ingredients".into(), None),
+        ("GET", "/ingredients/milk".into(), None),
         ("PUT", "/ingredients/milk".into(), Some(json!({"qty": 1}))),
+        ("GET", "/machine".into(), None),
         ("PUT", "/machine".into(), Some(json!({"inService": true}))),
         ("GET", "/notifications?customerId=1".into(), None),
         ("GET", format!("/kiosk/orders/{o}"), None),

@@ -5,7 +5,6 @@ use crate::domain::{IngredientLevel, MachineSwitch, beverage_id_for, check_ingre
 use crate::store::{BeverageMachine, INGREDIENT_PAGE_KEY};
 use crate::{BeverageService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::Error;
 use cafe_shared::dynamo::Page;
 use cafe_shared::http::{
     ApiError, json_body, json_response, no_route, page_request, page_response, path_param, query_param, respond, route,
@@ -15,11 +14,11 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `GET /beverages[?orderId=]`, `GET /beverages/{beverageId}`, `GET /ingredients`,
 /// `GET|PUT /ingredients/{ingredientName}`, `GET|PUT /machine`.
-pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Body>, Error> {
+pub async fn http(service: &BeverageService, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     // The machine and what it made are the operators' business.
     if let Err(refused) = service.credentials.require_operator(&req).await {
-        return Ok(respond(Err(refused)));
+        return respond(Err(refused));
     }
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/beverages") => list(service, &req).await,
@@ -27,11 +26,16 @@ pub async fn http(service: &BeverageService, req: Request) -> Result<Response<Bo
         ("GET", "/ingredients") => ingredients(service, &req).await,
         ("GET", "/ingredients/{ingredientName}") => ingredient(service, &req).await,
         ("PUT", "/ingredients/{ingredientName}") => refill(service, &req).await,
-        ("GET", "/machine") => Ok(json_response(StatusCode::OK, &service.store.machine_state().await?)),
+        ("GET", "/machine") => machine(service).await,
         ("PUT", "/machine") => switch(service, &req).await,
         _ => Err(no_route(&req)),
     };
-    Ok(respond(outcome))
+    respond(outcome)
+}
+
+/// Whether the machine is in service.
+async fn machine(service: &BeverageService) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(StatusCode::OK, &service.store.machine_state().await?))
 }
 
 /// The order's attempt (at most one), or a page of all of them. The page asked for is checked

@@ -4,7 +4,6 @@ use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
 use crate::store::STOCK_PAGE_KEY;
 use crate::{InventoryService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::Error;
 use cafe_shared::http::{
     ApiError, json_body, json_response, no_route, page_request, page_response, path_param, respond, route,
 };
@@ -12,11 +11,11 @@ use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `POST /inventories`, `GET /inventories`, `GET|PUT /inventories/{stockName}`.
-pub async fn http(service: &InventoryService, req: Request) -> Result<Response<Body>, Error> {
+pub async fn http(service: &InventoryService, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     // Stock is the operators' business: every inventory endpoint needs their token.
     if let Err(refused) = service.credentials.require_operator(&req).await {
-        return Ok(respond(Err(refused)));
+        return respond(Err(refused));
     }
     let outcome = match (method.as_str(), resource.as_str()) {
         ("POST", "/inventories") => create(service, &req).await,
@@ -25,7 +24,7 @@ pub async fn http(service: &InventoryService, req: Request) -> Result<Response<B
         ("PUT", "/inventories/{stockName}") => restock(service, &req).await,
         _ => Err(no_route(&req)),
     };
-    Ok(respond(outcome))
+    respond(outcome)
 }
 
 /// A page of the stock items, A to Z.

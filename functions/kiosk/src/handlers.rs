@@ -22,7 +22,7 @@ use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 /// `GET /`, `GET /operator`, `GET /receipt`, `GET /display`, `GET /openapi.json`, `POST /sessions`,
 /// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
 /// `GET /kiosk/customers/{customerId}/orders`.
-pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>, Error> {
+pub async fn http(service: &KioskService, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/") => Ok(page(service, KIOSK_PAGE, &KIOSK_PAGE_POLICY)),
@@ -36,7 +36,7 @@ pub async fn http(service: &KioskService, req: Request) -> Result<Response<Body>
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
         _ => Err(no_route(&req)),
     };
-    Ok(respond(outcome))
+    respond(outcome)
 }
 
 fn asset(content_type: &str, content: &str) -> Response<Body> {

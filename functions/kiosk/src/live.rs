@@ -41,15 +41,24 @@ pub struct LiveConnections {
 
 impl LiveConnections {
     pub fn from_env(sdk: &SdkConfig) -> Result<Self, Error> {
-        let callback = callback_url(sdk, &config::required_env("LIVE_API_ID")?, &live_stage());
+        Ok(Self::new(
+            sdk,
+            &config::required_env("LIVE_API_ID")?,
+            config::required_env("LIVE_TABLE")?,
+        ))
+    }
+
+    /// The connections kept in `table` of the WebSocket API `api_id`.
+    pub fn new(sdk: &SdkConfig, api_id: &str, table: String) -> Self {
+        let callback = callback_url(sdk, api_id, &live_stage());
         let api = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
             .endpoint_url(callback)
             .build();
-        Ok(Self {
+        Self {
             dynamo: aws_sdk_dynamodb::Client::new(sdk),
-            table: config::required_env("LIVE_TABLE")?,
+            table,
             api: aws_sdk_apigatewaymanagement::Client::from_conf(api),
-        })
+        }
     }
 
     /// From now on the connection gets the updates of `watch` (only of it: a page watches one

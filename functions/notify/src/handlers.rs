@@ -3,19 +3,18 @@
 use crate::store::{ALL_PAGE_KEY, CUSTOMER_PAGE_KEY};
 use crate::{NotifyService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::Error;
 use cafe_shared::http::{ApiError, no_route, page_request, page_response, query_param, respond, route};
 use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response};
 
 /// `GET /notifications[?customerId=]`.
-pub async fn http(service: &NotifyService, req: Request) -> Result<Response<Body>, Error> {
+pub async fn http(service: &NotifyService, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/notifications") => list(service, &req).await,
         _ => Err(no_route(&req)),
     };
-    Ok(respond(outcome))
+    respond(outcome)
 }
 
 async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -52,11 +52,16 @@ impl DeadlineQueue {
         if deadline > MAX_DEADLINE {
             return Err(format!("ORDER_DEADLINE_SECONDS is at most {}", MAX_DEADLINE.as_secs()).into());
         }
-        Ok(Self {
+        let url = std::env::var("ORDER_QUEUE_URL").ok().filter(|url| !url.is_empty());
+        Ok(Self::new(sdk, url, deadline))
+    }
+
+    pub fn new(sdk: &aws_config::SdkConfig, url: Option<String>, deadline: Duration) -> Self {
+        Self {
             client: aws_sdk_sqs::Client::new(sdk),
-            url: std::env::var("ORDER_QUEUE_URL").ok().filter(|url| !url.is_empty()),
+            url,
             deadline,
-        })
+        }
     }
 }
 

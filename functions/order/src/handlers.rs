@@ -47,7 +47,7 @@ impl From<OrderError> for ApiError {
 /// `GET /menu`, `GET /cafe`, `PUT /cafe`, the kiosks:
 /// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
 /// `POST /sign-in`, `POST /sign-in/verify`, `DELETE /customers/{customerId}/tokens`.
-pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>, Error> {
+pub async fn http(service: &OrderService, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("POST", "/orders") => place_order(service, &req).await,
@@ -65,7 +65,7 @@ pub async fn http(service: &OrderService, req: Request) -> Result<Response<Body>
         ("DELETE", "/customers/{customerId}/tokens") => sign_in::sign_out_everywhere(service, &req).await,
         _ => Err(no_route(&req)),
     };
-    Ok(respond(outcome))
+    respond(outcome)
 }
 
 /// A placed order, with the customer's token when this was a new customer's first order at a

@@ -1,0 +1,53 @@
+//! With the cloud out of reach, every kiosk route that reads the read model answers the JSON 500
+//! with no detail; the pages, the OpenAPI document, an operator's session and a receipt's link
+//! need no cloud.
+
+use cafe_kiosk::live::LiveConnections;
+use cafe_kiosk::{KioskService, handlers, pages, store::KioskStore};
+use cafe_shared::auth::Credentials;
+use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
+use cafe_shared::sqs::DeadLetterQueue;
+use std::time::Duration;
+
+#[tokio::test]
+async fn every_route_answers_a_json_500_without_detail() {
+    let sdk = unreachable_cloud().await;
+    let service = KioskService {
+        dead_letters: DeadLetterQueue::from_env(&sdk),
+        store: KioskStore::new(&sdk, "kiosk".into()),
+        live: LiveConnections::new(&sdk, "live-api", "live".into()),
+        live_url: None,
+        openapi: pages::OPENAPI.to_string(),
+        credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
+        operator_session: Duration::from_secs(900),
+    };
+    let o = "0be4463a-e630-5884-9f64-224913e1da1d";
+    let receipt = (service
+        .credentials
+        .receipt(o, chrono::Utc::now().timestamp() + 600)
+        .await)
+        .unwrap();
+    let calls = [
+        Call::still_answers("GET", "/"),
+        Call::still_answers("GET", "/operator"),
+        Call::still_answers("GET", "/receipt"),
+        Call::still_answers("GET", "/openapi.json"),
+        Call::still_answers("POST", "/sessions"),
+        Call::down("GET", "/display", "/display", None),
+        Call::down("GET", "/kiosk/orders/{orderId}", format!("/kiosk/orders/{o}"), None),
+        // Made from the order's receipt alone.
+        Call::still_answers("GET", "/kiosk/orders/{orderId}/receipt-link")
+            .at(format!(
+                "/kiosk/orders/{o}/receipt-link?page=https://cafe.example/receipt"
+            ))
+            .with_token(receipt),
+        Call::down(
+            "GET",
+            "/kiosk/customers/{customerId}/orders",
+            "/kiosk/customers/1/orders",
+            None,
+        ),
+    ];
+    let down = every_route_with_the_cloud_down("KioskApiFunction", &calls, |req| handlers::http(&service, req)).await;
+    assert_eq!(down, 3);
+}

@@ -1,0 +1,71 @@
+//! With the cloud out of reach, every order route answers the JSON 500 with no detail, but the
+//! menu, which needs none.
+
+use cafe_order::deadlines::DeadlineQueue;
+use cafe_order::domain::{Menu, OrderLimits};
+use cafe_order::{OrderService, handlers, store::OrderStore};
+use cafe_shared::auth::Credentials;
+use cafe_shared::bus::EventBus;
+use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
+use cafe_shared::sms::TextMessages;
+use cafe_shared::sqs::DeadLetterQueue;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn every_route_answers_a_json_500_without_detail() {
+    let sdk = unreachable_cloud().await;
+    let menu = r#"[{"beverageName":"americano","displayName":"Americano","stockName":"cup","recipe":{"beans":1}}]"#;
+    let service = OrderService {
+        dead_letters: DeadLetterQueue::from_env(&sdk),
+        store: OrderStore::new(&sdk, "orders".into(), "customers".into()),
+        bus: EventBus::new(&sdk, "cafe".into(), "order"),
+        menu: Menu::from_json(menu).unwrap(),
+        credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
+        texts: TextMessages::new(&sdk),
+        limits: OrderLimits {
+            orders_per_minute: 20,
+            orders_per_kiosk_per_minute: 30,
+            texts_per_hour: 5,
+            text_country_codes: vec!["82".into()],
+            max_orders_in_progress: 100,
+        },
+        receipt_lifetime: chrono::Duration::hours(2),
+        customer_token_lifetime: chrono::Duration::days(30),
+        deadlines: DeadlineQueue::new(
+            &sdk,
+            Some("http://127.0.0.1/queue/orders".into()),
+            Duration::from_secs(300),
+        ),
+    };
+    let o = "0be4463a-e630-5884-9f64-224913e1da1d";
+    let order = json!({"customerId": "1", "beverageName": "americano", "beverageQty": 1});
+    let calls = [
+        Call::down("POST", "/orders", "/orders", Some(order)),
+        Call::down("GET", "/orders", "/orders", None),
+        Call::down("GET", "/orders", "/orders?customerId=1", None),
+        Call::down("GET", "/orders/{orderId}", format!("/orders/{o}"), None),
+        Call::down("POST", "/orders/{orderId}/cancel", format!("/orders/{o}/cancel"), None),
+        Call::still_answers("GET", "/menu"),
+        Call::down("GET", "/cafe", "/cafe", None),
+        Call::down("PUT", "/cafe", "/cafe", Some(json!({"open": false}))),
+        Call::down("POST", "/kiosks", "/kiosks", Some(json!({"kioskName": "front door"}))),
+        Call::down("GET", "/kiosks", "/kiosks", None),
+        Call::down("DELETE", "/kiosks/{kioskId}", "/kiosks/kiosk-1", None),
+        Call::down(
+            "POST",
+            "/sign-in",
+            "/sign-in",
+            Some(json!({"phoneNumber": "+821012345678"})),
+        ),
+        Call::down(
+            "POST",
+            "/sign-in/verify",
+            "/sign-in/verify",
+            Some(json!({"phoneNumber": "+821012345678", "code": "123456"})),
+        ),
+        Call::down("DELETE", "/customers/{customerId}/tokens", "/customers/1/tokens", None),
+    ];
+    let down = every_route_with_the_cloud_down("OrderApiFunction", &calls, |req| handlers::http(&service, req)).await;
+    assert_eq!(down, 13);
+}
