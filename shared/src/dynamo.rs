@@ -2,9 +2,11 @@
 //! every saga step rests on them) and reading lists a page at a time.
 
 use crate::Error;
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use std::collections::HashMap;
+use std::time::Duration;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -123,6 +125,43 @@ pub async fn get_item(client: &Client, table: &str, key: Item) -> Result<Option<
         .await?;
     Ok(out.item)
 }
+
+/// The items of a table with a one-attribute key (`key_attribute`) under these values, by value;
+/// a value with no item is left out. Reads 100 keys to a request (BatchGetItem's limit), and the
+/// keys DynamoDB leaves unprocessed (it does under throttling) again, after a pause that doubles.
+pub async fn get_many(
+    client: &Client,
+    table: &str,
+    key_attribute: &str,
+    values: &[String],
+) -> Result<HashMap<String, Item>, Error> {
+    let mut found = HashMap::new();
+    for chunk in values.chunks(100) {
+        let keys = chunk.iter().map(|value| key(key_attribute, value.as_str())).collect();
+        let mut asked = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build()?);
+        let mut pause = Duration::from_millis(25);
+        while let Some(keys) = asked.take() {
+            if pause > LONGEST_PAUSE {
+                return Err(format!("{table} left keys unread; try again").into());
+            }
+            let out = (client.batch_get_item()).request_items(table, keys).send().await?;
+            for item in out.responses.unwrap_or_default().remove(table).unwrap_or_default() {
+                if let Some(AttributeValue::S(value)) = item.get(key_attribute) {
+                    found.insert(value.clone(), item);
+                }
+            }
+            asked = (out.unprocessed_keys.unwrap_or_default().remove(table)).filter(|left| !left.keys.is_empty());
+            if asked.is_some() {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// How long a read of many keys waits at most between two tries (25 ms doubled up to this: five).
+const LONGEST_PAUSE: Duration = Duration::from_millis(400);
 
 /// Writes `item` unless one with the same key exists (`key_attribute` names the hash key):
 /// `true` when written now, `false` when it was already there.
