@@ -160,6 +160,25 @@ pub async fn get_many(
     Ok(found)
 }
 
+/// The whole items of what a keys-only index found (`key_attribute`: the table's one-attribute
+/// key), in the index's order. Such an index is written only when an item's keys change, where one
+/// projecting every attribute is rewritten, at the item's size, on every change of the item.
+pub async fn items_of(
+    client: &Client,
+    table: &str,
+    key_attribute: &str,
+    found: Page<Item>,
+) -> Result<Page<Item>, Error> {
+    let values: Vec<String> = (found.items.iter())
+        .filter_map(|keys| keys.get(key_attribute).and_then(|v| v.as_s().ok()).cloned())
+        .collect();
+    let mut items = get_many(client, table, key_attribute, &values).await?;
+    Ok(Page {
+        items: values.iter().filter_map(|value| items.remove(value)).collect(),
+        next: found.next,
+    })
+}
+
 /// How long a read of many keys waits at most between two tries (25 ms doubled up to this: five).
 const LONGEST_PAUSE: Duration = Duration::from_millis(400);
 

@@ -117,28 +117,16 @@ impl KioskStore {
         };
         let index = (LISTED_AS, "order");
         let found = dynamo::query_page(&self.client, &self.table, Some("byDate"), index, Descending, page).await?;
-        self.views_of(found.items).await
+        let found = dynamo::items_of(&self.client, &self.table, "orderId", found).await?;
+        found.items.iter().map(view_of).collect()
     }
 
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<KioskOrder>, Error> {
         let index = ("customerId", customer_id);
         let found = dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?;
-        Ok(Page {
-            items: self.views_of(found.items).await?,
-            next: found.next,
-        })
-    }
-
-    /// The views of the orders an index found, in its order. The indexes keep only the keys: each
-    /// event rewrites its order's view, and an index holding whole views would rewrite its copy
-    /// too, at the view's size; the views are read from the table by key instead.
-    async fn views_of(&self, found: Vec<Item>) -> Result<Vec<KioskOrder>, Error> {
-        let order_ids: Vec<String> = (found.iter())
-            .filter_map(|keys| keys.get("orderId").and_then(|id| id.as_s().ok()).cloned())
-            .collect();
-        let views = dynamo::get_many(&self.client, &self.table, "orderId", &order_ids).await?;
-        (order_ids.iter()).filter_map(|id| views.get(id)).map(view_of).collect()
+        let found = dynamo::items_of(&self.client, &self.table, "orderId", found).await?;
+        found.try_map(|item| view_of(&item))
     }
 }
 

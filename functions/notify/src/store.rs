@@ -49,7 +49,9 @@ impl NotificationStore {
         let found = match customer_id {
             Some(id) => {
                 let index = ("customerId", id);
-                dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?
+                let found =
+                    dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?;
+                dynamo::items_of(&self.client, &self.table, "notificationId", found).await?
             }
             None => dynamo::scan_page(&self.client, &self.table, page).await?,
         };

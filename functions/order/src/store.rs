@@ -372,6 +372,7 @@ impl OrderStore {
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = ("customerId", customer_id);
         let found = dynamo::query_page(&self.client, &self.table, Some("byCustomer"), index, Descending, page).await?;
+        let found = dynamo::items_of(&self.client, &self.table, "orderId", found).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
@@ -379,6 +380,7 @@ impl OrderStore {
     pub async fn list_latest(&self, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = (LISTED_AS, ORDER);
         let found = dynamo::query_page(&self.client, &self.table, Some("byDate"), index, Descending, page).await?;
+        let found = dynamo::items_of(&self.client, &self.table, "orderId", found).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 }
