@@ -138,12 +138,11 @@ pub async fn get_many(
     let mut found = HashMap::new();
     for chunk in values.chunks(100) {
         let keys = chunk.iter().map(|value| key(key_attribute, value.as_str())).collect();
-        let mut asked = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build()?);
+        // Consistent, as every store reads: an item an index lists is never missed for being new.
+        let asked = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true);
+        let mut asked = Some(asked.build()?);
         let mut pause = Duration::from_millis(25);
         while let Some(keys) = asked.take() {
-            if pause > LONGEST_PAUSE {
-                return Err(format!("{table} left keys unread; try again").into());
-            }
             let out = (client.batch_get_item()).request_items(table, keys).send().await?;
             for item in out.responses.unwrap_or_default().remove(table).unwrap_or_default() {
                 if let Some(AttributeValue::S(value)) = item.get(key_attribute) {
@@ -152,6 +151,9 @@ pub async fn get_many(
             }
             asked = (out.unprocessed_keys.unwrap_or_default().remove(table)).filter(|left| !left.keys.is_empty());
             if asked.is_some() {
+                if pause > LONGEST_PAUSE {
+                    return Err(format!("{table} left keys unread; try again").into());
+                }
                 tokio::time::sleep(pause).await;
                 pause *= 2;
             }

@@ -19,7 +19,7 @@ use cafe_shared::http::{
     query_param, respond, route,
 };
 use cafe_shared::sqs;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// The one place a refusal in the cafe's words becomes an HTTP answer: what the caller can put
@@ -66,6 +66,16 @@ pub async fn http(service: &OrderService, req: Request) -> Response<Body> {
         _ => Err(no_route(&req)),
     };
     respond(outcome)
+}
+
+/// A new token for `customer_id`, the only kind this function issues (with a first order at a
+/// kiosk, or a proven phone): the token and when it ends.
+async fn issue_customer_token(service: &OrderService, customer_id: &str) -> Result<(String, DateTime<Utc>), Error> {
+    let expires_at = Utc::now() + service.customer_token_lifetime;
+    let token = (service.credentials)
+        .customer_token(customer_id, expires_at.timestamp())
+        .await?;
+    Ok((token, expires_at))
 }
 
 /// A placed order, with the customer's token when this was a new customer's first order at a
@@ -209,15 +219,7 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         }
     };
     let customer_token = match new_customer {
-        true => {
-            let expires_at = Utc::now() + service.customer_token_lifetime;
-            Some(
-                service
-                    .credentials
-                    .customer_token(&order.customer_id, expires_at.timestamp())
-                    .await?,
-            )
-        }
+        true => Some(issue_customer_token(service, &order.customer_id).await?.0),
         false => None,
     };
     // The receipt's end follows from the order, so a retry gets the same receipt, not a new one.

@@ -131,8 +131,8 @@ pub fn routes_in_template(function: &str) -> BTreeSet<(String, String)> {
     (template.lines())
         .skip_while(|line| *line != start)
         .skip(1)
-        .take_while(|line| line.trim().is_empty() || line.starts_with("   "))
-        .filter(|line| line.contains("Type: Api,"))
+        .take_while(|line| line.trim().is_empty() || line.starts_with("   ") || line.trim_start().starts_with('#'))
+        .filter(|line| line.contains("Type: Api,") || line.contains("Type: Api }"))
         .map(|line| {
             // A value ends at the next comma or space, or, quoted (a path with `{param}`), at its quote.
             let field = |name: &str| {
@@ -186,4 +186,22 @@ where
         );
     }
     calls.iter().filter(|call| call.needs_the_cloud).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parser finds every route of the API: each API event names the REST API it belongs to.
+    #[test]
+    fn every_api_event_of_the_template_is_a_route_of_one_function() {
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+        let events = template.matches("RestApiId: !Ref CafeApi").count();
+        let functions = ["Order", "Inventory", "Beverage", "Notify", "Kiosk"];
+        let routes: usize = (functions.iter())
+            .map(|name| routes_in_template(&format!("{name}ApiFunction")).len())
+            .sum();
+        assert_eq!(routes, events, "a route the parser missed would go untested");
+        assert!(routes >= 34, "{routes}");
+    }
 }

@@ -110,11 +110,7 @@ pub async fn verify_code(service: &OrderService, req: &Request) -> Result<Respon
         Proven::Customer(id) => id,
         Proven::CodeUsed => return Err(no_code()),
     };
-    let expires_at = now + service.customer_token_lifetime;
-    let customer_token = service
-        .credentials
-        .customer_token(&customer_id, expires_at.timestamp())
-        .await?;
+    let (customer_token, expires_at) = super::issue_customer_token(service, &customer_id).await?;
     tracing::info!(customer_id, "phone proven");
     Ok(json_response(
         StatusCode::OK,
