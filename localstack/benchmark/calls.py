@@ -4,7 +4,7 @@ import math
 import time
 import uuid
 
-from .common import ApiClient, PRICES, aws
+from .common import ApiClient, PRICES, aws, step_record_id
 from .orders import OrderTally, drive_customers, plan_orders, register_kiosks, set_stock
 from .end_to_end import emulator_invocations, queued_messages
 
@@ -39,8 +39,7 @@ def count_calls_per_order(cloud, stack, outcome, args, menu, progress):
     table = stack.resources["NotificationsTable"]
 
     def by_table(_api, _customer_id, _token, order_id, deadline):
-        # The order's notification under its id, as notify makes it (notification_id_for).
-        key = {"notificationId": {"S": str(uuid.uuid5(uuid.NAMESPACE_OID, f"notification\n{order_id}"))}}
+        key = {"notificationId": {"S": step_record_id("notification", order_id)}}
         while time.monotonic() < deadline:
             item = ddb.get_item(TableName=table, Key=key).get("Item")
             if item:

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import boto3
@@ -27,6 +28,12 @@ EVENTS = ROOT / "events"
 SCHEMA = "cafe-bench/1"
 REGION = "us-east-1"
 STOCK = "cup"
+
+
+def step_record_id(step, order_id):
+    """The id a step gives its record of an order (`beverage`, `notification`), as the functions
+    make it (beverage_id_for, notification_id_for): one per order, whatever is redelivered."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{step}\n{order_id}"))
 
 # AWS list prices, us-east-1, as of 2026 (aws.amazon.com/<service>/pricing); no free tier applied.
 PRICES = {

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 
-from .common import STOCK, aws, stats
+from .common import STOCK, aws, stats, step_record_id
 from .orders import ORDERS_PER_CUSTOMER, OrderTally, plan_orders
 
 
@@ -183,7 +183,7 @@ class FloorWorker:
         self.hop(decided)
         if outcome == "completed":
             # beverage-events: made already?, the record, BeverageMade.
-            beverage_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"beverage\n{order_id}"))
+            beverage_id = step_record_id("beverage", order_id)
             self.get("beverages", {"beverageId": s(beverage_id)})
             self.put_new("beverages", {"beverageId": s(beverage_id), "orderId": s(order_id), "customerId": s(customer_id),
                                        "beverageName": s(beverage), "beverageQty": {"N": str(qty)},
@@ -200,7 +200,7 @@ class FloorWorker:
         kiosk_events.append(final)
         self.hop(final)
         # notify-events: on record?, the notification (what GET /notifications then shows) ...
-        notification_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"notification\n{order_id}"))
+        notification_id = step_record_id("notification", order_id)
         self.get("notifications", {"notificationId": s(notification_id)})
         self.put_new("notifications", {"notificationId": s(notification_id), "customerId": s(customer_id),
                                        "orderId": s(order_id), "orderStatus": s(outcome), "message": s("Your order"),
