@@ -4,10 +4,12 @@
     make bench   # = .venv/bin/python localstack/bench.py [--quick] [--orders N] [--customers C] [--out DIR]
 
 It benchmarks the stack `make up` deployed (its outputs: .cafe/outputs.json) in four parts:
-  floor       the AWS calls one order needs, made directly with boto3 against the same endpoint, one
-              order at a time and then with the same concurrency (scratch tables, bus, queues and
-              topic, deleted afterwards): what the local cloud itself allows, with no Lambda and no
-              API Gateway in between; and the cloud's CPU per order for both.
+  floors      an order's AWS calls made directly with boto3 against the same endpoint, one order at
+              a time and then with the same concurrency, from one client process per customer
+              (scratch copies of the template's tables, a bus, queues and a topic, deleted
+              afterwards): what the local cloud itself allows, with no Lambda and no API Gateway in
+              between. Two of them: the saga's calls (every call the functions make, each bus
+              delivery an SQS send, receive and delete) and a minimal design's 10 calls.
   end-to-end  N orders from C concurrent customers through the REST API, each customer placing one
               order at a time; each order is timed from POST /orders to its notification.
   calls       AWS calls per order by service, counted on a second MiniStack this script starts on
@@ -19,7 +21,7 @@ It benchmarks the stack `make up` deployed (its outputs: .cafe/outputs.json) in 
 Statistics: percentiles are nearest-rank (the smallest measured value with at least p% of the values
 at or below it), so every percentile is a measured value. Times are milliseconds.
 
-JSON schema of <out>/bench.json ("schema": "cafe-bench/1"; the same keys in every run, --quick or
+JSON schema of <out>/bench.json ("schema": "cafe-bench/2"; the same keys in every run, --quick or
 not; a figure that could not be measured is null). Stats = {count, min, p50, p90, p99, max, mean};
 Cpu = {wall_s, client_cpu_s, cloud_cpu_s, client_cpu_ms_per_order, cloud_cpu_ms_per_order,
 cloud_cores_busy} (client: this script; cloud: the local cloud's process and the function processes
@@ -34,12 +36,15 @@ it started; null when that process is not on this machine).
                observed_ms: {all, completed, cancelled: Stats}   POST sent -> a poll returned it
                stages_ms: {post_to_order_stored, order_stored_to_beverage_made,
                            beverage_made_to_notification, order_stored_to_notification: Stats}}
-  floor       {alone, concurrent: {orders, customers, completed, cancelled, wall_s, orders_per_s,
-                                   latency_ms: {all, completed, cancelled: Stats},
-                                   call_ms: {"<Service>.<Operation>": Stats}},
-               calls_per_order: {completed, cancelled: {"<Service>.<Operation>": float}}, cpu: Cpu}
-  ratio       {saga_p50_over_floor_alone_p50, saga_p50_over_floor_p50, saga_p99_over_floor_p99,
-               saga_orders_per_s_over_floor, saga_cloud_cpu_per_order_over_floor}
+  floor       {saga_calls, minimal: {
+                 alone, concurrent: {orders, customers, completed, cancelled, wall_s, orders_per_s,
+                                     latency_ms: {all, completed, cancelled: Stats},
+                                     call_ms: {"<Service>.<Operation>": Stats},
+                                     client_processes: [{cpu_s, wall_s, cores}], cpu: Cpu},
+                 per_order: {completed, cancelled: {calls: {"<Service>.<Operation>": float},
+                                                    total_calls, units: {rru, wru}}}}}
+  ratio       {saga_calls, minimal: {orders_per_s, cloud_cpu_per_order, calls_per_completed_order,
+                                     p50, p99, p50_over_one_at_a_time}}   the saga's over the floor's
   emulator    {notes: [str], invocations: {<binary>: {invocations, report_ms: Stats}}}
   functions   [{binary, function_name, zip_bytes, bootstrap_bytes, init_ms: Stats, init_under_20ms,
                 init_rss_kib, first_invocation_ms, warm_ms: Stats, warm_errors, peak_rss_kib,
@@ -54,7 +59,9 @@ it started; null when that process is not on this machine).
   cost        {prices: {...}, source, excluded: [str], mix_completed_fraction,
                per_million_orders_usd: {completed, cancelled, mix: {lambda_requests, lambda_duration,
                    dynamodb_writes, dynamodb_reads, eventbridge, sqs, sns, apigateway, total}},
-               per_order_usd: {completed, cancelled, mix}}
+               per_order_usd: {completed, cancelled, mix},
+               minimal_design: {method, per_order: {completed, cancelled, mix: PerOrder},
+                                per_million_orders_usd: {completed, cancelled, mix: {... as above}}}}
   files       {json, markdown, svg}
 """
 

@@ -1,6 +1,8 @@
 """AWS calls per order, counted through the proxy, and what a million orders cost at list prices."""
 
+import collections
 import math
+import re
 import time
 import uuid
 
@@ -10,7 +12,8 @@ from .end_to_end import emulator_invocations, queued_messages
 
 
 def wait_until_quiet(cloud, stack, quiet_s=1.0, timeout_s=120):
-    """Until no saga queue holds a message and the functions made no AWS call for `quiet_s`."""
+    """Until no saga queue holds a message (the orders' deadline timers included: the counting
+    cloud's deadline is COUNTED_DEADLINE_S) and the functions made no AWS call for `quiet_s`."""
     sqs = aws(stack.endpoint, "sqs")
     deadline = time.monotonic() + timeout_s
     last, still_since = None, time.monotonic()
@@ -18,7 +21,7 @@ def wait_until_quiet(cloud, stack, quiet_s=1.0, timeout_s=120):
         counts = cloud.proxy.snapshot()
         if counts != last:
             last, still_since = counts, time.monotonic()
-        if queued_messages(sqs, stack) == 0 and time.monotonic() - still_since >= quiet_s:
+        if queued_messages(sqs, stack, delayed=True) == 0 and time.monotonic() - still_since >= quiet_s:
             return
         time.sleep(0.2)
     raise RuntimeError("the counting cloud did not settle")
@@ -69,7 +72,9 @@ def per_order(counts, batches, invocations, orders, warm_mean_ms):
         return {op: round(n / orders, 2) for (s, op), n in sorted(counts.items()) if s == service and not op.startswith("#")}
 
     sqs_batches = [b for b in batches if b[2] == "SQS messages"]
-    sends = sum(b[1] for b in sqs_batches)
+    # Messages delivered were sent by a bus rule, but for those the functions sent themselves (the
+    # deadline timers), which are counted as the functions' calls.
+    sends = sum(b[1] for b in sqs_batches) - counts[("sqs", "SendMessage")]
     lambda_invocations = {b: round(n / orders, 2) for b, n in invocations.items() if n}
     # Billed per invocation: the function's warm mean, rounded up to 1 ms, at 128 MB.
     # Functions an order does not invoke (kiosk-live: only a page watching does) cost it nothing.
@@ -78,7 +83,8 @@ def per_order(counts, batches, invocations, orders, warm_mean_ms):
     return {
         "dynamodb": {"calls": ops("dynamodb"), "rru": round(counts[("dynamodb", "#rru")] / orders, 2),
                      "wru": round(counts[("dynamodb", "#wru")] / orders, 2),
-                     "conditional_failures": round(counts[("dynamodb", "#conditional_failures")] / orders, 2)},
+                     "conditional_failures": round(counts[("dynamodb", "#conditional_failures")] / orders, 2),
+                     "by_table": units_by_table(counts, orders)},
         "eventbridge": {"calls": ops("events"), "events": round(counts[("events", "#events")] / orders, 2)},
         "sns": {"calls": ops("sns"), "publishes": round(counts[("sns", "Publish")] / orders, 2)},
         # The functions make no SQS call; the platform does: the bus's rule sends each message, and
@@ -94,11 +100,61 @@ def per_order(counts, batches, invocations, orders, warm_mean_ms):
     }
 
 
+def requests_per_order(order):
+    """Every AWS request an order makes: the functions' calls, the platform's SQS requests, the
+    invocations and the API request."""
+    return round(sum(order["dynamodb"]["calls"].values()) + sum(order["eventbridge"]["calls"].values())
+                 + order["sns"]["publishes"] + order["sqs"]["requests"] + order["lambda"]["total"]
+                 + order["apigateway"]["requests"], 2)
+
+
+MINIMAL_DESIGN_METHOD = (
+    "The minimal design's order on AWS, from its floor's calls: its DynamoDB calls and units, events and SNS "
+    "publishes as measured; each event delivered to one consumer through one queue (a send, a receive and a "
+    "delete: batches of one), one invocation per delivery besides the API's, each billed 1 ms at 128 MB; one "
+    "API request.")
+
+
+def design_per_order(floor_order):
+    """A floor's order (its mean calls by "<Service>.<Operation>" and units) in the shape per_order
+    returns, as MINIMAL_DESIGN_METHOD says."""
+    calls = floor_order["calls"]
+    events = calls.get("EventBridge.PutEvents", 0)
+    invocations = 1 + events
+    return {
+        "dynamodb": {"calls": {k.split(".")[1]: v for k, v in calls.items() if k.startswith("DynamoDB.")},
+                     "rru": floor_order["units"]["rru"], "wru": floor_order["units"]["wru"], "conditional_failures": 0},
+        "eventbridge": {"calls": {"PutEvents": events}, "events": events},
+        "sns": {"calls": {"Publish": calls.get("SNS.Publish", 0)}, "publishes": calls.get("SNS.Publish", 0)},
+        "sqs": {"function_calls": {}, "sends": events, "receives": events, "deletes": events, "requests": 3 * events},
+        "lambda": {"invocations": {"minimal": invocations}, "total": invocations,
+                   "gb_seconds": round(invocations * 0.001 * PRICES["lambda_memory_mb"] / 1024, 6)},
+        "apigateway": {"requests": 1.0},
+    }
+
+
+def units_by_table(counts, orders):
+    """{table's logical id: {calls: {<op>: n}, rru, wru}} per order, from the proxy's per-table counts."""
+    found = collections.defaultdict(lambda: {"calls": {}, "rru": 0.0, "wru": 0.0})
+    for (service, key), value in sorted(counts.items()):
+        if service != "dynamodb" or "@" not in key:
+            continue
+        kind, table, *op = key.split("@")
+        entry = found[re.sub(r"^.+?-(\w+)-[0-9A-Za-z]+$", r"\1", table)]
+        if kind == "#calls":
+            entry["calls"][op[0]] = round(value / orders, 2)
+        else:
+            entry[kind[1:]] = round(entry[kind[1:]] + value / orders, 2)
+    return dict(sorted(found.items()))
+
+
 def mix(completed, cancelled, fraction):
-    """The per-order figures of a mix of the two outcomes (`fraction` of them completed)."""
-    if isinstance(completed, dict):
-        return {k: mix(completed.get(k, 0), cancelled.get(k, 0), fraction) for k in sorted(completed.keys() | cancelled.keys())}
-    return round(fraction * completed + (1 - fraction) * cancelled, 6)
+    """The per-order figures of a mix of the two outcomes (`fraction` of them completed); what
+    only one outcome has counts 0 for the other."""
+    if isinstance(completed, dict) or isinstance(cancelled, dict):
+        completed, cancelled = completed or {}, cancelled or {}
+        return {k: mix(completed.get(k), cancelled.get(k), fraction) for k in sorted(completed.keys() | cancelled.keys())}
+    return round(fraction * (completed or 0) + (1 - fraction) * (cancelled or 0), 6)
 
 
 def cost_per_million(order):

@@ -112,12 +112,13 @@ def stage_breakdown(stack, final, workers, progress, sample=300):
     }
 
 
-def queued_messages(sqs, stack):
-    """Messages in the saga's five queues, visible or in flight (their URLs from the deploy outputs)."""
+def queued_messages(sqs, stack, delayed=False):
+    """Messages in the saga's five queues, visible or in flight (their URLs from the deploy outputs),
+    and with `delayed` the timers not yet due."""
     urls = [stack.outputs[key] for key in SAGA_QUEUE_OUTPUTS if key in stack.outputs]
-    return sum(int(v) for url in urls for v in sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"].values())
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    names += ["ApproximateNumberOfMessagesDelayed"] if delayed else []
+    return sum(int(v) for url in urls for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values())
 
 
 def wait_for_empty_queues(stack, timeout_s=30):

@@ -3,7 +3,11 @@
 import math
 from pathlib import Path
 
-from .common import nearest_rank, stats
+from .calls import requests_per_order
+from .common import nearest_rank
+from .floor import CUSTOMERS_PER_PROCESS
+
+FLOOR_NAMES = {"saga_calls": "the saga's calls", "minimal": "minimal design"}
 
 
 def latency_svg(series, title):
@@ -63,7 +67,6 @@ def stats_row(label, s):
 
 def markdown_report(r):
     e, f, c = r["end_to_end"], r["floor"], r["config"]
-    fa, fc = f["alone"], f["concurrent"]
     functions = {fn["binary"]: fn for fn in r["functions"]}
     calls, cost = r["aws_calls"], r["cost"]
     lines = [
@@ -74,13 +77,15 @@ def markdown_report(r):
         "",
         f"**{e['orders']} orders from {c['customers']} concurrent customers: {fmt(e['orders_per_s'], 2)} orders/s, "
         f"p50 {fmt(e['latency_ms']['all']['p50'], 0)} ms, p99 {fmt(e['latency_ms']['all']['p99'], 0)} ms from POST /orders "
-        f"to the notification.** The same AWS calls made directly with boto3 (the floor) take "
-        f"{fmt(fa['latency_ms']['all']['p50'], 0)} ms per order one at a time and run at {fmt(fc['orders_per_s'], 2)} orders/s "
-        f"with {c['customers']} customers: the saga's median latency is {fmt(r['ratio']['saga_p50_over_floor_alone_p50'])}x "
-        f"the bare calls', its throughput {fmt(r['ratio']['saga_orders_per_s_over_floor'], 2)}x the floor's (whose boto3 client "
-        f"is itself a limit, see below), and it costs the "
-        f"local cloud {fmt(e['cpu']['cloud_cpu_ms_per_order'])} CPU-ms per order against the floor's "
-        f"{fmt(f['cpu']['cloud_cpu_ms_per_order'])} ({fmt(r['ratio']['saga_cloud_cpu_per_order_over_floor'])}x). "
+        f"to the notification.** Against the same calls made directly with boto3 (the saga's calls: "
+        f"{fmt(f['saga_calls']['concurrent']['orders_per_s'], 2)} orders/s) and a minimal design's 10 "
+        f"({fmt(f['minimal']['concurrent']['orders_per_s'], 2)} orders/s), with {c['customers']} customers: throughput "
+        f"{fmt(r['ratio']['saga_calls']['orders_per_s'], 2)}x and {fmt(r['ratio']['minimal']['orders_per_s'], 2)}x, the local "
+        f"cloud's CPU per order {fmt(r['ratio']['saga_calls']['cloud_cpu_per_order'], 2)}x and "
+        f"{fmt(r['ratio']['minimal']['cloud_cpu_per_order'], 2)}x, AWS requests per completed order "
+        f"{fmt(r['ratio']['saga_calls']['calls_per_completed_order'], 2)}x and {fmt(r['ratio']['minimal']['calls_per_completed_order'], 2)}x. "
+        f"1 million orders cost ${fmt(cost['per_million_orders_usd']['mix']['total'], 2)} on AWS at list prices; the "
+        f"minimal design's ${fmt(cost['minimal_design']['per_million_orders_usd']['mix']['total'], 2)}. "
         f"Machine: {c['cpus']} CPUs, load average {c['load_average_at_start']} at the start.",
         "",
         "## End to end",
@@ -109,53 +114,53 @@ def markdown_report(r):
         "",
         f"![Latency CDF]({Path(r['files']['svg']).name})",
         "",
-        "## The floor: what the local cloud itself allows",
+        "## The floors: what the local cloud itself allows",
         "",
-        f"The calls the functions make for an order, in the saga's order, made with boto3 against {c['endpoint']} on "
-        f"scratch tables, bus, topic and queues (deleted after); each bus → queue → function hop is an SQS send, receive "
-        f"and delete. Floor latency runs from storing the order to storing its notification; the SNS publish, the "
-        f"mark-sent update, CustomerNotified and the kiosk's deliveries and writes come after or beside it and count in "
-        f"throughput only. Not in the floor: API Gateway, Lambda, the DynamoDB stream delivery (no client call does it). "
-        f"Run twice: {fa['orders']} orders one at a time (each call's own cost), then {fc['orders']} orders from "
-        f"{c['customers']} customers.",
+        f"Two floors, each an order's AWS calls made with boto3 against {c['endpoint']} on scratch tables, bus, topic "
+        f"and queues (deleted after): **the saga's calls**, every call the functions make for an order, in the "
+        f"saga's order, with each bus → queue → function delivery as an SQS send, receive and delete; and **a minimal "
+        f"design's** 10 calls (put the order, OrderPlaced, a conditional cup decrement, its event, put the beverage, "
+        f"BeverageMade, the order's status, its event, put the notification, SNS; 8 when cancelled), with no queue "
+        f"hop. Floor latency runs from the order's first call to storing its notification; what comes after (the "
+        f"SNS publish, the sent mark, CustomerNotified, the kiosk's deliveries and writes) counts in throughput "
+        f"only. Not in either: API Gateway, Lambda, the DynamoDB stream delivery. Each runs {f['saga_calls']['alone']['orders']} "
+        f"orders one at a time, then {f['saga_calls']['concurrent']['orders']} from {c['customers']} customers, "
+        f"whose threads run {CUSTOMERS_PER_PROCESS} to a client process, so that no client is the limit "
+        f"(each process's cores below).",
         "",
-        md_table(["", "orders", "orders/s", "p50", "p90", "p99", "max"],
-                 [["saga, end to end", e["orders"], fmt(e["orders_per_s"], 2)]
-                  + [fmt(e["latency_ms"]["all"][k]) for k in ("p50", "p90", "p99", "max")],
-                  ["floor, one order at a time", fa["orders"], fmt(fa["orders_per_s"], 2)]
-                  + [fmt(fa["latency_ms"]["all"][k]) for k in ("p50", "p90", "p99", "max")],
-                  [f"floor, {c['customers']} customers", fc["orders"], fmt(fc["orders_per_s"], 2)]
-                  + [fmt(fc["latency_ms"]["all"][k]) for k in ("p50", "p90", "p99", "max")],
-                  ["&nbsp;&nbsp;completed", fc["completed"], ""] + [fmt(fc["latency_ms"]["completed"][k]) for k in ("p50", "p90", "p99", "max")],
-                  ["&nbsp;&nbsp;cancelled", fc["cancelled"], ""] + [fmt(fc["latency_ms"]["cancelled"][k]) for k in ("p50", "p90", "p99", "max")]]),
+        md_table(["", "orders", "orders/s", "p50", "p99", "local cloud CPU-ms per order", "AWS requests per completed order",
+                  "client CPU-ms per order", "busiest client process, cores"],
+                 [["saga, end to end", e["orders"], fmt(e["orders_per_s"], 2), fmt(e["latency_ms"]["all"]["p50"]),
+                   fmt(e["latency_ms"]["all"]["p99"]), fmt(e["cpu"]["cloud_cpu_ms_per_order"]),
+                   fmt(requests_per_order(calls["per_order"]["completed"]), 2), fmt(e["cpu"]["client_cpu_ms_per_order"]), "–"]]
+                 + [[f"{FLOOR_NAMES[name]}, {label}", run["orders"], fmt(run["orders_per_s"], 2),
+                     fmt(run["latency_ms"]["all"]["p50"]), fmt(run["latency_ms"]["all"]["p99"]),
+                     fmt(run["cpu"]["cloud_cpu_ms_per_order"]), fmt(floor["per_order"]["completed"]["total_calls"], 2),
+                     fmt(run["cpu"]["client_cpu_ms_per_order"]), fmt(max(p["cores"] for p in run["client_processes"]), 2)]
+                    for name, floor in f.items()
+                    for label, run in (("one order at a time", floor["alone"]), (f"{c['customers']} customers", floor["concurrent"]))]),
         "",
-        "CPU per order while the orders ran (local cloud = the MiniStack process and the function processes it "
-        "started; script = this benchmark's own client threads, which share the machine):",
+        md_table(["saga ÷ floor", *(FLOOR_NAMES[name] for name in f)],
+                 [[label, *(fmt(r["ratio"][name][key], 2) for name in f)] for key, label in (
+                     ("orders_per_s", "orders/s"), ("cloud_cpu_per_order", "local cloud CPU per order"),
+                     ("calls_per_completed_order", "AWS requests per completed order"),
+                     ("p50", f"p50 latency, {c['customers']} customers"), ("p99", f"p99 latency, {c['customers']} customers"),
+                     ("p50_over_one_at_a_time", "p50 latency ÷ the floor's one order at a time"))]),
         "",
-        md_table(["", "wall s", "local cloud CPU s", "cloud cores busy", "cloud CPU-ms per order", "script CPU-ms per order"],
-                 [[label, fmt(u["wall_s"], 1), fmt(u["cloud_cpu_s"], 1), fmt(u["cloud_cores_busy"], 2),
-                   fmt(u["cloud_cpu_ms_per_order"]), fmt(u["client_cpu_ms_per_order"])]
-                  for label, u in (("saga, end to end", e["cpu"]), (f"floor, {c['customers']} customers", f["cpu"]))]),
+        "The saga's own requests per completed order count every function's call, the platform's SQS requests, "
+        "the invocations and the API request (the section *AWS calls per order*). Each floor's calls per order, and "
+        "each call's latency with the customers:",
         "",
-        f"The script spent {fmt(f['cpu']['client_cpu_ms_per_order'])} CPU-ms per floor order in boto3 (one Python "
-        f"process, so at most one core, beside the cloud on {c['cpus']} CPUs): with many customers the floor's "
-        f"throughput and latency are bound by its client as much as by the cloud. The cloud's CPU per order does "
-        f"not depend on the client: that is the like-for-like comparison with the saga.",
-        "",
-        md_table(["saga ÷ floor", "ratio"],
-                 [["median latency ÷ the floor's one order at a time", fmt(r["ratio"]["saga_p50_over_floor_alone_p50"], 2)],
-                  [f"median latency ÷ the floor's with {c['customers']} customers", fmt(r["ratio"]["saga_p50_over_floor_p50"], 2)],
-                  [f"p99 latency ÷ the floor's with {c['customers']} customers", fmt(r["ratio"]["saga_p99_over_floor_p99"], 2)],
-                  ["orders/s ÷ the floor's", fmt(r["ratio"]["saga_orders_per_s_over_floor"], 2)],
-                  ["local cloud CPU per order ÷ the floor's", fmt(r["ratio"]["saga_cloud_cpu_per_order_over_floor"], 2)]]),
-        "",
-        "Floor calls per order, and each call's latency one order at a time and with the customers:",
-        "",
-        md_table(["call", "per completed order", "per cancelled order", "alone p50", "alone p99",
-                  f"{c['customers']} customers p50", f"{c['customers']} customers p99"],
-                 [[name, f["calls_per_order"]["completed"].get(name, 0), f["calls_per_order"]["cancelled"].get(name, 0),
-                   fmt(fa["call_ms"].get(name, stats([]))["p50"], 2), fmt(fa["call_ms"].get(name, stats([]))["p99"], 2),
-                   fmt(s["p50"], 2), fmt(s["p99"], 2)] for name, s in fc["call_ms"].items()]),
+        md_table(["call", *(f"{FLOOR_NAMES[name]}: {o}" for name in f for o in ("completed", "cancelled")),
+                  *(f"{FLOOR_NAMES[name]}: p50, p99" for name in f)],
+                 [[call, *(fmt(floor["per_order"][o]["calls"].get(call, 0), 2) for floor in f.values()
+                           for o in ("completed", "cancelled")),
+                   *(f"{fmt(floor['concurrent']['call_ms'][call]['p50'], 2)}, {fmt(floor['concurrent']['call_ms'][call]['p99'], 2)}"
+                     if call in floor["concurrent"]["call_ms"] else "–" for floor in f.values())]
+                  for call in sorted({k for floor in f.values() for k in floor["concurrent"]["call_ms"]})]
+                 + [[f"DynamoDB {u.upper()}", *(fmt(floor["per_order"][o]["units"][u], 2) for floor in f.values()
+                                               for o in ("completed", "cancelled")), *("" for _ in f)]
+                    for u in ("rru", "wru")]),
         "",
         "## The emulator's own cost per invocation",
         "",
@@ -219,6 +224,13 @@ def markdown_report(r):
                  [[k.replace("_", " "), *(fmt(cost["per_million_orders_usd"][o][k], 2) for o in ("completed", "cancelled", "mix"))]
                   for k in cost["per_million_orders_usd"]["mix"]]
                  + [["**per order**", *(f"${cost['per_order_usd'][o]:.8f}" for o in ("completed", "cancelled", "mix"))]]),
+        "",
+        f"The minimal design at the same prices: {cost['minimal_design']['method']}",
+        "",
+        md_table(["item (USD per 1M orders)", "saga, mix", "minimal design, completed", "cancelled", "mix"],
+                 [[k.replace("_", " "), fmt(cost["per_million_orders_usd"]["mix"][k], 2),
+                   *(fmt(cost["minimal_design"]["per_million_orders_usd"][o][k], 2) for o in ("completed", "cancelled", "mix"))]
+                  for k in cost["per_million_orders_usd"]["mix"]]),
         "",
     ]
     return "\n".join(lines)

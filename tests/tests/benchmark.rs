@@ -55,7 +55,7 @@ fn the_quick_benchmark_writes_a_complete_report() {
     let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
     let expected: BTreeSet<String> = TOP_LEVEL.iter().map(|k| k.to_string()).collect();
     assert_eq!(keys(&report), expected);
-    assert_eq!(report["schema"], "cafe-bench/1");
+    assert_eq!(report["schema"], "cafe-bench/2");
     assert_eq!(report["quick"], true);
 
     let e2e = &report["end_to_end"];
@@ -71,8 +71,41 @@ fn the_quick_benchmark_writes_a_complete_report() {
         }
     }
     assert!(e2e["orders_per_s"].is_number());
-    assert!(report["floor"]["alone"]["latency_ms"]["all"]["p50"].is_number());
-    assert!(report["ratio"]["saga_p50_over_floor_p50"].is_number());
+    let saga = &report["aws_calls"]["per_order"];
+    for floor in ["saga_calls", "minimal"] {
+        let runs = &report["floor"][floor];
+        assert!(runs["alone"]["latency_ms"]["all"]["p50"].is_number(), "{floor}");
+        assert_eq!(runs["concurrent"]["orders"], e2e["orders"], "{floor}");
+        let clients = runs["concurrent"]["client_processes"].as_array().unwrap();
+        assert!(clients.len() > 1, "{floor} is driven from several processes");
+        assert!(clients.iter().all(|p| p["cores"].is_number()), "{floor}: {clients:?}");
+        for figure in [
+            "orders_per_s",
+            "cloud_cpu_per_order",
+            "calls_per_completed_order",
+            "p50",
+            "p99",
+        ] {
+            assert!(report["ratio"][floor][figure].is_number(), "ratio {floor}.{figure}");
+        }
+    }
+    // The saga's floor makes the functions' writes, reads of lists and machine reads per order
+    // (its first orders, which read the kiosk, are fewer than the counted ones: GetItem differs).
+    let floor = &report["floor"]["saga_calls"]["per_order"];
+    for outcome in ["completed", "cancelled"] {
+        for op in ["UpdateItem", "TransactWriteItems", "PutItem", "Query", "BatchGetItem"] {
+            let counted = saga[outcome]["dynamodb"]["calls"][op].as_f64().unwrap_or(0.0);
+            let made = floor[outcome]["calls"][format!("DynamoDB.{op}")]
+                .as_f64()
+                .unwrap_or(0.0);
+            assert!(
+                (counted - made).abs() <= 0.5,
+                "{outcome} orders: the functions make {counted} {op} calls, the floor {made}"
+            );
+        }
+    }
+    let minimal = &report["floor"]["minimal"]["per_order"]["completed"];
+    assert_eq!(minimal["total_calls"], 10.0, "the minimal design's 10 calls");
 
     let functions = report["functions"].as_array().unwrap();
     let binaries: BTreeSet<&str> = functions.iter().map(|f| f["binary"].as_str().unwrap()).collect();
@@ -96,11 +129,18 @@ fn the_quick_benchmark_writes_a_complete_report() {
         .unwrap();
     assert!(total > 0.0);
     assert!(report["cost"]["prices"]["lambda_per_million_requests"].is_number());
+    let minimal = report["cost"]["minimal_design"]["per_million_orders_usd"]["mix"]["total"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        minimal > 0.0 && minimal < total,
+        "the minimal design costs less: {minimal} vs {total}"
+    );
 
     let markdown = std::fs::read_to_string(out.join("bench.md")).unwrap();
     for heading in [
         "## End to end",
-        "## The floor",
+        "## The floors",
         "## Functions",
         "## AWS calls per order",
         "## Cost of 1 million orders",
