@@ -16,7 +16,7 @@ use cafe_notify::domain::Notification;
 use cafe_notify::sender::Notify;
 use cafe_notify::store::Notifications;
 use cafe_order::deadlines::{Deadlines, timer_body};
-use cafe_order::domain::Outcome;
+use cafe_order::domain::{OrderStatus, Outcome};
 use cafe_order::store::{OrderOutcomes, Recorded};
 use cafe_shared::Error;
 use cafe_shared::bus::Publish;
@@ -53,6 +53,12 @@ impl OrderOutcomes for Port<'_> {
                 world.orders.record_outcome(order_id, outcome).await
             })
             .await
+    }
+
+    async fn status_of(&self, order_id: &str) -> Result<Option<OrderStatus>, Error> {
+        let world = self.0;
+        let read = world.orders.status_of(order_id);
+        world.call(Function::Order, "read the order's status", read).await
     }
 }
 
@@ -127,24 +133,22 @@ impl BeverageMachine for Port<'_> {
 impl Notifications for Port<'_> {
     async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {
         let world = self.0;
-        world
-            .call(Function::Notify, "look up the notification", async {
-                if self.mutant(Mutant::NotifiedPerDelivery) {
-                    return Ok(None);
-                }
-                world.notifications.get(notification_id).await
-            })
-            .await
+        let look_up = world.notifications.get(notification_id);
+        world.call(Function::Notify, "look up the notification", look_up).await
     }
 
-    async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
+    async fn record(
+        &self,
+        notification: &Notification,
+        claimed_until: DateTime<Utc>,
+    ) -> Result<(Notification, bool), Error> {
         let world = self.0;
         world
             .call(Function::Notify, "record the notification", async {
                 if self.mutant(Mutant::NotifiedPerDelivery) {
                     (world.notifications.kept.lock().unwrap()).remove(&notification.notification_id);
                 }
-                world.notifications.record(notification).await
+                world.notifications.record(notification, claimed_until).await
             })
             .await
     }

@@ -171,11 +171,9 @@ impl InventoryStore {
 }
 
 impl CupReservations for InventoryStore {
-    /// The decrement and the record of the decision are one transaction.
+    /// The decrement and the record of the decision are one transaction. No read first: the
+    /// record's condition finds a decision already made (a redelivery), which is then read.
     async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
-        if let Some(decided) = self.reservation(placed).await? {
-            return Ok(decided);
-        }
         let cups = cups_needed(placed);
         let reserved = Reservation::Reserved { cups };
         let take_cups = Update::builder()
@@ -207,7 +205,7 @@ impl CupReservations for InventoryStore {
             return Ok(reserved);
         }
         if failed.contains(&0) {
-            // A concurrent delivery of the same event decided first.
+            // A redelivery, or a concurrent delivery of the same event, decided first.
             return self
                 .reservation(placed)
                 .await?

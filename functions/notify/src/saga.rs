@@ -1,7 +1,7 @@
 //! The notify step of the saga: an order's outcome (`OrderCancelled`, `OrderCompleted`) is told
 //! to the customer once (recorded, then sent), then `CustomerNotified`.
 
-use crate::domain::{Notification, notification_id_for};
+use crate::domain::Notification;
 use crate::sender::Notify;
 use crate::store::Notifications;
 use cafe_shared::bus::Publish;
@@ -30,16 +30,15 @@ pub async fn on_event(
         return Ok(());
     };
     let order = message.event.order();
-    let notification = match store.get(&notification_id_for(&order.order_id)).await? {
-        Some(on_record) => on_record,
-        None => store.record(&fresh).await?,
-    };
+    // No read first: the record's condition finds a notification already on record (a
+    // redelivery), which is then read. A new record carries this delivery's claim to send it.
+    let (notification, claimed) = store.record(&fresh, now + SENDING_CLAIM).await?;
     // Sent unless a previous delivery got as far as recording it sent, and by one delivery at a
     // time: a duplicate of the event in the same batch or another invocation finds it claimed
     // and is retried after the visibility timeout, when it is sent (or the claim of a sender that
     // died has run out).
     if notification.sns_message_id.is_none() {
-        if !(store.claim_send(&notification.notification_id, now, now + SENDING_CLAIM)).await? {
+        if !claimed && !(store.claim_send(&notification.notification_id, now, now + SENDING_CLAIM)).await? {
             // Refused: sent meanwhile (then it is told as sent), or another delivery is sending.
             let sent = (store.get(&notification.notification_id).await?)
                 .filter(|on_record| on_record.sns_message_id.is_some())
@@ -174,13 +173,16 @@ mod tests {
         let completed = CafeEvent::OrderCompleted(OrderCompleted { order: order(None) });
         // A delivery of the same outcome (a duplicate event) recorded it and is sending it.
         let now = clock::now();
-        let on_record = world
+        let (on_record, claimed) = world
             .store
-            .record(&Notification::for_outcome(&completed, now).unwrap())
+            .record(
+                &Notification::for_outcome(&completed, now).unwrap(),
+                now + SENDING_CLAIM,
+            )
             .await
             .unwrap();
         let id = &on_record.notification_id;
-        assert!(world.store.claim_send(id, now, now + SENDING_CLAIM).await.unwrap());
+        assert!(claimed, "recording it claimed its sending");
         assert_eq!(
             world.deliver(std::slice::from_ref(&completed)).await,
             ["m0"],

@@ -13,8 +13,14 @@ use std::future::Future;
 pub trait Notifications: Sync {
     fn get(&self, notification_id: &str) -> impl Future<Output = Result<Option<Notification>, Error>> + Send;
 
-    /// Records a notification unless its order already has one; returns the one on record.
-    fn record(&self, notification: &Notification) -> impl Future<Output = Result<Notification, Error>> + Send;
+    /// Records a notification unless its order already has one, its sending claimed until
+    /// `claimed_until` in the same write; returns the one on record, and whether this call
+    /// recorded it (and so holds the claim).
+    fn record(
+        &self,
+        notification: &Notification,
+        claimed_until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(Notification, bool), Error>> + Send;
 
     /// Claims the sending of a notification not yet sent until `until`; false while it is sent or
     /// another claim holds at `now`.
@@ -68,14 +74,19 @@ pub const CUSTOMER_PAGE_KEY: [&str; 3] = ["notificationId", "customerId", "notif
 pub const ALL_PAGE_KEY: [&str; 1] = ["notificationId"];
 
 impl Notifications for NotificationStore {
-    async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
-        let item = serde_dynamo::to_item(notification)?;
+    async fn record(
+        &self,
+        notification: &Notification,
+        claimed_until: DateTime<Utc>,
+    ) -> Result<(Notification, bool), Error> {
+        let mut item: dynamo::Item = serde_dynamo::to_item(notification)?;
+        item.insert("sendingUntil".into(), dynamo::n(claimed_until.timestamp_millis()));
         if dynamo::put_if_absent(&self.client, &self.table, item, "notificationId").await? {
-            return Ok(notification.clone());
+            return Ok((notification.clone(), true));
         }
-        self.get(&notification.notification_id)
-            .await?
-            .ok_or_else(|| "notification vanished after a conflicting write".into())
+        let on_record = (self.get(&notification.notification_id).await?)
+            .ok_or("notification vanished after a conflicting write")?;
+        Ok((on_record, false))
     }
 
     async fn claim_send(&self, notification_id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, Error> {
@@ -152,11 +163,19 @@ pub mod fake {
             Ok(self.kept.lock().unwrap().get(notification_id).cloned())
         }
 
-        async fn record(&self, notification: &Notification) -> Result<Notification, Error> {
+        async fn record(
+            &self,
+            notification: &Notification,
+            claimed_until: DateTime<Utc>,
+        ) -> Result<(Notification, bool), Error> {
             self.reachable()?;
             let mut kept = self.kept.lock().unwrap();
-            let on_record = kept.entry(notification.notification_id.clone());
-            Ok(on_record.or_insert_with(|| notification.clone()).clone())
+            if let Some(on_record) = kept.get(&notification.notification_id) {
+                return Ok((on_record.clone(), false));
+            }
+            kept.insert(notification.notification_id.clone(), notification.clone());
+            (self.sending_until.lock().unwrap()).insert(notification.notification_id.clone(), claimed_until);
+            Ok((notification.clone(), true))
         }
 
         async fn claim_send(
