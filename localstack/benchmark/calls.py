@@ -87,9 +87,10 @@ def per_order(counts, batches, invocations, orders, warm_mean_ms):
                      "by_table": units_by_table(counts, orders)},
         "eventbridge": {"calls": ops("events"), "events": round(counts[("events", "#events")] / orders, 2)},
         "sns": {"calls": ops("sns"), "publishes": round(counts[("sns", "Publish")] / orders, 2)},
-        # The functions make no SQS call; the platform does: the bus's rule sends each message, and
-        # the event source mapping receives a batch and deletes it (AWS bills these to the queue's
-        # owner). Empty long polls while idle are not per order and are left out.
+        # The functions send only the deadline timers; the platform does the rest: the bus's rule
+        # sends each message, and the event source mapping receives a batch and deletes it (AWS
+        # bills these to the queue's owner). Empty long polls while idle are not per order and
+        # are left out.
         "sqs": {"function_calls": ops("sqs"), "sends": round(sends / orders, 2),
                 "receives": round(len(sqs_batches) / orders, 2), "deletes": round(len(sqs_batches) / orders, 2),
                 "requests": round((sends + 2 * len(sqs_batches) + sum(n for (s, op), n in counts.items()

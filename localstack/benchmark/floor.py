@@ -126,8 +126,9 @@ def floor_round(res, floor, plan, stock_fraction, progress, label, cpu):
         try:
             message = results.get(timeout=5)
         except queue.Empty:
-            if not all(child.is_alive() for child in children) and results.empty():
-                raise RuntimeError(f"a floor client process ended early (exit codes {[c.exitcode for c in children]})")
+            # A child that sent "done" exits 0 while others still run: only a failed one ends the round.
+            if any(child.exitcode not in (None, 0) for child in children):
+                raise RuntimeError(f"a floor client process failed (exit codes {[c.exitcode for c in children]})")
             continue
         if message[0] == "order":
             orders.append(message[1:])
