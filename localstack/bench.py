@@ -4,7 +4,7 @@
     make bench   # = .venv/bin/python localstack/bench.py [--quick] [--orders N] [--customers C] [--out DIR]
 
 It benchmarks the stack `make up` deployed (its outputs: .cafe/outputs.json) in four parts:
-  floors      an order's AWS calls made directly with boto3 against the same endpoint, one order at
+  floors      an order's AWS calls made directly (a bare HTTP client) against the same endpoint, one order at
               a time and then with the same concurrency, from one client process per customer
               (scratch copies of the template's tables, a bus, queues and a topic, deleted
               afterwards): what the local cloud itself allows, with no Lambda and no API Gateway in
@@ -43,6 +43,8 @@ it started; null when that process is not on this machine).
                                      client_processes: [{cpu_s, wall_s, cores}], cpu: Cpu},
                  per_order: {completed, cancelled: {calls: {"<Service>.<Operation>": float},
                                                     total_calls, units: {rru, wru}}}}}
+  requests_per_completed_order {saga, saga_calls, minimal: float}   every AWS request of a completed
+              order, the platform's counted (the minimal design's as cost.minimal_design assumes them)
   ratio       {saga_calls, minimal: {orders_per_s, cloud_cpu_per_order, calls_per_completed_order,
                                      p50, p99, p50_over_one_at_a_time}}   the saga's over the floor's
   emulator    {notes: [str], invocations: {<binary>: {invocations, report_ms: Stats}}}

@@ -1,16 +1,19 @@
-"""The floors: the AWS calls of an order made directly with boto3, which is what the local cloud
-itself allows with no Lambda and no API Gateway in between. Two of them, each run the same way:
+"""The floors: the AWS calls of an order made directly (floor_orders.BareService), which is what
+the local cloud itself allows with no Lambda and no API Gateway in between. Two of them, each run
+the same way:
   saga_calls  every call the functions make for an order (floor_orders.SagaCalls)
   minimal     a minimal design's 10 calls (floor_orders.MinimalCalls)
-Each is driven from several processes (a few customers' threads in each), so that no client
-process is the limit; each process's CPU is measured and reported."""
+Each is driven from one client process per customer, so that no client is the limit; each
+process's CPU is measured and reported."""
 
 import collections
 import multiprocessing
 import queue
+import sys
 import time
 import uuid
 
+import botocore.exceptions
 import yaml
 from deploy import CfnLoader
 
@@ -18,8 +21,7 @@ from .common import ROOT, STOCK, aws, stats
 from .floor_orders import FLOORS, Clients
 from .orders import ORDERS_PER_CUSTOMER, OrderTally, plan_orders
 
-# Customers per client process: one boto3 order of the saga's calls costs the client 50-70 CPU-ms,
-# so one customer keeps its process well under half a core at the rates this cloud reaches.
+# Customers per client process (each customer a thread with its own connections).
 CUSTOMERS_PER_PROCESS = 1
 
 
@@ -58,13 +60,17 @@ class FloorResources:
             "updatedAt": {"S": "2026-01-01T00:00:00Z"}})
 
     def delete(self):
+        """Deletes every scratch resource, going on past one that fails (each failure is printed),
+        so that one leftover does not leave the rest behind."""
         ddb, events, sqs, sns = (aws(self.endpoint, s) for s in ("dynamodb", "events", "sqs", "sns"))
-        for logical in self.tables:
-            ddb.delete_table(TableName=self.table(logical))
-        events.delete_event_bus(Name=self.name)
-        sns.delete_topic(TopicArn=self.topic)
-        for url in self.queues + self.timers:
-            sqs.delete_queue(QueueUrl=url)
+        deletions = [(ddb.delete_table, {"TableName": self.table(logical)}) for logical in self.tables]
+        deletions += [(events.delete_event_bus, {"Name": self.name}), (sns.delete_topic, {"TopicArn": self.topic})]
+        deletions += [(sqs.delete_queue, {"QueueUrl": url}) for url in self.queues + self.timers]
+        for delete, names in deletions:
+            try:
+                delete(**names)
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+                print(f"floor: could not delete {names}: {error}", file=sys.stderr, flush=True)
 
 
 def client_process(floor, res, customers, ready, go, results):
@@ -72,7 +78,7 @@ def client_process(floor, res, customers, ready, go, results):
     result, then this process's CPU and wall time, go back through `results`."""
     import concurrent.futures  # noqa: PLC0415 (in the child)
 
-    clients = Clients(res.endpoint, len(customers) + 2)
+    clients = Clients(res.endpoint)
     workers = {index: FLOORS[floor](clients, res, index) for index, _ in customers}
     run = uuid.uuid4().hex[:8]
     ready.release()
@@ -113,31 +119,38 @@ def floor_round(res, floor, plan, stock_fraction, progress, label, cpu):
                 for i in range(processes)]
     for child in children:
         child.start()
-    for _ in children:
-        if not ready.acquire(timeout=120):
-            raise RuntimeError("a floor client process did not start")
-    tally = OrderTally(count)
-    progress.phase(f"floor {floor}, {label}: {count} orders' AWS calls made directly with boto3, {len(plan)} "
-                   f"customers in {processes} processes", tally.line)
-    start = cpu.reading()
-    go.set()
-    orders, done = [], []
-    while len(done) < processes:
-        try:
-            message = results.get(timeout=5)
-        except queue.Empty:
-            # A child that sent "done" exits 0 while others still run: only a failed one ends the round.
-            if any(child.exitcode not in (None, 0) for child in children):
-                raise RuntimeError(f"a floor client process failed (exit codes {[c.exitcode for c in children]})")
-            continue
-        if message[0] == "order":
-            orders.append(message[1:])
-            tally.add(placed=1, **{message[1]: 1})
-        else:
-            done.append(message[1:])
-    usage = cpu.usage(start, len(orders))
-    for child in children:
-        child.join(10)
+    finished = False
+    try:
+        for _ in children:
+            if not ready.acquire(timeout=120):
+                raise RuntimeError("a floor client process did not start")
+        tally = OrderTally(count)
+        progress.phase(f"floor {floor}, {label}: {count} orders' AWS calls made directly, {len(plan)} "
+                       f"customers in {processes} processes", tally.line)
+        start = cpu.reading()
+        go.set()
+        orders, done = [], []
+        while len(done) < processes:
+            try:
+                message = results.get(timeout=5)
+            except queue.Empty:
+                # A child that sent "done" exits 0 while others still run: only a failed one ends the round.
+                if any(child.exitcode not in (None, 0) for child in children):
+                    raise RuntimeError(f"a floor client process failed (exit codes {[c.exitcode for c in children]})")
+                continue
+            if message[0] == "order":
+                orders.append(message[1:])
+                tally.add(placed=1, **{message[1]: 1})
+            else:
+                done.append(message[1:])
+        usage = cpu.usage(start, len(orders))
+        finished = True
+    finally:
+        # After a failure the others would go on calling the cloud the next part measures: stop them.
+        for child in children:
+            child.join(10 if finished else 0)
+            if child.is_alive():
+                child.terminate()
     # The clients are these processes, not this one: their CPU is the client's.
     client_s = sum(cpu_s for cpu_s, _, _ in done)
     usage.update(client_cpu_s=round(client_s, 2), client_cpu_ms_per_order=round(client_s * 1000 / len(orders), 2))

@@ -3,7 +3,6 @@
 import math
 from pathlib import Path
 
-from .calls import requests_per_order
 from .common import nearest_rank
 from .floor import CUSTOMERS_PER_PROCESS
 
@@ -77,7 +76,7 @@ def markdown_report(r):
         "",
         f"**{e['orders']} orders from {c['customers']} concurrent customers: {fmt(e['orders_per_s'], 2)} orders/s, "
         f"p50 {fmt(e['latency_ms']['all']['p50'], 0)} ms, p99 {fmt(e['latency_ms']['all']['p99'], 0)} ms from POST /orders "
-        f"to the notification.** Against the same calls made directly with boto3 (the saga's calls: "
+        f"to the notification.** Against the same calls made directly (the saga's calls: "
         f"{fmt(f['saga_calls']['concurrent']['orders_per_s'], 2)} orders/s) and a minimal design's 10 "
         f"({fmt(f['minimal']['concurrent']['orders_per_s'], 2)} orders/s), with {c['customers']} customers: throughput "
         f"{fmt(r['ratio']['saga_calls']['orders_per_s'], 2)}x and {fmt(r['ratio']['minimal']['orders_per_s'], 2)}x, the local "
@@ -116,7 +115,7 @@ def markdown_report(r):
         "",
         "## The floors: what the local cloud itself allows",
         "",
-        f"Two floors, each an order's AWS calls made with boto3 against {c['endpoint']} on scratch tables, bus, topic "
+        f"Two floors, each an order's AWS calls made directly (a bare HTTP client, unsigned, at a fraction of an SDK's CPU) against {c['endpoint']} on scratch tables, bus, topic "
         f"and queues (deleted after): **the saga's calls**, every call the functions make for an order, in the "
         f"saga's order, with each bus → queue → function delivery as an SQS send, receive and delete; and **a minimal "
         f"design's** 10 calls (put the order, OrderPlaced, a conditional cup decrement, its event, put the beverage, "
@@ -128,27 +127,14 @@ def markdown_report(r):
         f"whose threads run {CUSTOMERS_PER_PROCESS} to a client process, so that no client is the limit "
         f"(each process's cores below).",
         "",
-        md_table(["", "orders", "orders/s", "p50", "p99", "local cloud CPU-ms per order", "AWS requests per completed order",
-                  "client CPU-ms per order", "busiest client process, cores"],
-                 [["saga, end to end", e["orders"], fmt(e["orders_per_s"], 2), fmt(e["latency_ms"]["all"]["p50"]),
-                   fmt(e["latency_ms"]["all"]["p99"]), fmt(e["cpu"]["cloud_cpu_ms_per_order"]),
-                   fmt(requests_per_order(calls["per_order"]["completed"]), 2), fmt(e["cpu"]["client_cpu_ms_per_order"]), "–"]]
-                 + [[f"{FLOOR_NAMES[name]}, {label}", run["orders"], fmt(run["orders_per_s"], 2),
-                     fmt(run["latency_ms"]["all"]["p50"]), fmt(run["latency_ms"]["all"]["p99"]),
-                     fmt(run["cpu"]["cloud_cpu_ms_per_order"]), fmt(floor["per_order"]["completed"]["total_calls"], 2),
-                     fmt(run["cpu"]["client_cpu_ms_per_order"]), fmt(max(p["cores"] for p in run["client_processes"]), 2)]
-                    for name, floor in f.items()
-                    for label, run in (("one order at a time", floor["alone"]), (f"{c['customers']} customers", floor["concurrent"]))]),
+        floors_table(r),
         "",
-        md_table(["saga ÷ floor", *(FLOOR_NAMES[name] for name in f)],
-                 [[label, *(fmt(r["ratio"][name][key], 2) for name in f)] for key, label in (
-                     ("orders_per_s", "orders/s"), ("cloud_cpu_per_order", "local cloud CPU per order"),
-                     ("calls_per_completed_order", "AWS requests per completed order"),
-                     ("p50", f"p50 latency, {c['customers']} customers"), ("p99", f"p99 latency, {c['customers']} customers"),
-                     ("p50_over_one_at_a_time", "p50 latency ÷ the floor's one order at a time"))]),
+        ratios_table(r),
         "",
         "The saga's own requests per completed order count every function's call, the platform's SQS requests, "
-        "the invocations and the API request (the section *AWS calls per order*). Each floor's calls per order, and "
+        "the invocations and the API request (the section *AWS calls per order*); the saga's floor's, its calls (an "
+        "SQS send, receive and delete for each delivery); the minimal design's, its 10 calls with the queue, "
+        "invocation and API requests they need on AWS (as its cost below). Each floor's calls per order, and "
         "each call's latency with the customers:",
         "",
         md_table(["call", *(f"{FLOOR_NAMES[name]}: {o}" for name in f for o in ("completed", "cancelled")),
@@ -234,6 +220,42 @@ def markdown_report(r):
         "",
     ]
     return "\n".join(lines)
+
+
+def floors_table(r):
+    """The saga end to end beside each floor, one order at a time and with the customers."""
+    e, f, c = r["end_to_end"], r["floor"], r["config"]
+    saga = ["saga, end to end", e["orders"], fmt(e["orders_per_s"], 2), fmt(e["latency_ms"]["all"]["p50"]),
+            fmt(e["latency_ms"]["all"]["p99"]), fmt(e["cpu"]["cloud_cpu_ms_per_order"]),
+            fmt(r["requests_per_completed_order"]["saga"], 2), fmt(e["cpu"]["client_cpu_ms_per_order"]), "–"]
+    floors = [[f"{FLOOR_NAMES[name]}, {label}", run["orders"], fmt(run["orders_per_s"], 2),
+               fmt(run["latency_ms"]["all"]["p50"]), fmt(run["latency_ms"]["all"]["p99"]),
+               fmt(run["cpu"]["cloud_cpu_ms_per_order"]), fmt(r["requests_per_completed_order"][name], 2),
+               fmt(run["cpu"]["client_cpu_ms_per_order"]), fmt(max(p["cores"] for p in run["client_processes"]), 2)]
+              for name, floor in f.items()
+              for label, run in (("one order at a time", floor["alone"]), (f"{c['customers']} customers", floor["concurrent"]))]
+    return md_table(["", "orders", "orders/s", "p50", "p99", "local cloud CPU-ms per order", "AWS requests per completed order",
+                     "client CPU-ms per order", "busiest client process, cores"], [saga] + floors)
+
+
+def ratios_table(r):
+    """The saga's figures over each floor's."""
+    f, customers = r["floor"], r["config"]["customers"]
+    figures = (("orders_per_s", "orders/s"), ("cloud_cpu_per_order", "local cloud CPU per order"),
+               ("calls_per_completed_order", "AWS requests per completed order"),
+               ("p50", f"p50 latency, {customers} customers"), ("p99", f"p99 latency, {customers} customers"),
+               ("p50_over_one_at_a_time", "p50 latency ÷ the floor's one order at a time"))
+    return md_table(["saga ÷ floor", *(FLOOR_NAMES[name] for name in f)],
+                    [[label, *(fmt(r["ratio"][name][key], 2) for name in f)] for key, label in figures])
+
+
+def summary(r):
+    """What `make bench` prints when it ends: the throughput, latency, CPU and calls beside the
+    floors', the ratios and the cost."""
+    cost = r["cost"]
+    return "\n".join([floors_table(r), "", ratios_table(r), "",
+                      f"Cost of 1 million orders at AWS list prices: ${fmt(cost['per_million_orders_usd']['mix']['total'], 2)} "
+                      f"(the minimal design's calls: ${fmt(cost['minimal_design']['per_million_orders_usd']['mix']['total'], 2)})."])
 
 
 def calls_rows(per_order):

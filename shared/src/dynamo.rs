@@ -77,6 +77,20 @@ pub fn is_conditional_check_failed<E: ProvideErrorMetadata, R>(error: &SdkError<
     matches!(error, SdkError::ServiceError(e) if e.err().code() == Some("ConditionalCheckFailedException"))
 }
 
+/// Whether a conditional write's condition held: `false` when the write failed on its condition
+/// alone, any other failure as it is.
+pub fn condition_held<T, E, R>(written: Result<T, SdkError<E, R>>) -> Result<bool, Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match written {
+        Ok(_) => Ok(true),
+        Err(e) if is_conditional_check_failed(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Which writes of a transaction failed their condition: `Ok(vec![])` when it committed, the
 /// failed items' positions when it was cancelled by conditions, [`TransactionConflict`] when
 /// another transaction held one of its items, an error otherwise.
@@ -195,11 +209,7 @@ pub async fn put_if_absent(client: &Client, table: &str, item: Item, key_attribu
         .expression_attribute_names("#key", key_attribute)
         .send()
         .await;
-    match put {
-        Ok(_) => Ok(true),
-        Err(e) if is_conditional_check_failed(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    condition_held(put)
 }
 
 /// Which page of a list to read: at most `limit` items, after the key `start` (none: the first).

@@ -38,7 +38,8 @@ pub enum Mutant {
     CupsGivenBackPerDelivery,
     /// The machine's attempt not looked up or kept by order: each delivery makes the beverage.
     BeverageMadePerDelivery,
-    /// The notification not looked up or kept by order: each delivery tells the customer.
+    /// The notification's put without its condition (the record kept by order): each delivery
+    /// tells the customer.
     NotifiedPerDelivery,
     /// The outbox's stream moves past a batch the bus refused.
     OutboxSkipsFailedBatch,

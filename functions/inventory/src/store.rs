@@ -162,11 +162,7 @@ impl InventoryStore {
             .condition_expression(FIRST_DECISION)
             .send()
             .await;
-        match record {
-            Ok(_) => Ok(true),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        dynamo::condition_held(record)
     }
 }
 

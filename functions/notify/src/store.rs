@@ -104,11 +104,7 @@ impl Notifications for NotificationStore {
             .expression_attribute_values(":now", dynamo::n(now.timestamp_millis()))
             .send()
             .await;
-        match claimed {
-            Ok(_) => Ok(true),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        dynamo::condition_held(claimed)
     }
 
     async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {

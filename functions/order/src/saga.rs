@@ -28,8 +28,11 @@ pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result
         CafeEvent::OrderDeadlineReached(e) => {
             // Nearly every order has ended before its deadline: a read (a fifth of a write's
             // price) spares those the failed cancelling transaction (4 write units).
-            let status = store.status_of(&e.order.order_id).await?;
-            if status.is_some_and(|status| status != OrderStatus::Pending) {
+            let Some(status) = store.status_of(&e.order.order_id).await? else {
+                // A timer is started only for a stored order, and orders are never deleted.
+                return Err(StepError::Poison(format!("no order {}", e.order.order_id)));
+            };
+            if status != OrderStatus::Pending {
                 return Ok(());
             }
             (
@@ -373,6 +376,56 @@ mod tests {
             "past its point of no return"
         );
         assert!(dead.set_aside().is_empty());
+    }
+
+    /// The orders of `MemoryOrders`, read as pending whatever they are: a read that a move
+    /// overtook between the deadline's read and its write.
+    struct StaleReads<'a>(&'a MemoryOrders);
+
+    impl OrderOutcomes for StaleReads<'_> {
+        async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+            self.0.record_outcome(order_id, outcome).await
+        }
+
+        async fn status_of(&self, order_id: &str) -> Result<Option<OrderStatus>, Error> {
+            Ok(self.0.status_of(order_id).await?.map(|_| OrderStatus::Pending))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deadline_that_read_a_pending_order_still_cancels_nothing_being_made() {
+        let store = MemoryOrders::default();
+        let mut making = pending_order("o-1");
+        making.order_status = OrderStatus::Making;
+        store.orders.lock().unwrap().insert("o-1".into(), making.clone());
+        let dead = FakeDeadLetters::default();
+        let deadline = |order: &Order| {
+            envelope(&CafeEvent::OrderDeadlineReached(
+                cafe_shared::events::OrderDeadlineReached {
+                    order: order.summary(),
+                    deadline: "2026-12-01T10:05:00Z".parse().unwrap(),
+                },
+            ))
+        };
+        let unknown = pending_order("o-unknown");
+        let stale = StaleReads(&store);
+        let response = handle_batch(sqs_batch(&[deadline(&making), deadline(&unknown)]), &dead, |m| {
+            on_event(&stale, m)
+        })
+        .await;
+        assert!(response.batch_item_failures.is_empty(), "nothing to retry");
+        assert_eq!(
+            store.orders.lock().unwrap()["o-1"].order_status,
+            OrderStatus::Making,
+            "the move's own condition keeps an order being made"
+        );
+        let set_aside = dead.set_aside();
+        assert_eq!(
+            set_aside.len(),
+            1,
+            "the timer of an order never stored is set aside: {set_aside:?}"
+        );
+        assert_eq!(set_aside[0].1.as_deref(), Some("o-unknown"));
     }
 
     #[tokio::test]

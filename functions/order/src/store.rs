@@ -455,11 +455,7 @@ impl OrderStore {
             .set_expression_attribute_values(update.expression_attribute_values().cloned());
         let written =
             dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(write.clone().send().await) }).await?;
-        match written {
-            Ok(_) => Ok(true),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        dynamo::condition_held(written)
     }
 }
 
