@@ -444,7 +444,8 @@ impl OrderOutcomes for OrderStore {
 }
 
 impl OrderStore {
-    /// `update` as a single write: whether its condition held.
+    /// `update` as a single write: whether its condition held. Every field of a transaction's
+    /// `Update` is carried over, so the move writes the same as it would in a transaction.
     async fn update_if(&self, update: Update) -> Result<bool, Error> {
         let write = (self.client.update_item())
             .table_name(update.table_name())
@@ -452,7 +453,8 @@ impl OrderStore {
             .update_expression(update.update_expression())
             .set_condition_expression(update.condition_expression().map(Into::into))
             .set_expression_attribute_names(update.expression_attribute_names().cloned())
-            .set_expression_attribute_values(update.expression_attribute_values().cloned());
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .set_return_values_on_condition_check_failure(update.return_values_on_condition_check_failure().cloned());
         let written =
             dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(write.clone().send().await) }).await?;
         dynamo::condition_held(written)
