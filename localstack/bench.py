@@ -43,10 +43,12 @@ it started; null when that process is not on this machine).
                                      client_processes: [{cpu_s, wall_s, cores}], cpu: Cpu},
                  per_order: {completed, cancelled: {calls: {"<Service>.<Operation>": float},
                                                     total_calls, units: {rru, wru}}}}}
-  requests_per_completed_order {saga, saga_calls, minimal: float}   every AWS request of a completed
-              order, the platform's counted (the minimal design's as cost.minimal_design assumes them)
+  requests_per_completed_order {saga, minimal: float}   every AWS request of a completed order, the
+              platform's counted (the minimal design's as cost.minimal_design assumes them)
   ratio       {saga_calls, minimal: {orders_per_s, cloud_cpu_per_order, calls_per_completed_order,
+                                     aws_requests_per_completed_order (minimal only, else null),
                                      p50, p99, p50_over_one_at_a_time}}   the saga's over the floor's
+              (calls_per_completed_order: the saga's requests over the calls the floor made)
   emulator    {notes: [str], invocations: {<binary>: {invocations, report_ms: Stats}}}
   functions   [{binary, function_name, zip_bytes, bootstrap_bytes, init_ms: Stats, init_under_20ms,
                 init_rss_kib, first_invocation_ms, warm_ms: Stats, warm_errors, peak_rss_kib,

@@ -151,6 +151,7 @@ def floor_round(res, floor, plan, stock_fraction, progress, label, cpu):
             child.join(10 if finished else 0)
             if child.is_alive():
                 child.terminate()
+                child.join(5)
     # The clients are these processes, not this one: their CPU is the client's.
     client_s = sum(cpu_s for cpu_s, _, _ in done)
     usage.update(client_cpu_s=round(client_s, 2), client_cpu_ms_per_order=round(client_s * 1000 / len(orders), 2))

@@ -48,33 +48,38 @@ class BareService:
             f"AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/{scope}/aws4_request, SignedHeaders=host, Signature=0")}
 
     def send(self, body, headers):
-        for attempt in (1, 2):
-            conn = getattr(self.local, "conn", None)
+        conn = getattr(self.local, "conn", None)
+        if conn is not None:
             try:
-                if conn is None:
-                    conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-                    conn.connect()
-                    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.request("POST", "/", body=body, headers=self.headers | headers)
-                response = conn.getresponse()
-                return response.status, response.read()
+                return self.exchange(conn, body, headers)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # The server closed the idle keep-alive connection before reading the request: resend once.
+                # The server closed this idle keep-alive connection before the request reached it
+                # (it answers every request it reads): send it once more on a new connection.
                 conn.close()
                 self.local.conn = None
-                if attempt == 2:
-                    raise
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.local.conn = conn
+        return self.exchange(conn, body, headers)
+
+    def exchange(self, conn, body, headers):
+        conn.request("POST", "/", body=body, headers=self.headers | headers)
+        response = conn.getresponse()
+        return response.status, response.read()
 
     def __getattr__(self, operation):
         action = "".join(word.capitalize() for word in operation.split("_"))
 
         def call(**request):
             status, answer = self.send(json.dumps(request), {"X-Amz-Target": self.target + action})
-            found = json.loads(answer) if answer else {}
             if status != 200:
-                code = found.get("__type", "").rsplit("#", 1)[-1]
+                try:
+                    code = json.loads(answer).get("__type", "").rsplit("#", 1)[-1]
+                except ValueError:  # not an AWS error (e.g. a proxy's page): its status says it
+                    code = None
                 raise self.ERRORS.get(code, RuntimeError)(f"{action} answered {status}: {answer[:300]!r}")
-            return found
+            return json.loads(answer) if answer else {}
         return call
 
 

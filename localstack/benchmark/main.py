@@ -76,14 +76,16 @@ def run_all(stack, args, menu, progress):
             "invocations": invocations, "counted": counted, "functions": functions}
 
 
-def floor_ratios(e2e, saga_completed, floor, floor_requests):
-    """The saga over one floor: throughput, the local cloud's CPU per order, AWS requests per
-    completed order (`floor_requests`, counted as the saga's are), latency."""
+def floor_ratios(e2e, saga_requests, floor, on_aws):
+    """The saga over one floor: throughput, the local cloud's CPU per order, the requests of a
+    completed order (`saga_requests`) over the calls the floor made and over `on_aws`, the requests
+    the floor's design would make on AWS (None: not a design of its own), latency."""
     loaded, saga = floor["concurrent"], e2e["latency_ms"]["all"]
     return {
         "orders_per_s": ratio(e2e["orders_per_s"], loaded["orders_per_s"]),
         "cloud_cpu_per_order": ratio(e2e["cpu"]["cloud_cpu_ms_per_order"], loaded["cpu"]["cloud_cpu_ms_per_order"]),
-        "calls_per_completed_order": ratio(requests_per_order(saga_completed), floor_requests),
+        "calls_per_completed_order": ratio(saga_requests, floor["per_order"]["completed"]["total_calls"]),
+        "aws_requests_per_completed_order": ratio(saga_requests, on_aws) if on_aws else None,
         "p50": ratio(saga["p50"], loaded["latency_ms"]["all"]["p50"]),
         "p99": ratio(saga["p99"], loaded["latency_ms"]["all"]["p99"]),
         "p50_over_one_at_a_time": ratio(saga["p50"], floor["alone"]["latency_ms"]["all"]["p50"]),
@@ -101,11 +103,9 @@ def build_report(args, stack, m, started_at, duration_s, load_at_start, files):
     costs = {o: cost_per_million(per[o]) for o in per}
     minimal = {o: design_per_order(floor["minimal"]["per_order"][o]) for o in ("completed", "cancelled")}
     minimal["mix"] = mix(minimal["completed"], minimal["cancelled"], fraction)
-    # The saga's requests count its platform's (queue deliveries, invocations, the API request): so
-    # do the saga_calls floor's (its SQS calls stand for the deliveries) and the minimal design's.
-    requests = {"saga": requests_per_order(per["completed"]),
-                "saga_calls": floor["saga_calls"]["per_order"]["completed"]["total_calls"],
-                "minimal": requests_per_order(minimal["completed"])}
+    # A completed order's requests, its platform's counted (queue deliveries, invocations, the API
+    # request): the saga's, and the minimal design's as it would make them on AWS.
+    requests = {"saga": requests_per_order(per["completed"]), "minimal": requests_per_order(minimal["completed"])}
     return {
         "schema": SCHEMA,
         "started_at": started_at,
@@ -121,7 +121,7 @@ def build_report(args, stack, m, started_at, duration_s, load_at_start, files):
         "end_to_end": e2e,
         "floor": floor,
         "requests_per_completed_order": requests,
-        "ratio": {name: floor_ratios(e2e, per["completed"], f, requests[name]) for name, f in floor.items()},
+        "ratio": {name: floor_ratios(e2e, requests["saga"], f, requests.get(name)) for name, f in floor.items()},
         "emulator": {"notes": EMULATOR_NOTES, "invocations": m["invocations"]},
         "functions": m["functions"],
         "aws_calls": {

@@ -6,7 +6,7 @@ use cafe_e2e::{LocalCloud, workspace_root};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const TOP_LEVEL: [&str; 13] = [
+const TOP_LEVEL: [&str; 14] = [
     "schema",
     "started_at",
     "duration_s",
@@ -14,6 +14,7 @@ const TOP_LEVEL: [&str; 13] = [
     "config",
     "end_to_end",
     "floor",
+    "requests_per_completed_order",
     "ratio",
     "emulator",
     "functions",
@@ -51,6 +52,18 @@ fn the_quick_benchmark_writes_a_complete_report() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(said.contains("end-to-end:"), "progress is shown while it runs:\n{said}");
+    for printed in [
+        "| saga, end to end |",
+        "| the saga's calls, 4 customers |",
+        "| minimal design, 4 customers |",
+        "| saga ÷ floor |",
+        "Cost of 1 million orders",
+    ] {
+        assert!(
+            said.contains(printed),
+            "it ends by printing both floors, the ratios and the cost ({printed}):\n{said}"
+        );
+    }
 
     let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
     let expected: BTreeSet<String> = TOP_LEVEL.iter().map(|k| k.to_string()).collect();
@@ -89,6 +102,13 @@ fn the_quick_benchmark_writes_a_complete_report() {
             assert!(report["ratio"][floor][figure].is_number(), "ratio {floor}.{figure}");
         }
     }
+    // Against the minimal design, requests are also counted as it would make them on AWS.
+    let requests = &report["requests_per_completed_order"];
+    assert!(
+        requests["minimal"].as_f64().unwrap() > 10.0,
+        "its 10 calls and the platform's: {requests}"
+    );
+    assert!(report["ratio"]["minimal"]["aws_requests_per_completed_order"].is_number());
     // The saga's floor makes the functions' writes, reads of lists and machine reads per order
     // (its first orders, which read the kiosk, are fewer than the counted ones: GetItem differs).
     let floor = &report["floor"]["saga_calls"]["per_order"];

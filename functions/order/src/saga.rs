@@ -379,11 +379,12 @@ mod tests {
     }
 
     /// The orders of `MemoryOrders`, read as pending whatever they are: a read that a move
-    /// overtook between the deadline's read and its write.
-    struct StaleReads<'a>(&'a MemoryOrders);
+    /// overtook between the deadline's read and its write. Counts the moves tried.
+    struct StaleReads<'a>(&'a MemoryOrders, std::sync::atomic::AtomicUsize);
 
     impl OrderOutcomes for StaleReads<'_> {
         async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.0.record_outcome(order_id, outcome).await
         }
 
@@ -408,7 +409,7 @@ mod tests {
             ))
         };
         let unknown = pending_order("o-unknown");
-        let stale = StaleReads(&store);
+        let stale = StaleReads(&store, Default::default());
         let response = handle_batch(sqs_batch(&[deadline(&making), deadline(&unknown)]), &dead, |m| {
             on_event(&stale, m)
         })
@@ -426,6 +427,11 @@ mod tests {
             "the timer of an order never stored is set aside: {set_aside:?}"
         );
         assert_eq!(set_aside[0].1.as_deref(), Some("o-unknown"));
+        assert_eq!(
+            stale.1.into_inner(),
+            1,
+            "a move tried for the stored order only: no write for an order never stored"
+        );
     }
 
     #[tokio::test]
