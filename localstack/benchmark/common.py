@@ -127,41 +127,57 @@ class Progress:
                 self.log(f"  {status}")
 
 
+class KeepAlive:
+    """One keep-alive HTTP connection to `host:port` (for one thread): `send` answers with the
+    status and the raw body."""
+
+    def __init__(self, host, port):
+        self.host, self.port, self.conn = host, port, None
+
+    def send(self, method, path, body, headers):
+        if self.conn is not None:
+            try:
+                return self.exchange(method, path, body, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed this idle connection before the request reached it (it answers
+                # every request it reads): send it once more on a new connection.
+                self.close()
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        return self.exchange(method, path, body, headers)
+
+    def exchange(self, method, path, body, headers):
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+            self.conn = None
+
+
 class ApiClient:
     """One keep-alive HTTP connection to the cafe's REST API (one per thread), calling with `token`
     (the operator's, for stock and everyone's data) unless a request names its own."""
 
     def __init__(self, base_url, token=None):
         url = urllib.parse.urlsplit(base_url)
-        self.host, self.port, self.prefix = url.hostname, url.port or 80, url.path.rstrip("/") + "/"
-        self.conn, self.token = None, token
+        self.prefix = url.path.rstrip("/") + "/"
+        self.conn, self.token = KeepAlive(url.hostname, url.port or 80), token
 
     def request(self, method, path, body=None, token=None):
         data = json.dumps(body).encode() if body is not None else None
         headers = {"content-type": "application/json"}
         if token or self.token:
             headers["authorization"] = f"Bearer {token or self.token}"
-        for attempt in (1, 2):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-                self.conn.request(method, self.prefix + path, body=data, headers=headers)
-                response = self.conn.getresponse()
-                raw = response.read()
-                try:
-                    return response.status, json.loads(raw) if raw else None
-                except ValueError:
-                    return response.status, raw.decode(errors="replace")
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # The server closed the idle keep-alive connection before reading the request: resend once.
-                self.conn.close()
-                self.conn = None
-                if attempt == 2:
-                    raise
+        status, raw = self.conn.send(method, self.prefix + path, data, headers)
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode(errors="replace")
 
     def close(self):
-        if self.conn:
-            self.conn.close()
+        self.conn.close()
 
 
 def aws(endpoint, service, pool=10):

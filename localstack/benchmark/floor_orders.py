@@ -4,16 +4,14 @@ units it used (ReturnConsumedCapacity)."""
 
 import collections
 import datetime
-import http.client
 import json
 import re
-import socket
 import threading
 import time
 import urllib.parse
 import uuid
 
-from .common import REGION, STOCK, step_record_id
+from .common import REGION, STOCK, KeepAlive, step_record_id
 
 s = lambda v: {"S": str(v)}  # noqa: E731
 n = lambda v: {"N": str(v)}  # noqa: E731
@@ -48,25 +46,9 @@ class BareService:
             f"AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/{scope}/aws4_request, SignedHeaders=host, Signature=0")}
 
     def send(self, body, headers):
-        conn = getattr(self.local, "conn", None)
-        if conn is not None:
-            try:
-                return self.exchange(conn, body, headers)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # The server closed this idle keep-alive connection before the request reached it
-                # (it answers every request it reads): send it once more on a new connection.
-                conn.close()
-                self.local.conn = None
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.local.conn = conn
-        return self.exchange(conn, body, headers)
-
-    def exchange(self, conn, body, headers):
-        conn.request("POST", "/", body=body, headers=self.headers | headers)
-        response = conn.getresponse()
-        return response.status, response.read()
+        if not hasattr(self.local, "conn"):
+            self.local.conn = KeepAlive(self.host, self.port)
+        return self.local.conn.send("POST", "/", body, self.headers | headers)
 
     def __getattr__(self, operation):
         action = "".join(word.capitalize() for word in operation.split("_"))

@@ -85,7 +85,7 @@ def floor_ratios(e2e, saga_requests, floor, on_aws):
         "orders_per_s": ratio(e2e["orders_per_s"], loaded["orders_per_s"]),
         "cloud_cpu_per_order": ratio(e2e["cpu"]["cloud_cpu_ms_per_order"], loaded["cpu"]["cloud_cpu_ms_per_order"]),
         "calls_per_completed_order": ratio(saga_requests, floor["per_order"]["completed"]["total_calls"]),
-        "aws_requests_per_completed_order": ratio(saga_requests, on_aws) if on_aws else None,
+        "aws_requests_per_completed_order": ratio(saga_requests, on_aws),
         "p50": ratio(saga["p50"], loaded["latency_ms"]["all"]["p50"]),
         "p99": ratio(saga["p99"], loaded["latency_ms"]["all"]["p99"]),
         "p50_over_one_at_a_time": ratio(saga["p50"], floor["alone"]["latency_ms"]["all"]["p50"]),
