@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import boto3
@@ -131,13 +132,21 @@ def deploy(cfn, stack_name, template_url, parameters):
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+def local_profile_parameters():
+    """The parameter overrides of samconfig.toml's local profile (what `sam deploy --config-env
+    local` deploys with): what a local cloud needs otherwise than AWS."""
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    overrides = config["local"]["deploy"]["parameters"].get("parameter_overrides", "")
+    return dict(pair.split("=", 1) for pair in overrides.split())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
     parser.add_argument("--stack-name", default="cafe")
     parser.add_argument("--bucket", default="cafe-artifacts")
     parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="a template parameter override (repeatable)")
+                        help="a template parameter override (repeatable), over the local profile's")
     parser.add_argument("--outputs", type=Path, help="write the stack outputs as JSON here")
     args = parser.parse_args()
 
@@ -150,7 +159,7 @@ def main():
 
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
     body = json.dumps(package(template, s3, args.bucket))
-    parameters = dict(p.split("=", 1) for p in args.parameter)
+    parameters = local_profile_parameters() | dict(p.split("=", 1) for p in args.parameter)
     outputs = deploy(cfn, args.stack_name, upload_template(s3, args.bucket, args.stack_name, body), parameters)
 
     base = f"{args.endpoint.rstrip('/')}/_aws/execute-api/{outputs['ApiId']}/{outputs['StageName']}/"

@@ -4,7 +4,9 @@
     localstack/dlq.py list [QUEUE]       # per queue: how many, and each one's event, order and reason
     localstack/dlq.py redrive [QUEUE]    # send them back (all queues, or e.g. `inventory`)
 
-The saga steps' messages go back to their queue. The order outbox's (`outbox`) are orders table
+The saga steps' messages go back to their queue. The bus's (`bus`) are events EventBridge could
+not deliver to a step's queue for a day: each goes to the queue it was meant for (its TARGET_ARN).
+The order outbox's (`outbox`) are orders table
 changes it could never announce: redriving replays them through the outbox function, which
 announces them if they now read (after a fix) or dead-letters them again. On AWS the outbox's
 stream mapping may also put a batch's stream position there (its on-failure destination); redrive
@@ -23,7 +25,7 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
-CONSUMERS = ["Inventory", "Order", "Beverage", "Notify", "Kiosk", "OrderOutbox"]
+CONSUMERS = ["Inventory", "Order", "Beverage", "Notify", "Kiosk", "OrderOutbox", "Bus"]
 
 
 def stack_outputs(cfn, stack_name):
@@ -61,7 +63,9 @@ def describe(message):
         what = f"{event.get('eventName', '?')} of order {keys.get('orderId', {}).get('S', '?')}"
     else:
         what = f"{event.get('detail-type', '?')} order {event.get('detail', {}).get('orderId', '?')}"
-    reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
+    attributes = message.get("MessageAttributes", {})
+    # Ours say `reason`; EventBridge's say ERROR_MESSAGE.
+    reason = (attributes.get("reason") or attributes.get("ERROR_MESSAGE") or {}).get("StringValue")
     return f"{what}  ({reason})" if reason else what
 
 
@@ -108,7 +112,7 @@ def name(consumer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["list", "redrive"])
-    parser.add_argument("queue", nargs="?", help="only this consumer's queue (inventory, order, ..., outbox)")
+    parser.add_argument("queue", nargs="?", help="only this queue (inventory, order, ..., outbox, bus)")
     default_endpoint = os.environ.get("AWS_ENDPOINT_URL")
     outputs_file = ROOT / ".cafe" / "outputs.json"
     if default_endpoint is None and outputs_file.exists():
@@ -117,10 +121,13 @@ def main():
     parser.add_argument("--stack-name", default="cafe")
     args = parser.parse_args()
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    session = boto3.session.Session(region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     endpoint = args.endpoint or None
+    if endpoint:
+        # A local cloud takes any keys; on AWS (no endpoint) boto3 finds yours, and your Region.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    session = boto3.session.Session()
     sqs = session.client("sqs", endpoint_url=endpoint)
     outputs = stack_outputs(session.client("cloudformation", endpoint_url=endpoint), args.stack_name)
 
@@ -139,6 +146,10 @@ def main():
             if args.command == "redrive":
                 if consumer == "OrderOutbox":
                     replay_through_outbox(session, endpoint, outputs, message["Body"])
+                elif consumer == "Bus":
+                    target = message["MessageAttributes"]["TARGET_ARN"]["StringValue"]
+                    queue = sqs.get_queue_url(QueueName=target.rsplit(":", 1)[1])["QueueUrl"]
+                    sqs.send_message(QueueUrl=queue, MessageBody=message["Body"])
                 else:
                     sqs.send_message(QueueUrl=outputs[f"{consumer}QueueUrl"], MessageBody=message["Body"])
                 sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])

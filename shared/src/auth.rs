@@ -1,8 +1,9 @@
 //! Who is calling the API. Operators send the operator token (a Secrets Manager secret); a
 //! customer sends the token issued with their first order: their id and its end signed (Ed25519)
 //! by the order function, the only one holding the signing key (derived from the customer token
-//! key secret). It publishes the public key in another secret, which every API function reads to
-//! check a token without a lookup and without being able to make one.
+//! key secret). It publishes the public key, and who signed out everywhere, in the token checks
+//! table (see [`published`]), which every API function reads to check a token without a lookup
+//! per request and without being able to make one.
 //! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
 //! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
 //! function checks it without a lookup and a rotated operator token ends every session).
@@ -13,8 +14,11 @@
 //! keeps kiosks (the secret's SHA-256, never the secret), so only it can tell a real one, and
 //! it does so inside the order's own transaction: every other function refuses a kiosk token.
 
+mod published;
 mod tokens;
 pub use tokens::*;
+
+use published::TokenChecks;
 
 use crate::Error;
 use crate::http::{ApiError, header};
@@ -113,21 +117,22 @@ struct Keys {
     /// What customer tokens and receipts are checked with; `None` until the order function has
     /// published it.
     verify_key: Option<VerifyingKey>,
-    /// The customers who signed out everywhere, as published (see [`Published`]).
+    /// The customers who signed out everywhere, as published (see [`published::Published`]).
     revoked: BTreeMap<String, i64>,
     /// Only in the order function, which issues them.
     signing_key: Option<SigningKey>,
 }
 
-/// The secrets, fetched on first use (not at cold start) and refreshed every minute. Only API
-/// functions are given the secrets' names, and only the order function the signing key's.
+/// The secrets and the published token checks, fetched on first use (not at cold start) and
+/// refreshed every minute. Only API functions are given their names, and only the order function
+/// the signing key's.
 pub struct Credentials {
     client: aws_sdk_secretsmanager::Client,
     operator_secret: Option<String>,
     /// The secret the signing key is derived from (`CUSTOMER_TOKEN_KEY_SECRET`): the issuer's alone.
     signing_secret: Option<String>,
-    /// Where the issuer publishes the public key (`CUSTOMER_TOKEN_VERIFY_KEY_SECRET`).
-    verify_key_secret: Option<String>,
+    /// Where the issuer publishes the public key and the revocations (`CUSTOMER_TOKEN_CHECKS_TABLE`).
+    checks: TokenChecks,
     refresh_after: Duration,
     cached: tokio::sync::Mutex<Option<(Instant, Keys)>>,
 }
@@ -142,7 +147,10 @@ impl Credentials {
             client: aws_sdk_secretsmanager::Client::new(sdk),
             operator_secret: std::env::var("OPERATOR_TOKEN_SECRET").ok(),
             signing_secret: std::env::var("CUSTOMER_TOKEN_KEY_SECRET").ok(),
-            verify_key_secret: std::env::var("CUSTOMER_TOKEN_VERIFY_KEY_SECRET").ok(),
+            checks: TokenChecks::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                std::env::var("CUSTOMER_TOKEN_CHECKS_TABLE").ok(),
+            ),
             refresh_after: std::env::var("SECRETS_REFRESH_SECONDS")
                 .ok()
                 .and_then(|s| s.parse().ok())
@@ -166,7 +174,7 @@ impl Credentials {
             client: aws_sdk_secretsmanager::Client::new(sdk),
             operator_secret: None,
             signing_secret: None,
-            verify_key_secret: None,
+            checks: TokenChecks::new(aws_sdk_dynamodb::Client::new(sdk), None),
             refresh_after: Duration::MAX,
             cached: tokio::sync::Mutex::new(Some((Instant::now(), keys))),
         }
@@ -184,10 +192,15 @@ impl Credentials {
             }
         }
         let operator_token = self.secret(&self.operator_secret).await?;
+        let published = self.checks.read().await?;
         let keys = match &self.signing_secret {
             Some(_) => {
                 let signing_key = signing_key_from(&self.secret(&self.signing_secret).await?);
-                let published = self.publish_key(&signing_key.verifying_key()).await?;
+                // Published before any token signed with it goes out; a rotated signing secret's
+                // new key within a minute.
+                if published.verify_key != Some(signing_key.verifying_key()) {
+                    self.checks.publish_key(&signing_key.verifying_key()).await?;
+                }
                 Keys {
                     operator_token,
                     verify_key: Some(signing_key.verifying_key()),
@@ -195,75 +208,31 @@ impl Credentials {
                     signing_key: Some(signing_key),
                 }
             }
-            None => {
-                let published = Published::parse(&self.secret(&self.verify_key_secret).await?);
-                Keys {
-                    operator_token,
-                    verify_key: published.as_ref().and_then(Published::key),
-                    revoked: published.map(|p| p.revoked).unwrap_or_default(),
-                    signing_key: None,
-                }
-            }
+            None => Keys {
+                operator_token,
+                verify_key: published.verify_key,
+                revoked: published.revoked,
+                signing_key: None,
+            },
         };
         *cached = Some((Instant::now(), keys.clone()));
         Ok(keys)
     }
 
-    /// Makes the verify-key secret hold this key (the issuer's), before any token signed with it
-    /// goes out; a rotated signing secret publishes its new key here within a minute, with no
-    /// revocations (the new key ends every earlier token). What is published, after.
-    async fn publish_key(&self, key: &VerifyingKey) -> Result<Published, Error> {
-        match Published::parse(&self.secret(&self.verify_key_secret).await?) {
-            Some(published) if published.key() == Some(*key) => Ok(published),
-            earlier => {
-                let published = Published::of(key, BTreeMap::new(), earlier.map_or(0, |p| p.version));
-                self.put_published(&published).await?;
-                Ok(published)
-            }
-        }
-    }
-
-    /// Publishes version `version` of the revoked customers (the order function's store keeps
-    /// and counts them), unless a newer version is published already. This function refuses
-    /// their tokens at once; every other, when it next reads the secret (within a minute).
-    pub async fn publish_revocations(
-        &self,
-        version: u64,
-        revoked: BTreeMap<String, i64>,
-        now: i64,
-    ) -> Result<(), Error> {
-        let key = self.signing_key().await?.verifying_key();
-        let revoked = revoked.into_iter().filter(|(_, end)| *end > now).collect();
-        let current = Published::parse(&self.secret(&self.verify_key_secret).await?).unwrap_or_default();
-        let newest = match current.version < version {
-            true => {
-                let published = Published::of(&key, revoked, version);
-                self.put_published(&published).await?;
-                published
-            }
-            false => current,
-        };
+    /// Signs the customer out everywhere: each of their tokens that ends by `ends_by` no longer
+    /// holds, here at once, in every other function when it next reads the token checks (within
+    /// `SECRETS_REFRESH_SECONDS`). Only the order function, which issues tokens, may.
+    pub async fn revoke_customer_tokens(&self, customer_id: &str, ends_by: i64, now: i64) -> Result<(), Error> {
+        self.signing_key().await?;
+        let published = self.checks.revoke(customer_id, ends_by, now).await?;
         if let Some((_, keys)) = self.cached.lock().await.as_mut() {
-            keys.revoked = newest.revoked;
+            keys.revoked = published.revoked;
         }
-        Ok(())
-    }
-
-    async fn put_published(&self, published: &Published) -> Result<(), Error> {
-        let id = (self.verify_key_secret.as_deref()).ok_or("CUSTOMER_TOKEN_VERIFY_KEY_SECRET is not set")?;
-        self.client
-            .put_secret_value()
-            .secret_id(id)
-            .secret_string(serde_json::to_string(published)?)
-            .send()
-            .await?;
         Ok(())
     }
 
     async fn secret(&self, id: &Option<String>) -> Result<String, Error> {
-        let id = id
-            .as_deref()
-            .ok_or("OPERATOR_TOKEN_SECRET and CUSTOMER_TOKEN_VERIFY_KEY_SECRET are not set")?;
+        let id = id.as_deref().ok_or("OPERATOR_TOKEN_SECRET is not set")?;
         let out = self.client.get_secret_value().secret_id(id).send().await?;
         out.secret_string
             .filter(|s| !s.is_empty())

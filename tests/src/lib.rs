@@ -5,10 +5,12 @@ mod api;
 mod browser;
 mod queues;
 pub mod samples;
+mod template;
 
 pub use api::*;
 pub use browser::*;
 pub use queues::*;
+pub use template::*;
 
 use serde_json::{Value, json};
 use std::io::{Read, Write};

@@ -1,13 +1,13 @@
 //! Least privilege, read from the template as CloudFormation runs it on AWS (the SAM transform
-//! applied by `localstack/sam_transform.py`, canary deployments on): each function has a role of
+//! applied by `localstack/sam_transform.py` with the AWS profile's parameters): each function has a role of
 //! its own, with no managed policy, no `*` action, and resources naming only its own table, queue
 //! or stream (and a saga step's own dead-letter queue), its log group, the bus, the topic and (API
-//! functions) the operator token and the customer tokens' public key; only the order function, which
-//! signs customer tokens, names the signing secret. The
+//! functions) the operator token and the customer token checks (the public key, who signed out);
+//! only the order function, which signs customer tokens, names the signing secret. The
 //! only `*` resources are those AWS offers no narrower resource for, each named below; a role
 //! that may text a phone number (SNS `Publish` on `*`) is denied publishing to any topic but its own.
 
-use cafe_e2e::workspace_root;
+use cafe_e2e::aws_template;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,7 +20,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
             "CustomersTable",
             "OperatorTokenSecret",
             "CustomerTokenKeySecret",
-            "CustomerTokenVerifyKeySecret",
+            "CustomerTokenChecksTable",
         ],
     ),
     // The customers table only for the cafe's own item (a condition on its key): an order that
@@ -35,7 +35,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
     ),
     (
         "InventoryApi",
-        &["InventoryTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],
+        &["InventoryTable", "OperatorTokenSecret", "CustomerTokenChecksTable"],
     ),
     (
         "InventoryEvents",
@@ -52,7 +52,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
             "BeveragesTable",
             "MachineTable",
             "OperatorTokenSecret",
-            "CustomerTokenVerifyKeySecret",
+            "CustomerTokenChecksTable",
         ],
     ),
     (
@@ -67,11 +67,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
     ),
     (
         "NotifyApi",
-        &[
-            "NotificationsTable",
-            "OperatorTokenSecret",
-            "CustomerTokenVerifyKeySecret",
-        ],
+        &["NotificationsTable", "OperatorTokenSecret", "CustomerTokenChecksTable"],
     ),
     (
         "NotifyEvents",
@@ -85,7 +81,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
     ),
     (
         "KioskApi",
-        &["KioskTable", "OperatorTokenSecret", "CustomerTokenVerifyKeySecret"],
+        &["KioskTable", "OperatorTokenSecret", "CustomerTokenChecksTable"],
     ),
     // The kiosk's saga step and live function reach the live connections: the table of who
     // watches what, and the WebSocket API's `@connections` of its stage.
@@ -108,7 +104,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
             "LiveApi",
             "LiveStage",
             "OperatorTokenSecret",
-            "CustomerTokenVerifyKeySecret",
+            "CustomerTokenChecksTable",
         ],
     ),
 ];
@@ -134,17 +130,6 @@ fn denies_other_topics(function: &str, statement: &Value) -> bool {
         _ => exception.is_null(),
     };
     statement["Action"] == "sns:Publish" && every_topic && allowed_exception
-}
-
-fn transformed_template() -> Value {
-    let root = workspace_root();
-    let out = std::process::Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("localstack/sam_transform.py"))
-        .arg("CanaryDeployments=true")
-        .output()
-        .expect("python in .venv runs sam_transform.py (localstack/test.sh installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn as_list(value: &Value) -> Vec<Value> {
@@ -180,7 +165,7 @@ fn named_resources(resource: &Value) -> (BTreeSet<String>, String) {
 
 #[test]
 fn each_function_may_touch_only_its_own_resources() {
-    let template = transformed_template();
+    let template = aws_template();
     let resources = template["Resources"].as_object().unwrap();
     let functions: BTreeMap<&String, &Value> = resources
         .iter()

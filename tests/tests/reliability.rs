@@ -9,13 +9,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// The shortest visibility and two receives, so a failing message reaches its DLQ within 80 s; room
+/// The shortest visibility and two receives, so a failing message reaches its DLQ within 120 s; room
 /// for the rush of orders at once, past a real cafe's capacity.
 fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
     CLOUD.get_or_init(|| {
         LocalCloud::start(&[
-            ("QueueVisibilitySeconds", "40"),
+            ("QueueVisibilitySeconds", "60"),
             ("MaxReceiveCount", "2"),
             ("MaxOrdersInProgress", "1000"),
         ])
@@ -209,7 +209,7 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
     );
 
     // The step knows it can never read it: it goes to the DLQ at once, not after MaxReceiveCount
-    // (2) receives of 40 s visibility each, and only it.
+    // (2) receives of 60 s visibility each, and only it.
     let dead = wait_for_dead_letters(&sqs, &kiosk_dlq).await;
     let dead_lettered_in = sent.elapsed();
     assert_eq!(dead, 1);

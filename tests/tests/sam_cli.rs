@@ -2,7 +2,7 @@
 //! builds every function through cargo-lambda, and `sam deploy --config-env local` (samconfig.toml)
 //! deploys a stack to the local cloud that takes an order through to its outcome.
 
-use cafe_e2e::{Api, CloudEndpoint, read_secret, workspace_root};
+use cafe_e2e::{Api, CloudEndpoint, profile_parameters, read_secret, workspace_root};
 use serde_json::{Value, json};
 use std::process::{Command, Output};
 
@@ -105,7 +105,11 @@ async fn sam_build_and_sam_deploy_to_the_local_cloud_serve_an_order() {
         &stack,
         "--no-progressbar",
     ];
-    let own_bus = format!("EventBusName={stack}");
+    // Given on the command line, overrides replace the profile's: those go along.
+    let local: Vec<String> = (profile_parameters("local").iter())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let own_bus = format!("{} EventBusName={stack}", local.join(" "));
     if cloud.shared {
         deploy.extend(["--parameter-overrides", &own_bus]);
     }

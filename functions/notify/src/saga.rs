@@ -11,9 +11,9 @@ use cafe_shared::sqs::StepError;
 
 /// How long one delivery has to send a notification before another may: the function's timeout
 /// (template.yaml's `Globals`), so a claim outlives its sender. A claim starts at most a timeout
-/// after its message was received, so the least `QueueVisibilitySeconds` is twice the timeout: a
-/// retry finds a dead sender's claim run out. The simulation checks both against the template.
-pub const SENDING_CLAIM: chrono::Duration = chrono::Duration::seconds(20);
+/// after its message was received, so a retry after the least `QueueVisibilitySeconds` (six
+/// timeouts) finds a dead sender's claim run out. The simulation checks both against the template.
+pub const SENDING_CLAIM: chrono::Duration = chrono::Duration::seconds(10);
 
 pub async fn on_event(
     store: &impl Notifications,

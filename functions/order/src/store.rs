@@ -12,7 +12,7 @@
 //! last order number (`number#<day>`).
 
 mod sign_in;
-pub use sign_in::{CodeKept, Proven, Revocations};
+pub use sign_in::{CodeKept, Proven};
 
 use crate::domain::{Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
 use aws_config::SdkConfig;

@@ -1,7 +1,6 @@
 //! The tokens' formats, signed and checked with no I/O: customer tokens and receipts (Ed25519),
 //! operator sessions (HMAC with the operator token), kiosk tokens (a random secret the cafe keeps
-//! hashed), and what the order function publishes for every verifier (the public key and the
-//! customers whose tokens were revoked).
+//! hashed), and whether a customer's token was revoked.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -80,42 +79,6 @@ pub fn parse_kiosk_token(token: &str) -> Option<KioskClaim> {
 pub(super) fn signing_key_from(secret: &str) -> SigningKey {
     use sha2::Digest;
     SigningKey::from_bytes(&Sha256::digest(secret.as_bytes()).into())
-}
-
-/// What the order function publishes in the verify-key secret for every API function: the key
-/// that checks tokens, and the customers who signed out everywhere: a customer's tokens that end
-/// at or before the moment given no longer hold (the entry goes once that moment has passed).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Published {
-    pub verify_key: String,
-    #[serde(default)]
-    pub revoked: BTreeMap<String, i64>,
-    /// The revocations' version (the order function's store counts them): a publisher never
-    /// replaces a newer list with an older one.
-    #[serde(default)]
-    pub version: u64,
-}
-
-impl Published {
-    /// The secret's value; anything else (its first value, before the order function published
-    /// a key) is nothing published yet.
-    pub fn parse(secret: &str) -> Option<Self> {
-        serde_json::from_str(secret).ok()
-    }
-
-    pub fn of(key: &VerifyingKey, revoked: BTreeMap<String, i64>, version: u64) -> Self {
-        Self {
-            verify_key: B64.encode(key.as_bytes()),
-            revoked,
-            version,
-        }
-    }
-
-    pub fn key(&self) -> Option<VerifyingKey> {
-        let bytes: [u8; 32] = B64.decode(&self.verify_key).ok()?.try_into().ok()?;
-        VerifyingKey::from_bytes(&bytes).ok()
-    }
 }
 
 /// Whether a customer token of `customer_id` that ends at `expires_at` was revoked.
@@ -271,17 +234,10 @@ mod tests {
     }
 
     #[test]
-    fn the_published_key_checks_tokens_but_cannot_make_them() {
-        let (signing, verify) = keys("key-1");
-        let published = serde_json::to_string(&Published::of(&verify, BTreeMap::new(), 0)).unwrap();
-        assert_eq!(Published::parse(&published).and_then(|p| p.key()), Some(verify));
-        assert!(!published.contains(&B64.encode(signing.to_bytes())));
-        assert_eq!(Published::parse("not yet published"), None);
-        assert_eq!(
-            signing_key_from("key-1").verifying_key(),
-            verify,
-            "the same secret, the same key"
-        );
+    fn the_same_secret_gives_the_same_key() {
+        let (_, verify) = keys("key-1");
+        assert_eq!(signing_key_from("key-1").verifying_key(), verify);
+        assert_ne!(signing_key_from("key-2").verifying_key(), verify);
     }
 
     #[test]
@@ -375,8 +331,5 @@ mod tests {
         );
         assert!(!is_revoked(&revoked, "alice", 1_001), "a token issued after it");
         assert!(!is_revoked(&revoked, "bob", 1_000), "another customer");
-        let published = Published::of(&signing.verifying_key(), revoked.clone(), 3);
-        let read = Published::parse(&serde_json::to_string(&published).unwrap()).unwrap();
-        assert_eq!((read.revoked, read.version), (revoked, 3));
     }
 }

@@ -194,3 +194,25 @@ async fn an_operator_session_opens_only_with_the_operator_token_and_ends_on_time
          customer token, no token and a stretched session were refused; refused everywhere once ended"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_answers_on_its_declared_stage_only() {
+    let cloud = cloud();
+    let api_id = cloud.outputs["ApiId"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let on_stage = |stage: &str, path: &str| {
+        let url = format!("{}/_aws/execute-api/{api_id}/{stage}{path}", cloud.endpoint);
+        (http.get(url)).bearer_auth(&cloud.operator_token).send()
+    };
+    let declared = cloud.outputs["StageName"].as_str().unwrap();
+    assert_eq!(on_stage(declared, "/menu").await.unwrap().status(), 200);
+    // SAM deploys a stage named `Stage` beside the declared one unless told not to: one without
+    // the throttle, outside the API's 5xx alarm.
+    for path in ["/menu", "/inventories", "/orders"] {
+        let status = on_stage("Stage", path).await.unwrap().status();
+        assert!(
+            status.is_client_error(),
+            "GET {path} on the stage `Stage` answered {status}"
+        );
+    }
+}

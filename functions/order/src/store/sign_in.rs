@@ -1,8 +1,6 @@
 //! Phone sign-in, kept in the customers table: `phone#<number>` holds the customer id the number
 //! signs in as and the code last texted to it (its salted hash, its end, the tries made);
 //! `customer#<id>` holds the number a customer proved, which their orders' texts must go to.
-//! Signing out everywhere: `revocations` holds, per customer (`customer#<id>`), the moment by
-//! which their tokens revoked then end, and counts its changes (`version`).
 
 use super::OrderStore;
 use crate::domain::OrderLimits;
@@ -12,9 +10,6 @@ use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::dynamo::{self, n, s};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
-
-const REVOCATIONS: &str = "revocations";
 
 /// What keeping a new code found.
 pub enum CodeKept {
@@ -32,25 +27,6 @@ pub enum Proven {
     Customer(String),
     /// The code was used meanwhile (by a concurrent answer): it proves nothing twice.
     CodeUsed,
-}
-
-/// The customers whose tokens were revoked, as a version of the list.
-pub struct Revocations {
-    pub version: u64,
-    /// Customer id: their tokens ending by this moment (Unix seconds) no longer hold.
-    pub revoked: BTreeMap<String, i64>,
-}
-
-impl Revocations {
-    fn from_item(item: &dynamo::Item) -> Self {
-        let number = |v: &aws_sdk_dynamodb::types::AttributeValue| v.as_n().ok().and_then(|n| n.parse::<i64>().ok());
-        Self {
-            version: item.get("version").and_then(number).unwrap_or(0) as u64,
-            revoked: (item.iter())
-                .filter_map(|(name, end)| Some((name.strip_prefix("customer#")?.to_string(), number(end)?)))
-                .collect(),
-        }
-    }
 }
 
 fn phone_key(phone: &str) -> aws_sdk_dynamodb::types::AttributeValue {
@@ -170,72 +146,5 @@ impl OrderStore {
             true => Proven::Customer(customer_id.to_string()),
             false => Proven::CodeUsed,
         })
-    }
-
-    /// Revokes `customer_id`'s tokens that end by `ends_by` (a later revocation of theirs only
-    /// moves that later): the list as it is after.
-    pub async fn revoke_tokens(&self, customer_id: &str, ends_by: i64, now: i64) -> Result<Revocations, Error> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(REVOCATIONS))
-            .update_expression("SET #customer = :end ADD version :one")
-            .expression_attribute_names("#customer", format!("customer#{customer_id}"))
-            .expression_attribute_values(":end", n(ends_by))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await?;
-        let revocations = Revocations::from_item(&out.attributes.unwrap_or_default());
-        self.forget_ended_revocations(&revocations, now).await?;
-        Ok(revocations)
-    }
-
-    /// The list as it is now.
-    pub async fn revocations(&self) -> Result<Revocations, Error> {
-        let item = dynamo::get_item(
-            &self.client,
-            &self.customers_table,
-            dynamo::key("customerKey", REVOCATIONS),
-        )
-        .await?;
-        Ok(Revocations::from_item(&item.unwrap_or_default()))
-    }
-
-    /// Removes the revocations whose tokens have all ended, unless one was revoked again meanwhile
-    /// (then a later revocation removes it), so the list stays as short as the revoked tokens live.
-    async fn forget_ended_revocations(&self, revocations: &Revocations, now: i64) -> Result<(), Error> {
-        // A few at a time keeps the expression small; the next revocation takes the rest.
-        let ended: Vec<_> = (revocations.revoked.iter())
-            .filter(|(_, end)| **end <= now)
-            .take(50)
-            .collect();
-        if ended.is_empty() {
-            return Ok(());
-        }
-        let mut forget = self
-            .client
-            .update_item()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(REVOCATIONS));
-        let mut names = Vec::new();
-        let mut unchanged = Vec::new();
-        for (i, (customer_id, end)) in ended.iter().enumerate() {
-            forget = forget
-                .expression_attribute_names(format!("#c{i}"), format!("customer#{customer_id}"))
-                .expression_attribute_values(format!(":e{i}"), n(end));
-            names.push(format!("#c{i}"));
-            unchanged.push(format!("#c{i} = :e{i}"));
-        }
-        let forgotten = forget
-            .update_expression(format!("REMOVE {}", names.join(", ")))
-            .condition_expression(unchanged.join(" AND "))
-            .send()
-            .await;
-        match forgotten {
-            Err(e) if !dynamo::is_conditional_check_failed(&e) => Err(e.into()),
-            _ => Ok(()),
-        }
     }
 }

@@ -1,0 +1,162 @@
+//! What the order function publishes for every verifier of customer tokens and receipts: one item
+//! of the token checks table (`CUSTOMER_TOKEN_CHECKS_TABLE`) holding the public key that checks
+//! them (`verifyKey`) and the customers who signed out everywhere (`customer#<id>`: their tokens
+//! that end by that moment no longer hold; the entry goes once the moment has passed). Only the
+//! order function may write it (IAM); the other API functions may only read it.
+
+use crate::Error;
+use crate::dynamo::{self, Item, n, s};
+use aws_sdk_dynamodb::types::ReturnValue;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use ed25519_dalek::VerifyingKey;
+use std::collections::BTreeMap;
+
+/// The table's one item.
+const ITEM: &str = "customer-tokens";
+const VERIFY_KEY: &str = "verifyKey";
+const REVOKED_PREFIX: &str = "customer#";
+
+/// The item as published.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    /// `None` until the order function has published its key.
+    pub verify_key: Option<VerifyingKey>,
+    /// Customer id: their tokens ending by this moment (Unix seconds) no longer hold.
+    pub revoked: BTreeMap<String, i64>,
+}
+
+impl Published {
+    fn from_item(item: &Item) -> Self {
+        let verify_key = (item.get(VERIFY_KEY))
+            .and_then(|key| key.as_s().ok())
+            .and_then(|key| B64.decode(key).ok()?.try_into().ok())
+            .and_then(|bytes: [u8; 32]| VerifyingKey::from_bytes(&bytes).ok());
+        let revoked = (item.iter())
+            .filter_map(|(name, end)| {
+                let customer_id = name.strip_prefix(REVOKED_PREFIX)?;
+                Some((customer_id.to_string(), end.as_n().ok()?.parse().ok()?))
+            })
+            .collect();
+        Self { verify_key, revoked }
+    }
+}
+
+/// The token checks table.
+pub(super) struct TokenChecks {
+    client: aws_sdk_dynamodb::Client,
+    table: Option<String>,
+}
+
+impl TokenChecks {
+    pub(super) fn new(client: aws_sdk_dynamodb::Client, table: Option<String>) -> Self {
+        Self { client, table }
+    }
+
+    fn table(&self) -> Result<&str, Error> {
+        Ok((self.table.as_deref()).ok_or("CUSTOMER_TOKEN_CHECKS_TABLE is not set")?)
+    }
+
+    fn key() -> Item {
+        dynamo::key("item", ITEM)
+    }
+
+    pub(super) async fn read(&self) -> Result<Published, Error> {
+        let item = dynamo::get_item(&self.client, self.table()?, Self::key()).await?;
+        Ok(Published::from_item(&item.unwrap_or_default()))
+    }
+
+    /// Publishes the issuer's key (a rotated signing secret's new key replaces the old one, which
+    /// ends every token it signed).
+    pub(super) async fn publish_key(&self, key: &VerifyingKey) -> Result<(), Error> {
+        (self.client.update_item())
+            .table_name(self.table()?)
+            .set_key(Some(Self::key()))
+            .update_expression("SET #key = :key")
+            .expression_attribute_names("#key", VERIFY_KEY)
+            .expression_attribute_values(":key", s(B64.encode(key.as_bytes())))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes the customer's tokens that end by `ends_by`, and forgets the revocations whose
+    /// tokens have all ended by `now`: what is published after.
+    pub(super) async fn revoke(&self, customer_id: &str, ends_by: i64, now: i64) -> Result<Published, Error> {
+        let out = (self.client.update_item())
+            .table_name(self.table()?)
+            .set_key(Some(Self::key()))
+            .update_expression("SET #customer = :end")
+            .expression_attribute_names("#customer", format!("{REVOKED_PREFIX}{customer_id}"))
+            .expression_attribute_values(":end", n(ends_by))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await?;
+        let published = Published::from_item(&out.attributes.unwrap_or_default());
+        self.forget_ended(&published, now).await?;
+        Ok(published)
+    }
+
+    /// Removes the revocations whose tokens have all ended, unless one was revoked again meanwhile
+    /// (then a later revocation removes it), so the item stays as small as the revoked tokens live.
+    async fn forget_ended(&self, published: &Published, now: i64) -> Result<(), Error> {
+        // A few at a time keeps the expression small; the next revocation takes the rest.
+        let ended: Vec<_> = (published.revoked.iter())
+            .filter(|(_, end)| **end <= now)
+            .take(50)
+            .collect();
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let mut forget = (self.client.update_item())
+            .table_name(self.table()?)
+            .set_key(Some(Self::key()));
+        let mut names = Vec::new();
+        let mut unchanged = Vec::new();
+        for (i, (customer_id, end)) in ended.iter().enumerate() {
+            forget = forget
+                .expression_attribute_names(format!("#c{i}"), format!("{REVOKED_PREFIX}{customer_id}"))
+                .expression_attribute_values(format!(":e{i}"), n(end));
+            names.push(format!("#c{i}"));
+            unchanged.push(format!("#c{i} = :e{i}"));
+        }
+        let forgotten = forget
+            .update_expression(format!("REMOVE {}", names.join(", ")))
+            .condition_expression(unchanged.join(" AND "))
+            .send()
+            .await;
+        match forgotten {
+            Err(e) if !dynamo::is_conditional_check_failed(&e) => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::tokens::signing_key_from;
+
+    #[test]
+    fn the_published_item_reads_back_as_the_key_and_the_revocations() {
+        let key = signing_key_from("key-1").verifying_key();
+        let item = Item::from([
+            ("item".to_string(), s(ITEM)),
+            (VERIFY_KEY.to_string(), s(B64.encode(key.as_bytes()))),
+            ("customer#alice".to_string(), n(1_000)),
+            ("customer#bob".to_string(), n(2_000)),
+        ]);
+        let published = Published::from_item(&item);
+        assert_eq!(published.verify_key, Some(key));
+        assert_eq!(
+            published.revoked,
+            BTreeMap::from([("alice".to_string(), 1_000), ("bob".to_string(), 2_000)])
+        );
+        assert_eq!(
+            Published::from_item(&Item::new()),
+            Published::default(),
+            "nothing published yet"
+        );
+        let junk = Item::from([(VERIFY_KEY.to_string(), s("not a key"))]);
+        assert_eq!(Published::from_item(&junk).verify_key, None);
+    }
+}
