@@ -275,9 +275,10 @@ impl<'w> Run<'w> {
             Action::Outage => {
                 self.outages -= 1;
                 let function = Function::ALL[world.between(0, 4) as usize];
-                // Up to three visibility timeouts: long enough that a queue dead-letters what
-                // keeps failing, for the operator to redrive.
-                let until = world.now() + world.between(500, 3 * world.deployment.visibility_ms);
+                // Up to as many visibility timeouts as a message's receives: long enough that a
+                // queue dead-letters what keeps failing, for the operator to redrive.
+                let longest = i64::from(world.deployment.max_receives) * world.deployment.visibility_ms;
+                let until = world.now() + world.between(500, longest);
                 world.down_until.lock().unwrap().insert(function, until);
                 self.trouble_until = self.trouble_until.max(until);
                 if self.chaos_until != i64::MAX {

@@ -295,7 +295,7 @@ fn no_function_writes_a_secret_at_run_time() {
 }
 
 #[test]
-fn a_queue_hides_a_message_six_times_as_long_as_its_function_may_run() {
+fn a_queue_gives_its_function_six_timeouts_and_five_receives() {
     let template = aws_template();
     let least_visibility = template["Parameters"]["QueueVisibilitySeconds"]["MinValue"]
         .as_u64()
@@ -322,6 +322,9 @@ fn a_queue_hides_a_message_six_times_as_long_as_its_function_may_run() {
         checked += 1;
     }
     assert_eq!(checked, 5, "the five saga steps' queues");
+    // A throttled invocation spends a receive too: AWS asks for at least 5 before dead-lettering.
+    let receives: u32 = parameter(&template, "MaxReceiveCount").parse().unwrap();
+    assert!(receives >= 5, "a message is dead-lettered after {receives} receives");
 }
 
 /// What cfn-lint may say of the transformed template, each for its reason.
