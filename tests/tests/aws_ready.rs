@@ -207,8 +207,8 @@ fn no_event_is_dropped_by_the_bus_and_every_one_can_be_replayed() {
         }
     }
     // EventBridge sends to a dead-letter queue only if its policy lets each rule do so.
+    let policies = of_type(&template, "AWS::SQS::QueuePolicy");
     for queue in dead_letter_queues {
-        let policies = of_type(&template, "AWS::SQS::QueuePolicy");
         let policy = (policies.values())
             .find(|policy| (policy["Properties"]["Queues"].as_array().unwrap().iter()).any(|q| named(q) == queue))
             .unwrap_or_else(|| panic!("{queue} has a queue policy"));
