@@ -65,7 +65,7 @@ pub fn broken(world: &World) -> Vec<Violation> {
             .filter(|o| o.stock_name == *stock_name)
             .map(|o| i64::from(o.beverage_qty))
             .sum();
-        let left = cups.get(stock_name).copied().unwrap_or_default();
+        let left = cups.get(stock_name).map(|item| item.qty).unwrap_or_default();
         if let Some(detail) = unaccounted(&format!("{stock_name}s"), left, *stocked, taken) {
             breaks(Invariant::StockAccounted, detail);
         }

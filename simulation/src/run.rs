@@ -113,7 +113,7 @@ impl<'w> Run<'w> {
         let mut ledger = world.ledger.lock().unwrap();
         if !world.chance(50) {
             let cups = stock(world);
-            world.inventory.stock.lock().unwrap().insert("cup".into(), cups as u32);
+            world.inventory.stock_up("cup", cups as u32);
             ledger.cups_stocked.insert("cup".into(), cups);
         }
         for ingredient in ["beans", "milk", "tea"] {
@@ -407,8 +407,8 @@ impl<'w> Run<'w> {
             0 => {
                 let mut stock = world.inventory.stock.lock().unwrap();
                 let Some(cups) = stock.get_mut("cup") else { return };
-                let change = level - *cups as i64;
-                *cups = level as u32;
+                let change = level - cups.qty as i64;
+                cups.qty = level as u32;
                 *world
                     .ledger
                     .lock()

@@ -2,7 +2,7 @@
 //! machine's switch, all the operator's) and `CupStockDecreased` from its queue.
 
 use crate::domain::{IngredientLevel, MachineSwitch, beverage_id_for, check_ingredient_name, check_ingredient_qty};
-use crate::store::{BeverageMachine, INGREDIENT_PAGE_KEY};
+use crate::store::{BeverageMachine, INGREDIENT_PAGE_KEY, MachineSettings};
 use crate::{BeverageService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::dynamo::Page;

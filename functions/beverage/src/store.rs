@@ -29,6 +29,15 @@ pub trait BeverageMachine: Sync {
     fn record_failure(&self, failed: &Attempt) -> impl Future<Output = Result<Attempt, Error>> + Send;
 }
 
+/// The operator's port: the machine's switch and ingredient levels.
+pub trait MachineSettings: Sync {
+    /// Sets an ingredient's level (a refill), metering it from now on if it was not.
+    fn set_ingredient(&self, name: &str, qty: u32) -> impl Future<Output = Result<Ingredient, Error>> + Send;
+
+    /// Takes the machine out of service, or puts it back.
+    fn switch_machine(&self, in_service: bool) -> impl Future<Output = Result<MachineState, Error>> + Send;
+}
+
 /// How a making went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Making {
@@ -128,39 +137,9 @@ impl BeverageStore {
         item.as_ref().map(ingredient).transpose()
     }
 
-    /// Sets an ingredient's level (a refill), metering it from now on if it was not.
-    pub async fn set_ingredient(&self, name: &str, qty: u32) -> Result<Ingredient, Error> {
-        let level = Ingredient {
-            ingredient_name: name.to_string(),
-            qty,
-            updated_at: Utc::now(),
-        };
-        let mut row = machine_key(INGREDIENT, name);
-        row.insert("qty".into(), n(qty));
-        row.insert("updatedAt".into(), s(level.updated_at.to_rfc3339()));
-        (self.client.put_item().table_name(&self.machine).set_item(Some(row)))
-            .send()
-            .await?;
-        Ok(level)
-    }
-
     pub async fn machine_state(&self) -> Result<MachineState, Error> {
         let item = dynamo::get_item(&self.client, &self.machine, machine_key(MACHINE.0, MACHINE.1)).await?;
         machine_state(item.as_ref())
-    }
-
-    pub async fn switch_machine(&self, in_service: bool) -> Result<MachineState, Error> {
-        let state = MachineState {
-            in_service,
-            updated_at: Some(Utc::now()),
-        };
-        let mut row = machine_key(MACHINE.0, MACHINE.1);
-        row.insert("inService".into(), AttributeValue::Bool(in_service));
-        row.insert("updatedAt".into(), s(Utc::now().to_rfc3339()));
-        (self.client.put_item().table_name(&self.machine).set_item(Some(row)))
-            .send()
-            .await?;
-        Ok(state)
     }
 
     /// The write that makes one take: a metered ingredient goes down, never below zero; an
@@ -190,6 +169,37 @@ impl BeverageStore {
                 )
                 .build(),
         })
+    }
+}
+
+impl MachineSettings for BeverageStore {
+    async fn set_ingredient(&self, name: &str, qty: u32) -> Result<Ingredient, Error> {
+        let level = Ingredient {
+            ingredient_name: name.to_string(),
+            qty,
+            updated_at: Utc::now(),
+        };
+        let mut row = machine_key(INGREDIENT, name);
+        row.insert("qty".into(), n(qty));
+        row.insert("updatedAt".into(), s(level.updated_at.to_rfc3339()));
+        (self.client.put_item().table_name(&self.machine).set_item(Some(row)))
+            .send()
+            .await?;
+        Ok(level)
+    }
+
+    async fn switch_machine(&self, in_service: bool) -> Result<MachineState, Error> {
+        let state = MachineState {
+            in_service,
+            updated_at: Some(Utc::now()),
+        };
+        let mut row = machine_key(MACHINE.0, MACHINE.1);
+        row.insert("inService".into(), AttributeValue::Bool(in_service));
+        row.insert("updatedAt".into(), s(Utc::now().to_rfc3339()));
+        (self.client.put_item().table_name(&self.machine).set_item(Some(row)))
+            .send()
+            .await?;
+        Ok(state)
     }
 }
 
@@ -298,6 +308,27 @@ pub mod fake {
 
         pub fn level(&self, name: &str) -> Option<u32> {
             self.levels.lock().unwrap().get(name).copied()
+        }
+    }
+
+    impl MachineSettings for MemoryMachine {
+        async fn set_ingredient(&self, name: &str, qty: u32) -> Result<Ingredient, Error> {
+            self.reachable()?;
+            self.levels.lock().unwrap().insert(name.into(), qty);
+            Ok(Ingredient {
+                ingredient_name: name.into(),
+                qty,
+                updated_at: Utc::now(),
+            })
+        }
+
+        async fn switch_machine(&self, in_service: bool) -> Result<MachineState, Error> {
+            self.reachable()?;
+            self.out_of_order.store(!in_service, Ordering::SeqCst);
+            Ok(MachineState {
+                in_service,
+                updated_at: Some(Utc::now()),
+            })
         }
     }
 

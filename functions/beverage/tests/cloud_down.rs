@@ -37,7 +37,5 @@ async fn every_route_answers_a_json_500_without_detail() {
         Call::down("GET", "/machine", "/machine", None),
         Call::down("PUT", "/machine", "/machine", Some(json!({"inService": true}))),
     ];
-    let down =
-        every_route_with_the_cloud_down("BeverageApiFunction", &calls, |req| handlers::http(&service, req)).await;
-    assert_eq!(down, 8);
+    every_route_with_the_cloud_down("BeverageApiFunction", &calls, |req| handlers::http(&service, req)).await;
 }

@@ -1,7 +1,7 @@
 //! The inventory function's entry points: the HTTP API and `OrderPlaced` from its queue.
 
 use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
-use crate::store::STOCK_PAGE_KEY;
+use crate::store::{STOCK_PAGE_KEY, StockLevels};
 use crate::{InventoryService, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::http::{

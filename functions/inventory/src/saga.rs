@@ -108,7 +108,7 @@ mod tests {
         assert_eq!((short.cups_requested, short.cups_available), (3, Some(2)));
         assert_eq!(short.reason, "not enough cups for 3 beverages");
         // Restocked later, a redelivery keeps the decision: the order was already told.
-        store.stock.lock().unwrap().insert("cup".into(), 50);
+        store.stock_up("cup", 50);
         deliver(&store, &bus, &dead, &[envelope(&placed("o-1", 3))]).await;
         assert_eq!(store.cups(), Some(50));
         assert_eq!(kinds(&bus), ["CupOutOfStock", "CupOutOfStock"]);

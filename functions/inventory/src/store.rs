@@ -26,6 +26,18 @@ pub trait CupReservations: Sync {
     fn release_cups(&self, stock_name: &str, order_id: &str) -> impl Future<Output = Result<Release, Error>> + Send;
 }
 
+/// The operator's port: the stock items and their levels.
+pub trait StockLevels: Sync {
+    /// Adds a stock item; `None` when it already exists (the first one stays as it is).
+    fn create(&self, stock_name: &str, qty: u32) -> impl Future<Output = Result<Option<StockItem>, Error>> + Send;
+
+    /// Sets the level of an existing stock item (a restock); `None` when there is no such item,
+    /// and then none is made.
+    fn set_level(&self, stock_name: &str, qty: u32) -> impl Future<Output = Result<Option<StockItem>, Error>> + Send;
+
+    fn get(&self, stock_name: &str) -> impl Future<Output = Result<Option<StockItem>, Error>> + Send;
+}
+
 const STOCK_ENTRY: &str = "STOCK";
 /// Set on stock items only, so the `stockItems` index lists them without the reservations.
 const LISTED_AS: &str = "listedAs";
@@ -78,47 +90,6 @@ impl InventoryStore {
         }
     }
 
-    /// Adds a stock item; `None` when it already exists.
-    pub async fn create(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
-        let item = StockItem {
-            stock_name: stock_name.to_string(),
-            qty,
-            updated_at: Utc::now(),
-        };
-        let mut row = key(stock_name, STOCK_ENTRY);
-        row.insert(LISTED_AS.into(), s(STOCK_ENTRY));
-        row.insert("qty".into(), n(qty));
-        row.insert("updatedAt".into(), s(item.updated_at.to_rfc3339()));
-        let created = dynamo::put_if_absent(&self.client, &self.table, row, "stockName").await?;
-        Ok(created.then_some(item))
-    }
-
-    /// Sets the level of an existing stock item (a restock); `None` when there is no such item.
-    pub async fn set_level(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(stock_name, STOCK_ENTRY)))
-            .update_expression("SET qty = :qty, updatedAt = :now")
-            .condition_expression("attribute_exists(stockName)")
-            .expression_attribute_values(":qty", n(qty))
-            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match update {
-            Ok(out) => Ok(Some(stock_item(&out.attributes.unwrap_or_default())?)),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    pub async fn get(&self, stock_name: &str) -> Result<Option<StockItem>, Error> {
-        let item = dynamo::get_item(&self.client, &self.table, key(stock_name, STOCK_ENTRY)).await?;
-        item.as_ref().map(stock_item).transpose()
-    }
-
     /// A page of the stock items, A to Z: the `stockItems` index holds only them (not the
     /// reservations, one per order, that share the table).
     pub async fn list(&self, page: PageRequest) -> Result<Page<StockItem>, Error> {
@@ -163,6 +134,47 @@ impl InventoryStore {
             .send()
             .await;
         dynamo::condition_held(record)
+    }
+}
+
+impl StockLevels for InventoryStore {
+    async fn create(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
+        let item = StockItem {
+            stock_name: stock_name.to_string(),
+            qty,
+            updated_at: Utc::now(),
+        };
+        let mut row = key(stock_name, STOCK_ENTRY);
+        row.insert(LISTED_AS.into(), s(STOCK_ENTRY));
+        row.insert("qty".into(), n(qty));
+        row.insert("updatedAt".into(), s(item.updated_at.to_rfc3339()));
+        let created = dynamo::put_if_absent(&self.client, &self.table, row, "stockName").await?;
+        Ok(created.then_some(item))
+    }
+
+    async fn set_level(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(stock_name, STOCK_ENTRY)))
+            .update_expression("SET qty = :qty, updatedAt = :now")
+            .condition_expression("attribute_exists(stockName)")
+            .expression_attribute_values(":qty", n(qty))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match update {
+            Ok(out) => Ok(Some(stock_item(&out.attributes.unwrap_or_default())?)),
+            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get(&self, stock_name: &str) -> Result<Option<StockItem>, Error> {
+        let item = dynamo::get_item(&self.client, &self.table, key(stock_name, STOCK_ENTRY)).await?;
+        item.as_ref().map(stock_item).transpose()
     }
 }
 
@@ -290,8 +302,8 @@ pub mod fake {
 
     #[derive(Default)]
     pub struct MemoryInventory {
-        /// Cups per stock item (no entry: no such item).
-        pub stock: Mutex<HashMap<String, u32>>,
+        /// The stock items by name.
+        pub stock: Mutex<HashMap<String, StockItem>>,
         /// Order id: the decision recorded for it.
         pub decisions: Mutex<HashMap<String, Reservation>>,
         /// The orders whose cups were given back.
@@ -303,18 +315,64 @@ pub mod fake {
     impl MemoryInventory {
         pub fn with_cups(cups: u32) -> Self {
             let store = Self::default();
-            store.stock.lock().unwrap().insert("cup".into(), cups);
+            store.stock_up("cup", cups);
             store
         }
 
+        /// Sets a stock item's level, making it if need be.
+        pub fn stock_up(&self, stock_name: &str, qty: u32) {
+            let item = StockItem {
+                stock_name: stock_name.into(),
+                qty,
+                updated_at: Utc::now(),
+            };
+            self.stock.lock().unwrap().insert(stock_name.into(), item);
+        }
+
         pub fn cups(&self) -> Option<u32> {
-            self.stock.lock().unwrap().get("cup").copied()
+            self.stock.lock().unwrap().get("cup").map(|item| item.qty)
+        }
+
+        fn reachable(&self) -> Result<(), Error> {
+            self.down.check("the inventory table is unreachable")
+        }
+    }
+
+    impl StockLevels for MemoryInventory {
+        async fn create(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
+            self.reachable()?;
+            let mut stock = self.stock.lock().unwrap();
+            if stock.contains_key(stock_name) {
+                return Ok(None);
+            }
+            let item = StockItem {
+                stock_name: stock_name.into(),
+                qty,
+                updated_at: Utc::now(),
+            };
+            stock.insert(stock_name.into(), item.clone());
+            Ok(Some(item))
+        }
+
+        async fn set_level(&self, stock_name: &str, qty: u32) -> Result<Option<StockItem>, Error> {
+            self.reachable()?;
+            let mut stock = self.stock.lock().unwrap();
+            Ok(stock.get_mut(stock_name).map(|item| {
+                item.qty = qty;
+                item.updated_at = Utc::now();
+                item.clone()
+            }))
+        }
+
+        async fn get(&self, stock_name: &str) -> Result<Option<StockItem>, Error> {
+            self.reachable()?;
+            Ok(self.stock.lock().unwrap().get(stock_name).cloned())
         }
     }
 
     impl CupReservations for MemoryInventory {
         async fn reserve_cups(&self, placed: &OrderPlaced) -> Result<Reservation, Error> {
-            self.down.check("the inventory table is unreachable")?;
+            self.reachable()?;
             // One lock over both, as the store's transaction is one.
             let mut decisions = self.decisions.lock().unwrap();
             if let Some(decided) = decisions.get(&placed.order.order_id) {
@@ -323,30 +381,29 @@ pub mod fake {
             let cups = cups_needed(placed);
             let mut stock = self.stock.lock().unwrap();
             let decision = match stock.get_mut(&placed.stock_name) {
-                Some(left) if *left >= cups => {
-                    *left -= cups;
+                Some(item) if item.qty >= cups => {
+                    item.qty -= cups;
+                    item.updated_at = Utc::now();
                     Reservation::Reserved { cups }
                 }
-                left => Reservation::out_of_stock(&placed.stock_name, cups, left.map(|l| *l)),
+                item => Reservation::out_of_stock(&placed.stock_name, cups, item.map(|item| item.qty)),
             };
             decisions.insert(placed.order.order_id.clone(), decision.clone());
             Ok(decision)
         }
 
         async fn release_cups(&self, stock_name: &str, order_id: &str) -> Result<Release, Error> {
-            self.down.check("the inventory table is unreachable")?;
+            self.reachable()?;
             let mut decisions = self.decisions.lock().unwrap();
             let decided = decisions.entry(order_id.to_string()).or_insert(Reservation::Withdrawn);
             let Reservation::Reserved { cups } = decided.clone() else {
                 return Ok(Release::NothingReserved);
             };
             if self.released.lock().unwrap().insert(order_id.to_string()) {
-                *self
-                    .stock
-                    .lock()
-                    .unwrap()
-                    .get_mut(stock_name)
-                    .ok_or("no such stock item")? += cups;
+                let mut stock = self.stock.lock().unwrap();
+                let item = stock.get_mut(stock_name).ok_or("no such stock item")?;
+                item.qty += cups;
+                item.updated_at = Utc::now();
             }
             Ok(Release::Released { cups })
         }

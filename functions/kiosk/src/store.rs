@@ -239,6 +239,7 @@ pub mod fake {
         }
 
         async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
+            self.down.check("the kiosk table is unreachable")?;
             let items = self.items.lock().unwrap();
             items
                 .get(order_id)

@@ -31,7 +31,8 @@ pub trait Notifications: Sync {
         until: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    /// Marks a notification as sent, with the topic's message id.
+    /// Marks a notification as sent, with the topic's message id; an error when there is no
+    /// such notification (nothing is made).
     fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
@@ -108,15 +109,20 @@ impl Notifications for NotificationStore {
     }
 
     async fn mark_sent(&self, notification_id: &str, sns_message_id: &str) -> Result<(), Error> {
-        self.client
+        let marked = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("notificationId", AttributeValue::S(notification_id.to_string()))
             .update_expression("SET snsMessageId = :id")
+            .condition_expression("attribute_exists(notificationId)")
             .expression_attribute_values(":id", AttributeValue::S(sns_message_id.to_string()))
             .send()
-            .await?;
-        Ok(())
+            .await;
+        match dynamo::condition_held(marked)? {
+            true => Ok(()),
+            false => Err(format!("no notification {notification_id} to mark sent").into()),
+        }
     }
 
     async fn get(&self, notification_id: &str) -> Result<Option<Notification>, Error> {

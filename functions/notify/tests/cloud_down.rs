@@ -21,6 +21,5 @@ async fn every_route_answers_a_json_500_without_detail() {
         Call::down("GET", "/notifications", "/notifications?customerId=1", None),
         Call::down("GET", "/notifications", "/notifications?customerId=1&limit=5", None),
     ];
-    let down = every_route_with_the_cloud_down("NotifyApiFunction", &calls, |req| handlers::http(&service, req)).await;
-    assert_eq!(down, 3);
+    every_route_with_the_cloud_down("NotifyApiFunction", &calls, |req| handlers::http(&service, req)).await;
 }

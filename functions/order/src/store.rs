@@ -532,6 +532,7 @@ fn status_value(status: OrderStatus) -> AttributeValue {
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -541,6 +542,8 @@ pub mod fake {
         /// Every write, in order, as the table's stream carries it: the order before (none when
         /// new) and after.
         pub changes: Mutex<Vec<(Option<Order>, Order)>>,
+        /// While down, every call fails (as a throttled or unreachable table does).
+        pub down: Outage,
     }
 
     impl MemoryOrders {
@@ -554,6 +557,7 @@ pub mod fake {
 
     impl OrderOutcomes for MemoryOrders {
         async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+            self.down.check("the orders table is unreachable")?;
             let mut orders = self.orders.lock().unwrap();
             let Some(order) = orders.get_mut(order_id) else {
                 return Ok(None);
@@ -568,6 +572,7 @@ pub mod fake {
         }
 
         async fn status_of(&self, order_id: &str) -> Result<Option<OrderStatus>, Error> {
+            self.down.check("the orders table is unreachable")?;
             Ok(self
                 .orders
                 .lock()

@@ -66,6 +66,5 @@ async fn every_route_answers_a_json_500_without_detail() {
         ),
         Call::down("DELETE", "/customers/{customerId}/tokens", "/customers/1/tokens", None),
     ];
-    let down = every_route_with_the_cloud_down("OrderApiFunction", &calls, |req| handlers::http(&service, req)).await;
-    assert_eq!(down, 13);
+    every_route_with_the_cloud_down("OrderApiFunction", &calls, |req| handlers::http(&service, req)).await;
 }

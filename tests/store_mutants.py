@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Weakens each guarding condition of the DynamoDB stores, one at a time, and runs the crate's
+store contract tests against it: every weakened condition must fail them. Prints one line per
+condition, and which tests caught it. The source is restored after each run, whatever happens.
+
+    python3 tests/store_mutants.py [NAME ...]     # all, or those named (e.g. inventory-no-oversell)
+
+About 20 s a condition on 2 cores (a crate rebuild and its contract tests on a local cloud).
+"""
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name, file, what the condition reads, what it is weakened to, crates whose contract tests run.
+MUTANTS = [
+    ("inventory-first-decision-on-withdraw", "functions/inventory/src/store.rs",
+     ".set_item(Some(row))\n            .condition_expression(FIRST_DECISION)", ".set_item(Some(row))",
+     ["inventory"]),
+    ("inventory-first-decision-on-reserve", "functions/inventory/src/store.rs",
+     "&reserved,\n            )?))\n            .condition_expression(FIRST_DECISION)", "&reserved,\n            )?))",
+     ["inventory"]),
+    ("inventory-first-decision-on-out-of-stock", "functions/inventory/src/store.rs",
+     "&out_of_stock,\n            )?))\n            .condition_expression(FIRST_DECISION)",
+     "&out_of_stock,\n            )?))", ["inventory"]),
+    ("inventory-no-oversell", "functions/inventory/src/store.rs",
+     '"attribute_exists(qty) AND qty >= :cups"', '"attribute_exists(qty)"', ["inventory"]),
+    ("inventory-restock-existing-only", "functions/inventory/src/store.rs",
+     '.condition_expression("attribute_exists(stockName)")\n', "", ["inventory"]),
+    ("inventory-release-once", "functions/inventory/src/store.rs",
+     '"attribute_exists(entry) AND attribute_not_exists(#released)"', '"attribute_exists(entry)"',
+     ["inventory"]),
+    ("shared-put-if-absent", "shared/src/dynamo.rs",
+     '.condition_expression("attribute_not_exists(#key)")',
+     '.condition_expression("attribute_not_exists(#key) OR attribute_exists(#key)")',
+     ["inventory", "beverage", "notify"]),
+    ("beverage-no-ingredient-below-zero", "functions/beverage/src/store.rs",
+     '.condition_expression("qty >= :units")', '.condition_expression("attribute_exists(qty)")',
+     ["beverage"]),
+    ("beverage-unmetered-still-unmetered", "functions/beverage/src/store.rs",
+     '.condition_expression("attribute_not_exists(qty)")',
+     '.condition_expression("attribute_not_exists(qty) OR attribute_exists(qty)")', ["beverage"]),
+    ("beverage-one-attempt-per-order", "functions/beverage/src/store.rs",
+     '.condition_expression("attribute_not_exists(beverageId)")\n', "", ["beverage"]),
+    ("beverage-machine-in-service", "functions/beverage/src/store.rs",
+     '"attribute_not_exists(inService) OR inService = :yes"',
+     '"attribute_not_exists(inService) OR inService = :yes OR inService <> :yes"', ["beverage"]),
+    ("notify-claim-existing-only", "functions/notify/src/store.rs",
+     '"attribute_exists(notificationId) AND attribute_not_exists(snsMessageId) \\\n',
+     '"attribute_not_exists(snsMessageId) \\\n', ["notify"]),
+    ("notify-claim-unsent-only", "functions/notify/src/store.rs",
+     "attribute_exists(notificationId) AND attribute_not_exists(snsMessageId) \\\n                 AND (",
+     "attribute_exists(notificationId) \\\n                 AND (", ["notify"]),
+    ("notify-claim-lapsed-only", "functions/notify/src/store.rs",
+     "(attribute_not_exists(sendingUntil) OR sendingUntil < :now)",
+     "(attribute_not_exists(sendingUntil) OR sendingUntil < :now OR sendingUntil >= :now)", ["notify"]),
+    ("notify-mark-existing-only", "functions/notify/src/store.rs",
+     '.condition_expression("attribute_exists(notificationId)")\n            .expression_attribute_values(":id"',
+     '.expression_attribute_values(":id"', ["notify"]),
+    ("order-move-from-one-status", "functions/order/src/store.rs",
+     '.condition_expression("#status = :from")', '.condition_expression("#status = :from OR #status <> :from")',
+     ["order"]),
+    ("kiosk-first-event-wins", "functions/kiosk/src/store.rs",
+     'Write::IfAbsent => format!("#a{i} = if_not_exists(#a{i}, :v{i})")',
+     'Write::IfAbsent => format!("#a{i} = :v{i}")', ["kiosk"]),
+]
+
+
+def run_contract(crate):
+    """The crate's contract tests: whether they passed, and the names of those that failed."""
+    out = subprocess.run(["cargo", "test", "-q", "-p", f"cafe-{crate}", "--test", "store_contract"],
+                         cwd=ROOT, capture_output=True, text=True)
+    failed = re.findall(r"^    (\S+)$", out.stdout, re.M)
+    if out.returncode != 0 and not failed:
+        sys.exit(f"cafe-{crate} did not build or run:\n{out.stderr[-3000:]}")
+    return out.returncode == 0, failed
+
+
+def main():
+    chosen = [m for m in MUTANTS if len(sys.argv) == 1 or m[0] in sys.argv[1:]]
+    survivors = []
+    for name, path, condition, weakened, crates in chosen:
+        file = ROOT / path
+        source = file.read_text()
+        if source.count(condition) != 1:
+            sys.exit(f"{name}: the condition is not found exactly once in {path}")
+        started = time.time()
+        try:
+            file.write_text(source.replace(condition, weakened))
+            caught = []
+            for crate in crates:
+                passed, failed = run_contract(crate)
+                caught += [f"{crate}: {test}" for test in failed] if not passed else []
+        finally:
+            file.write_text(source)
+        print(f"{name}: {'caught by ' + ', '.join(caught) if caught else 'SURVIVED'} "
+              f"({time.time() - started:.0f} s)", flush=True)
+        if not caught:
+            survivors.append(name)
+    if survivors:
+        sys.exit(f"{len(survivors)} weakened conditions survived: {', '.join(survivors)}")
+
+
+if __name__ == "__main__":
+    main()
