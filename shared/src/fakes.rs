@@ -56,6 +56,27 @@ impl Publish for FakeBus {
     }
 }
 
+/// Texts kept instead of sent: `(phone number, message)`; while down, sending fails.
+#[derive(Default)]
+pub struct FakeTexts {
+    sent: Mutex<Vec<(String, String)>>,
+    pub down: Outage,
+}
+
+impl FakeTexts {
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl crate::sms::SendText for FakeTexts {
+    async fn send(&self, phone_number: &str, message: &str) -> Result<(), Error> {
+        self.down.check("SNS is unreachable")?;
+        (self.sent.lock().unwrap()).push((phone_number.into(), message.into()));
+        Ok(())
+    }
+}
+
 /// A dead-letter queue that keeps what is set aside: `(body, order id, reason)`.
 #[derive(Default)]
 pub struct FakeDeadLetters {

@@ -4,6 +4,13 @@
 use crate::Error;
 use aws_config::SdkConfig;
 use aws_sdk_sns::{Client, types::MessageAttributeValue};
+use std::future::Future;
+
+/// The port to texts: one message to one phone number.
+pub trait SendText: Sync {
+    /// Texts `message` to `phone_number` (E.164).
+    fn send(&self, phone_number: &str, message: &str) -> impl Future<Output = Result<(), Error>> + Send;
+}
 
 #[derive(Clone)]
 pub struct TextMessages {
@@ -16,10 +23,12 @@ impl TextMessages {
             client: Client::new(sdk),
         }
     }
+}
 
-    /// Texts `message` to `phone_number` (E.164), as a transactional message (sent even to numbers
-    /// that opted out of promotions, and ahead of them).
-    pub async fn send(&self, phone_number: &str, message: &str) -> Result<(), Error> {
+impl SendText for TextMessages {
+    /// As a transactional message: sent even to numbers that opted out of promotions, and ahead
+    /// of them.
+    async fn send(&self, phone_number: &str, message: &str) -> Result<(), Error> {
         self.client
             .publish()
             .phone_number(phone_number)

@@ -381,7 +381,7 @@ impl<'w> Run<'w> {
                 order.order_id, order.beverage_qty, order.beverage_name
             )
         });
-        world.orders.place(order);
+        world.orders.insert(order);
     }
 
     /// A customer or the operator cancels an order, racing the saga.

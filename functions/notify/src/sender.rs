@@ -6,7 +6,7 @@ use crate::domain::Notification;
 use aws_config::SdkConfig;
 use aws_sdk_sns::Client;
 use cafe_shared::Error;
-use cafe_shared::sms::{TextMessages, text_attribute};
+use cafe_shared::sms::{SendText, TextMessages, text_attribute};
 use std::future::Future;
 
 /// The saga step's port: telling the customer.

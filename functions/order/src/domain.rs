@@ -1,9 +1,11 @@
 //! Orders and the menu: the rules, with no I/O.
 
+mod placing;
 pub mod sign_in;
 
-use cafe_shared::auth::KioskClaim;
-use cafe_shared::checks::{Invalid, check_id, check_text};
+pub use placing::*;
+
+use cafe_shared::checks::{Invalid, check_id};
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary};
 pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
@@ -208,126 +210,37 @@ pub enum OrderError {
     /// A cancel that came too late: the order is past its point of no return.
     #[error("the order is {0}: it can no longer be cancelled")]
     NotCancellable(&'static str),
-}
-
-/// Who places an order, which decides what its transaction checks and records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlacedBy {
-    /// The operator: any customer; a new customer id is registered (so that no kiosk can later
-    /// claim it as a new customer and read this order with the token it would get).
-    Operator,
-    /// A kiosk, if it is registered: a new customer's first order (their token comes with it).
-    Kiosk(KioskClaim),
-    /// A customer with their own token.
-    Customer,
-}
-
-impl PlacedBy {
-    /// A kiosk's order texts nobody: whoever stands at it could type any number. A customer
-    /// proves their number by signing in (`POST /sign-in`) and orders with their own token, whose
-    /// proven number the order's transaction checks; the operator is trusted with any number.
-    pub fn check_phone(&self, phone_number: Option<&str>) -> Result<(), OrderError> {
-        match (self, phone_number) {
-            (PlacedBy::Kiosk(_), Some(_)) => Err(OrderError::PhoneNotProven),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn kiosk_id(&self) -> Option<String> {
-        match self {
-            PlacedBy::Kiosk(claim) => Some(claim.kiosk_id.clone()),
-            PlacedBy::Operator | PlacedBy::Customer => None,
-        }
-    }
-}
-
-/// A kiosk device the operator registered: its token places orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Kiosk {
-    pub kiosk_id: String,
-    pub kiosk_name: String,
-    pub registered_at: DateTime<Utc>,
-}
-
-/// The body of `POST /kiosks`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KioskRequest {
-    pub kiosk_name: String,
-}
-
-impl Kiosk {
-    /// A kiosk to register under `kiosk_id`, named as the operator asked (where it stands).
-    pub fn register(request: KioskRequest, kiosk_id: String, now: DateTime<Utc>) -> Result<Self, Invalid> {
-        check_text("kioskName", &request.kiosk_name, 64)?;
-        Ok(Self {
-            kiosk_id,
-            kiosk_name: request.kiosk_name.trim().to_string(),
-            registered_at: now,
-        })
-    }
-}
-
-/// How much one customer, one kiosk and one phone number may ask of the cafe (template
-/// parameters).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderLimits {
-    /// Orders one customer may place in a minute.
-    pub orders_per_minute: u32,
-    /// Orders one kiosk may place in a minute.
-    pub orders_per_kiosk_per_minute: u32,
-    /// Texts one phone number may be sent in an hour (each order with that number is one).
-    pub texts_per_hour: u32,
-    /// The country calling codes texts may go to, such as `82`.
-    pub text_country_codes: Vec<String>,
-    /// Orders the cafe makes at once (placed, not yet completed or cancelled); more wait.
-    pub max_orders_in_progress: u32,
-}
-
-/// Whether the cafe takes orders (`GET /cafe`): open, and how full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Cafe {
-    pub open: bool,
-    /// Placed and not yet completed or cancelled.
-    pub orders_in_progress: u32,
-    pub max_orders_in_progress: u32,
-}
-
-impl Cafe {
-    /// Why the cafe, as it is just after it refused an order, refused it: closed, or else full
-    /// (even if an order ended in the moment since).
-    pub fn refusal(&self) -> OrderError {
-        match self.open {
-            false => OrderError::CafeClosed,
-            true => OrderError::CafeBusy(self.orders_in_progress),
-        }
-    }
-}
-
-/// The body of `PUT /cafe`: the operator opens or closes the cafe.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OpeningRequest {
-    pub open: bool,
-}
-
-impl OrderLimits {
-    /// A number the cafe may text: in one of the allowed countries (calling codes are a prefix
-    /// code, so a number's starts with exactly one of them).
-    pub fn check_textable(&self, phone: &str) -> Result<(), OrderError> {
-        let digits = phone.trim_start_matches('+');
-        if self
-            .text_country_codes
-            .iter()
-            .any(|code| digits.starts_with(code.as_str()))
-        {
-            return Ok(());
-        }
-        let countries: Vec<String> = self.text_country_codes.iter().map(|code| format!("+{code}")).collect();
-        Err(OrderError::PhoneNotTextable(countries.join(", ")))
-    }
+    #[error("this kiosk is not registered (or was revoked): ask the operator to register it")]
+    UnknownKiosk,
+    /// The kiosk placed as many orders this minute as allowed (`MaxOrdersPerKioskPerMinute`).
+    #[error("this kiosk has placed {0} orders this minute, the most allowed; try again in a minute")]
+    KioskBusy(u32),
+    /// The customer placed as many orders this minute as allowed (`MaxOrdersPerMinute`).
+    #[error("customer {0:?} has placed {1} orders this minute, the most allowed; try again in a minute")]
+    TooManyOrders(String, u32),
+    /// The order's number was texted as often this hour as allowed (`MaxTextsPerNumberPerHour`).
+    #[error(
+        "this phone number has been texted {0} times this hour, the most allowed; order without a phone \
+         number, or try again later"
+    )]
+    TooManyTexts(u32),
+    /// A sign-in code asked for a number texted as often this hour as allowed.
+    #[error("this phone number has been texted {0} times this hour, the most allowed; try again later")]
+    TooManyCodes(u32),
+    /// A kiosk typed the id of a customer who signs in with their phone.
+    #[error("customer {0:?} signs in with their phone: they order with their own token")]
+    SignsInByPhone(String),
+    /// An Idempotency-Key sent again with another order.
+    #[error("this Idempotency-Key was already used for a different order")]
+    KeyReused,
+    /// No code waits for the number: used, ended, or tried too often.
+    #[error("no code is waiting for this number (it was used, ended or tried too often): ask for a new one")]
+    CodeExpired,
+    #[error("that is not the code texted; {0} tries left")]
+    WrongCode(u32),
+    /// No such order, or not one the caller may see: the two answer alike.
+    #[error("no order with id {0:?}")]
+    UnknownOrder(String),
 }
 
 /// The id of an order placed with an idempotency key: the same customer and key always give
@@ -402,6 +315,7 @@ pub fn not_cancellable(order: &Order) -> OrderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cafe_shared::auth::KioskClaim;
 
     fn menu() -> Menu {
         Menu::from_json(

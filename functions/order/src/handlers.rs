@@ -3,22 +3,18 @@
 
 mod sign_in;
 
-use crate::domain::{
-    Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, OrderStatus, PlacedBy, cancelled_by,
-    not_cancellable, order_id_for_key,
-};
-use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderOutcomes, Placed, Recorded, Registration};
+use crate::domain::{Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, PlacedBy};
+use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderBook};
+use crate::use_cases::{self, Counter, Failure};
 use crate::{OrderService, saga};
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::Error;
-use cafe_shared::auth::{Caller, NewKiosk};
-use cafe_shared::checks::check_id;
+use cafe_shared::auth::Caller;
 use cafe_shared::http::{
-    ApiError, MAX_ID_CHARS, header, json_body, json_response, no_route, page_request, page_response, path_param,
-    query_param, respond, route,
+    ApiError, header, json_body, json_response, no_route, page_request, page_response, path_param, query_param,
+    respond, route,
 };
-use cafe_shared::sqs;
+use cafe_shared::{Error, clock, sqs};
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
@@ -39,6 +35,25 @@ impl From<OrderError> for ApiError {
             OrderError::NotCancellable(_) => ApiError::new(StatusCode::CONFLICT, "not_cancellable", message),
             OrderError::CafeClosed => ApiError::new(StatusCode::CONFLICT, "cafe_closed", message),
             OrderError::CafeBusy(_) => ApiError::new(StatusCode::CONFLICT, "cafe_busy", message),
+            OrderError::KeyReused => ApiError::conflict(message),
+            OrderError::UnknownKiosk => ApiError::unauthorized(message),
+            OrderError::SignsInByPhone(_) => ApiError::forbidden(message),
+            OrderError::KioskBusy(_)
+            | OrderError::TooManyOrders(..)
+            | OrderError::TooManyTexts(_)
+            | OrderError::TooManyCodes(_) => ApiError::too_many_requests(message),
+            OrderError::CodeExpired => ApiError::new(StatusCode::UNAUTHORIZED, "code_expired", message),
+            OrderError::WrongCode(_) => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_code", message),
+            OrderError::UnknownOrder(order_id) => ApiError::not_found("order", &order_id),
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Refused(refused) => refused.into(),
+            Failure::Cloud(error) => error.into(),
         }
     }
 }
@@ -71,7 +86,7 @@ pub async fn http(service: &OrderService, req: Request) -> Response<Body> {
 /// A new token for `customer_id`, the only kind this function issues (with a first order at a
 /// kiosk, or a proven phone): the token and when it ends.
 async fn issue_customer_token(service: &OrderService, customer_id: &str) -> Result<(String, DateTime<Utc>), Error> {
-    let expires_at = Utc::now() + service.customer_token_lifetime;
+    let expires_at = clock::now() + service.customer_token_lifetime;
     let token = (service.credentials)
         .customer_token(customer_id, expires_at.timestamp())
         .await?;
@@ -93,12 +108,10 @@ struct PlacedOrder {
     receipt_expires_at: Option<chrono::DateTime<Utc>>,
 }
 
-/// Orders come from a registered kiosk, the operator, or a customer with their own token. A kiosk
-/// places orders for anyone who stands at it: a new customer id's first order registers the
-/// customer and returns their token; every kiosk order returns its receipt (what the customer's
-/// phone follows the order with), and a known customer's gets nothing more. A retry with the
-/// same Idempotency-Key, from the same caller, gets the order back (with the same receipt, which
-/// only the kiosk that placed it can ask for), never a customer token.
+/// Orders come from a registered kiosk, the operator, or a customer with their own token (see
+/// `Counter::place_order`). A new customer's first order at a kiosk returns their token; every
+/// kiosk order returns its receipt (what the customer's phone follows the order with), which a
+/// retry with the same Idempotency-Key gets again: it ends a fixed time after the order.
 async fn place_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let placed_by = match &caller {
@@ -118,118 +131,23 @@ async fn place_order(service: &OrderService, req: &Request) -> Result<Response<B
         caller.require_customer(&request.customer_id)?;
     }
     let key = header(req, "idempotency-key");
-    if let Some(key) = &key {
-        check_id("Idempotency-Key", key, MAX_ID_CHARS)?;
-    }
-    let order_id = match &key {
-        Some(key) => order_id_for_key(&request.customer_id, key),
-        None => uuid::Uuid::new_v4().to_string(),
+    let counter = Counter {
+        menu: &service.menu,
+        limits: &service.limits,
     };
-    let mut order = Order::place(request, &service.menu, order_id, Utc::now())?;
-    order.kiosk_id = placed_by.kiosk_id();
-    placed_by.check_phone(order.phone_number.as_deref())?;
-    if let Some(phone) = &order.phone_number {
-        service.limits.check_textable(phone)?;
-    }
-    // A kiosk proves its secret before anything else: a made-up token learns nothing and
-    // touches nothing (the order's transaction checks it again).
-    if let PlacedBy::Kiosk(claim) = &placed_by
-        && !service.store.is_registered_kiosk(claim).await?
-    {
-        return Err(unknown_kiosk());
-    }
-    let registration = match placed_by {
-        PlacedBy::Kiosk(_) => Registration::New,
-        PlacedBy::Operator => Registration::IfNew,
-        PlacedBy::Customer => Registration::None,
-    };
-    // A retry of an order already stored is answered from it, whatever the cafe is now.
-    let stored = match &key {
-        Some(_) => service.store.get(&order.order_id).await?,
-        None => None,
-    };
-    let mut placed = match stored {
-        Some(existing) => Placed::AlreadyPlaced(existing),
-        None => {
-            // The number first: a closed or full cafe refuses here, using up none.
-            match service
-                .store
-                .take_order_number(order.order_date, &service.limits)
-                .await?
-            {
-                Ok(number) => order.order_number = Some(number),
-                Err(cafe) => return Err(cafe.refusal().into()),
-            }
-            // The order's OrderPlaced goes out from the table's stream (see `outbox`), so an
-            // order that is stored is always announced, even if the bus is down at this moment.
-            service
-                .store
-                .place(&order, &placed_by, registration, &service.limits)
-                .await?
-        }
-    };
-    let mut new_customer = registration == Registration::New;
-    if matches!(placed, Placed::CustomerKnown) {
-        // A returning customer at a kiosk: the order is theirs, with no token.
-        new_customer = false;
-        placed = service
-            .store
-            .place(&order, &placed_by, Registration::None, &service.limits)
-            .await?;
-    }
-    let (order, new_customer) = match placed {
-        Placed::New(order) => (order, new_customer),
-        // Closed or filled up since the number was taken.
-        Placed::CafeRefused(cafe) => {
-            return Err(cafe.refusal().into());
-        }
-        Placed::AlreadyPlaced(existing) if existing.is_same_request(&order) => (existing, false),
-        Placed::AlreadyPlaced(_) => {
-            return Err(ApiError::conflict(
-                "this Idempotency-Key was already used for a different order",
-            ));
-        }
-        Placed::UnknownKiosk => return Err(unknown_kiosk()),
-        Placed::CustomerKnown => return Err(ApiError::internal("a known customer refused without a registration")),
-        Placed::KioskBusy => {
-            return Err(ApiError::too_many_requests(format!(
-                "this kiosk has placed {} orders this minute, the most allowed; try again in a minute",
-                service.limits.orders_per_kiosk_per_minute
-            )));
-        }
-        Placed::TooManyOrders => {
-            return Err(ApiError::too_many_requests(format!(
-                "customer {:?} has placed {} orders this minute, the most allowed; try again in a minute",
-                order.customer_id, service.limits.orders_per_minute
-            )));
-        }
-        Placed::TooManyTexts => {
-            return Err(ApiError::too_many_requests(format!(
-                "this phone number has been texted {} times this hour, the most allowed; order without a phone \
-                 number, or try again later",
-                service.limits.texts_per_hour
-            )));
-        }
-        Placed::PhoneNotProven => return Err(OrderError::PhoneNotProven.into()),
-        Placed::SignsInByPhone => {
-            return Err(ApiError::forbidden(format!(
-                "customer {:?} signs in with their phone: they order with their own token",
-                order.customer_id
-            )));
-        }
-    };
-    let customer_token = match new_customer {
+    let placing = (counter.place_order(&service.store, &placed_by, request, key.as_deref(), clock::now())).await?;
+    let order = placing.order;
+    let customer_token = match placing.new_customer {
         true => Some(issue_customer_token(service, &order.customer_id).await?.0),
         false => None,
     };
-    // The receipt's end follows from the order, so a retry gets the same receipt, not a new one.
     let receipt_expires_at = order.order_date + service.receipt_lifetime;
     let receipt_token = match placed_by {
         PlacedBy::Kiosk(_) => Some(
-            service
+            (service
                 .credentials
-                .receipt(&order.order_id, receipt_expires_at.timestamp())
-                .await?,
+                .receipt(&order.order_id, receipt_expires_at.timestamp()))
+            .await?,
         ),
         PlacedBy::Operator | PlacedBy::Customer => None,
     };
@@ -257,16 +175,11 @@ struct RegisteredKiosk {
 async fn register_kiosk(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.require_operator(req).await?;
     let request: KioskRequest = json_body(req)?;
-    let credentials = NewKiosk::generate();
-    let kiosk = Kiosk::register(request, credentials.kiosk_id, Utc::now())?;
-    service.store.register_kiosk(&kiosk, &credentials.secret_hash).await?;
+    let (kiosk, kiosk_token) = use_cases::register_kiosk(&service.store, request, clock::now()).await?;
     tracing::info!(kiosk_id = kiosk.kiosk_id, "kiosk registered");
     Ok(json_response(
         StatusCode::CREATED,
-        &RegisteredKiosk {
-            kiosk,
-            kiosk_token: credentials.token,
-        },
+        &RegisteredKiosk { kiosk, kiosk_token },
     ))
 }
 
@@ -324,34 +237,16 @@ async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Bod
 }
 
 /// `POST /orders/{orderId}/cancel`: by the order's customer (their token or its receipt) or the
-/// operator, until the machine starts it (`Outcome::Withdrawn` moves only a pending order, the
-/// machine's start only a pending one too: one of them wins). Cancelling a cancelled order
-/// answers it as it is; one being made or completed is 409.
+/// operator (see `use_cases::cancel_order`).
 async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
-    let mut order = match service.store.get(&order_id).await? {
-        Some(order) if caller.may_see_order(&order.order_id, &order.customer_id) => order,
-        _ => return Err(ApiError::not_found("order", &order_id)),
-    };
-    let cancel = cancelled_by(matches!(caller, Caller::Operator));
-    match service.store.record_outcome(&order_id, &cancel).await? {
-        Some(Recorded::Moved) => {
-            tracing::info!(order_id, "order cancelled by a person");
-            order.apply(&cancel);
-            Ok(json_response(StatusCode::OK, &order))
-        }
-        Some(Recorded::Unmoved(order)) if order.order_status == OrderStatus::Cancelled => {
-            Ok(json_response(StatusCode::OK, &order))
-        }
-        Some(Recorded::Unmoved(order)) => Err(not_cancellable(&order).into()),
-        None => Err(ApiError::not_found("order", &order_id)),
-    }
-}
-
-fn unknown_kiosk() -> ApiError {
-    ApiError::unauthorized("this kiosk is not registered (or was revoked): ask the operator to register it")
+    let may_see = |order: &Order| caller.may_see_order(&order.order_id, &order.customer_id);
+    let by_operator = matches!(caller, Caller::Operator);
+    let order = use_cases::cancel_order(&service.store, &order_id, may_see, by_operator).await?;
+    tracing::info!(order_id, "order cancelled by a person");
+    Ok(json_response(StatusCode::OK, &order))
 }
 
 /// `GET /cafe`: whether the cafe takes orders, for the operator and the registered kiosks.
@@ -359,7 +254,7 @@ async fn get_cafe(service: &OrderService, req: &Request) -> Result<Response<Body
     match service.credentials.caller(req).await? {
         Caller::Operator => {}
         Caller::Kiosk(claim) if service.store.is_registered_kiosk(&claim).await? => {}
-        Caller::Kiosk(_) => return Err(unknown_kiosk()),
+        Caller::Kiosk(_) => return Err(OrderError::UnknownKiosk.into()),
         Caller::Anonymous => return Err(ApiError::unauthorized("send the operator's or a kiosk's token")),
         _ => {
             return Err(ApiError::forbidden(

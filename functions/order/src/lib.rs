@@ -8,6 +8,7 @@ pub mod domain;
 pub mod handlers;
 pub mod saga;
 pub mod store;
+pub mod use_cases;
 
 use cafe_shared::{Error, auth::Credentials, bus::EventBus, config};
 use domain::{Menu, OrderLimits};

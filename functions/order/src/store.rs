@@ -5,24 +5,28 @@
 //! registered kiosk (the hash of its secret; the `kiosks` index lists them) and
 //! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute. A customer who signed in
 //! with their phone has its number on `customer#<id>`, and `phone#<number>` keeps the customer id
-//! it signs in as and the hash of the code last texted to it, and `revocations` the customers who
-//! signed out everywhere (see `sign_in`). `cafe` is the cafe itself: whether it is open
+//! it signs in as and the hash of the code last texted to it, (see `sign_in`). `cafe` is the cafe itself: whether it is open
 //! (`isOpen`, open until the operator first closes it), its orders in progress (`inProgress`,
 //! one more in each order's own transaction, one less in the one that ends it) and each day's
 //! last order number (`number#<day>`).
 
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake;
+mod placing;
 mod sign_in;
+
 pub use sign_in::{CodeKept, Proven};
 
-use crate::domain::{Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy};
+use crate::domain::sign_in::{LiveCode, SignInCode};
+use crate::domain::{Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration};
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::dynamo::SortOrder::{Ascending, Descending};
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Utc};
 use std::future::Future;
 
 /// The `byDate` index's partition: one, holding every order by date (a cafe's orders a day are
@@ -48,57 +52,6 @@ pub struct OrderStore {
     customers_table: String,
 }
 
-/// What placing an order records of its customer (`customer#<id>`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Registration {
-    /// A new customer, whose token comes with this order: refused if they have ordered before.
-    New,
-    /// The customer is registered if they are not yet (nothing refused).
-    IfNew,
-    /// Nothing: the customer is known.
-    None,
-}
-
-/// What storing a new order found.
-pub enum Placed {
-    New(Order),
-    /// The cafe is closed or full, as it is now.
-    CafeRefused(Cafe),
-    /// The kiosk token names no registered kiosk, or not with that secret (or it was revoked).
-    UnknownKiosk,
-    /// The kiosk has placed as many orders this minute as allowed.
-    KioskBusy,
-    /// An order with this id was already stored (a retried request with the same key).
-    AlreadyPlaced(Order),
-    /// Asked as the customer's first order, but they have ordered before.
-    CustomerKnown,
-    /// The customer has placed as many orders this minute as allowed.
-    TooManyOrders,
-    /// The order's phone number has been texted as often this hour as allowed.
-    TooManyTexts,
-    /// The customer's order asks texts to a number they have not proven.
-    PhoneNotProven,
-    /// A kiosk typed the id of a customer who signs in with their phone: only their token orders
-    /// for them.
-    SignsInByPhone,
-}
-
-/// Which condition of the order's transaction failed, most telling first.
-/// A kiosk that is not registered explains nothing else and learns nothing (not even whether
-/// an order with this id exists).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Refusal {
-    UnknownKiosk,
-    AlreadyPlaced,
-    CafeRefused,
-    CustomerKnown,
-    KioskBusy,
-    SignsInByPhone,
-    PhoneNotProven,
-    TooManyOrders,
-    TooManyTexts,
-}
-
 /// What asking an order to move found.
 #[derive(Debug)]
 pub enum Recorded {
@@ -117,257 +70,89 @@ impl OrderStore {
             customers_table,
         }
     }
+}
 
-    /// Stores a new pending order unless one with its id exists, in one transaction with its
-    /// count in the customer's current minute, for an order with a phone number its count in that
-    /// number's current hour (one text each), both within `limits`, the customer's `registration`,
-    /// and for a kiosk, that it is registered with the secret it claims and within its own count
-    /// a minute.
-    pub async fn place(
+/// The order API's port: placing orders, the cafe's item and the registered kiosks.
+pub trait OrderBook: Sync {
+    fn get(&self, order_id: &str) -> impl Future<Output = Result<Option<Order>, Error>> + Send;
+
+    /// Whether the kiosk is registered with the secret it claims (and not revoked), read
+    /// consistently: checked before a kiosk's order touches the cafe (its transaction checks again).
+    fn is_registered_kiosk(&self, claim: &KioskClaim) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// The next order number of the day of `at`, counted from 1, if the cafe takes orders now;
+    /// else the cafe as it is. A closed or full cafe uses up no number.
+    fn take_order_number(
+        &self,
+        at: DateTime<Utc>,
+        limits: &OrderLimits,
+    ) -> impl Future<Output = Result<Result<u32, Cafe>, Error>> + Send;
+
+    /// Stores a new pending order, all or nothing, with what it counts and records: its place in
+    /// the cafe (open, with room), its count in the customer's minute and, with a phone number,
+    /// in that number's hour, both within `limits`, the customer's `registration`, and for a
+    /// kiosk, that it is registered with the secret it claims and within its own count a minute.
+    /// Refused, nothing is written, and the answer is the most telling refusal
+    /// ([`Refusal::most_telling`] of those that failed).
+    fn place(
         &self,
         order: &Order,
         placed_by: &PlacedBy,
         registration: Registration,
         limits: &OrderLimits,
-    ) -> Result<Placed, Error> {
-        let mut item: Item = serde_dynamo::to_item(order)?;
-        // Every order is in the `byDate` index, where the operator reads the latest.
-        item.insert(LISTED_AS.into(), s(ORDER));
-        let put_order = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(orderId)")
-            .build()?;
-        let minute = order.order_date.timestamp() / 60;
-        let mut writes = Vec::new();
-        if let PlacedBy::Kiosk(claim) = placed_by {
-            writes.push((Refusal::UnknownKiosk, self.kiosk_registered(claim)?));
-            let kiosk_rate = self.count(
-                format!("kioskrate#{}#{minute}", claim.kiosk_id),
-                limits.orders_per_kiosk_per_minute,
-                (minute + 2) * 60,
-            )?;
-            writes.push((Refusal::KioskBusy, kiosk_rate));
-        }
-        writes.push((
-            Refusal::AlreadyPlaced,
-            TransactWriteItem::builder().put(put_order).build(),
-        ));
-        // The order takes its place in the cafe, which it gives back when it ends.
-        let cafe = Update::builder()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(CAFE))
-            .update_expression("ADD inProgress :one")
-            .condition_expression(CAFE_TAKES_ORDERS)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":open", AttributeValue::Bool(true))
-            .expression_attribute_values(":max", n(limits.max_orders_in_progress))
-            .build()?;
-        writes.push((Refusal::CafeRefused, TransactWriteItem::builder().update(cafe).build()));
-        writes.push((
-            Refusal::TooManyOrders,
-            self.count(
-                format!("rate#{}#{minute}", order.customer_id),
-                limits.orders_per_minute,
-                (minute + 2) * 60,
-            )?,
-        ));
-        if let Some(phone) = &order.phone_number {
-            writes.push((Refusal::TooManyTexts, self.count_text(phone, order.order_date, limits)?));
-        }
-        // Last: when only it fails, everything before it held.
-        let customer = s(format!("customer#{}", order.customer_id));
-        match (registration, placed_by, &order.phone_number) {
-            // The number was proven by the customer whose token placed the order.
-            (Registration::None, PlacedBy::Customer, Some(phone)) => {
-                let proven = ConditionCheck::builder()
-                    .table_name(&self.customers_table)
-                    .key("customerKey", customer.clone())
-                    .condition_expression("phoneNumber = :phone")
-                    .expression_attribute_values(":phone", s(phone.clone()))
-                    .build()?;
-                writes.push((
-                    Refusal::PhoneNotProven,
-                    TransactWriteItem::builder().condition_check(proven).build(),
-                ));
-            }
-            // A kiosk orders for a known customer only if they don't sign in with their phone.
-            (Registration::None, PlacedBy::Kiosk(_), _) => {
-                let typed = ConditionCheck::builder()
-                    .table_name(&self.customers_table)
-                    .key("customerKey", customer.clone())
-                    .condition_expression("attribute_not_exists(phoneNumber)")
-                    .build()?;
-                writes.push((
-                    Refusal::SignsInByPhone,
-                    TransactWriteItem::builder().condition_check(typed).build(),
-                ));
-            }
-            _ => {}
-        }
-        match registration {
-            Registration::New => {
-                let register = Put::builder()
-                    .table_name(&self.customers_table)
-                    .item("customerKey", customer)
-                    .item("firstOrderId", s(order.order_id.clone()))
-                    .condition_expression("attribute_not_exists(customerKey)")
-                    .build()?;
-                writes.push((
-                    Refusal::CustomerKnown,
-                    TransactWriteItem::builder().put(register).build(),
-                ));
-            }
-            Registration::IfNew => {
-                let register = Update::builder()
-                    .table_name(&self.customers_table)
-                    .key("customerKey", customer)
-                    .update_expression("SET firstOrderId = if_not_exists(firstOrderId, :order)")
-                    .expression_attribute_values(":order", s(order.order_id.clone()))
-                    .build()?;
-                writes.push((
-                    Refusal::CustomerKnown,
-                    TransactWriteItem::builder().update(register).build(),
-                ));
-            }
-            Registration::None => {}
-        }
-        // Every order counts itself in the cafe's item: concurrent ones may meet on it.
-        let items: Vec<TransactWriteItem> = writes.iter().map(|(_, write)| write.clone()).collect();
-        let refused: Vec<Refusal> = dynamo::transact(&self.client, items)
-            .await?
-            .into_iter()
-            .map(|i| writes[i].0)
-            .collect();
-        // A stored order with this id explains every other refusal but an unknown kiosk's: it is
-        // a retry.
-        Ok(match refused.iter().min() {
-            None => Placed::New(order.clone()),
-            Some(Refusal::UnknownKiosk) => Placed::UnknownKiosk,
-            Some(Refusal::CafeRefused) => Placed::CafeRefused(self.cafe(limits).await?),
-            Some(Refusal::AlreadyPlaced) => Placed::AlreadyPlaced(
-                self.get(&order.order_id)
-                    .await?
-                    .ok_or("order vanished after a conflicting write")?,
-            ),
-            Some(Refusal::CustomerKnown) => Placed::CustomerKnown,
-            Some(Refusal::KioskBusy) => Placed::KioskBusy,
-            Some(Refusal::TooManyOrders) => Placed::TooManyOrders,
-            Some(Refusal::TooManyTexts) => Placed::TooManyTexts,
-            Some(Refusal::PhoneNotProven) => Placed::PhoneNotProven,
-            Some(Refusal::SignsInByPhone) => Placed::SignsInByPhone,
-        })
-    }
-
-    /// Whether the kiosk is registered with the secret it claims (and not revoked), read
-    /// consistently: checked before a kiosk's order touches the cafe (its transaction checks again).
-    pub async fn is_registered_kiosk(&self, claim: &KioskClaim) -> Result<bool, Error> {
-        let key = dynamo::key("customerKey", format!("kiosk#{}", claim.kiosk_id));
-        let item = dynamo::get_item(&self.client, &self.customers_table, key).await?;
-        Ok(item.and_then(|kiosk| kiosk.get("secretHash").cloned()) == Some(s(claim.secret_hash.clone())))
-    }
-
-    /// That the kiosk is registered with the secret it claims (and not revoked).
-    fn kiosk_registered(&self, claim: &KioskClaim) -> Result<TransactWriteItem, Error> {
-        let registered = ConditionCheck::builder()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(format!("kiosk#{}", claim.kiosk_id)))
-            .condition_expression("secretHash = :hash")
-            .expression_attribute_values(":hash", s(claim.secret_hash.clone()))
-            .build()?;
-        Ok(TransactWriteItem::builder().condition_check(registered).build())
-    }
-
-    /// One more text to `phone` in the hour of `at`, within the limit (an order's outcome or a
-    /// sign-in code: each is one text).
-    fn count_text(&self, phone: &str, at: DateTime<Utc>, limits: &OrderLimits) -> Result<TransactWriteItem, Error> {
-        let hour = at.timestamp() / 3600;
-        self.count(
-            format!("texts#{phone}#{hour}"),
-            limits.texts_per_hour,
-            (hour + 2) * 3600,
-        )
-    }
-
-    /// One more in the window counter `key`, if it holds fewer than `max`; gone (DynamoDB TTL)
-    /// at `expires_at`, a window after its own.
-    fn count(&self, key: String, max: u32, expires_at: i64) -> Result<TransactWriteItem, Error> {
-        let update = Update::builder()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(key))
-            .update_expression("ADD placed :one SET expiresAt = :expires")
-            .condition_expression("attribute_not_exists(placed) OR placed < :max")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max))
-            .expression_attribute_values(":expires", n(expires_at))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    /// The next order number of the day of `at`, counted from 1, if the cafe takes orders now;
-    /// else the cafe as it is. A closed or full cafe uses up no number, so the numbers a day's
-    /// customers see run on without gaps (but for an order refused after this, e.g. by a
-    /// customer's rate, or a cafe that filled up a moment later).
-    pub async fn take_order_number(&self, at: DateTime<Utc>, limits: &OrderLimits) -> Result<Result<u32, Cafe>, Error> {
-        let day = at.date_naive();
-        let yesterday = day.checked_sub_days(Days::new(1)).unwrap_or(day);
-        let take = self
-            .client
-            .update_item()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(CAFE))
-            // Yesterday's counter goes as today's starts: the item stays small.
-            .update_expression("ADD #today :one REMOVE #yesterday")
-            .condition_expression(CAFE_TAKES_ORDERS)
-            .expression_attribute_names("#today", format!("number#{day}"))
-            .expression_attribute_names("#yesterday", format!("number#{yesterday}"))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":open", AttributeValue::Bool(true))
-            .expression_attribute_values(":max", n(limits.max_orders_in_progress))
-            .return_values(ReturnValue::UpdatedNew);
-        let taken = dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(take.clone().send().await) }).await?;
-        match taken {
-            Ok(out) => {
-                let number = out
-                    .attributes
-                    .unwrap_or_default()
-                    .get(&format!("number#{day}"))
-                    .cloned();
-                match number {
-                    Some(AttributeValue::N(number)) => Ok(Ok(number.parse()?)),
-                    other => Err(format!("the day's order number reads {other:?}").into()),
-                }
-            }
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(Err(self.cafe(limits).await?)),
-            Err(e) => Err(e.into()),
-        }
-    }
+    ) -> impl Future<Output = Result<Result<(), Refusal>, Error>> + Send;
 
     /// Whether the cafe is open, and how full.
-    pub async fn cafe(&self, limits: &OrderLimits) -> Result<Cafe, Error> {
-        let item = dynamo::get_item(&self.client, &self.customers_table, dynamo::key("customerKey", CAFE)).await?;
-        Ok(cafe_of(&item.unwrap_or_default(), limits))
-    }
+    fn cafe(&self, limits: &OrderLimits) -> impl Future<Output = Result<Cafe, Error>> + Send;
 
     /// Opens or closes the cafe to new orders (those in progress are made either way).
-    pub async fn set_open(&self, open: bool, limits: &OrderLimits) -> Result<Cafe, Error> {
-        let set = self
-            .client
-            .update_item()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(CAFE))
-            .update_expression("SET isOpen = :open")
-            .expression_attribute_values(":open", AttributeValue::Bool(open))
-            .return_values(ReturnValue::AllNew);
-        let out = dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(set.clone().send().await) }).await??;
-        Ok(cafe_of(&out.attributes.unwrap_or_default(), limits))
-    }
+    fn set_open(&self, open: bool, limits: &OrderLimits) -> impl Future<Output = Result<Cafe, Error>> + Send;
 
-    pub async fn get(&self, order_id: &str) -> Result<Option<Order>, Error> {
-        let item = dynamo::get_item(&self.client, &self.table, dynamo::key("orderId", order_id)).await?;
-        Ok(item.map(serde_dynamo::from_item).transpose()?)
-    }
+    /// Registers a kiosk with the hash of its secret (never the secret itself).
+    fn register_kiosk(&self, kiosk: &Kiosk, secret_hash: &str) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Removes a kiosk, so its token places no more orders: the kiosk as it was, `None` if
+    /// there was no such kiosk.
+    fn revoke_kiosk(&self, kiosk_id: &str) -> impl Future<Output = Result<Option<Kiosk>, Error>> + Send;
+}
+
+/// The sign-in port: the codes texted to phone numbers, and the numbers they prove.
+pub trait SignIns: Sync {
+    /// Keeps a new code for `phone` (the latest texted replaces any earlier one), in one
+    /// transaction with the number's count of texts this hour and, asked from a kiosk, that the
+    /// kiosk is registered.
+    fn keep_sign_in_code(
+        &self,
+        phone: &str,
+        code: &SignInCode,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        kiosk: Option<&KioskClaim>,
+        limits: &OrderLimits,
+    ) -> impl Future<Output = Result<CodeKept, Error>> + Send;
+
+    /// Counts one try at the code kept for `phone` and gives it back to be compared, if there
+    /// is one that has not ended and has tries left; `None` otherwise.
+    fn try_sign_in_code(
+        &self,
+        phone: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<LiveCode>, Error>> + Send;
+
+    /// The number is proven by `code`: in one transaction the code is used up, the number keeps
+    /// its customer id (`code.customer_id`, or `new_customer_id` at its first proof) and that
+    /// customer gets the number as the one their orders may text.
+    fn prove_phone(
+        &self,
+        phone: &str,
+        code: &LiveCode,
+        new_customer_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Proven, Error>> + Send;
+}
+
+/// The lists: each a page read by key from an index, with no condition to hold.
+impl OrderStore {
     /// A page of a customer's orders, newest first.
     pub async fn list_for_customer(&self, customer_id: &str, page: PageRequest) -> Result<Page<Order>, Error> {
         let index = ("customerId", customer_id);
@@ -381,6 +166,21 @@ impl OrderStore {
         let index = (LISTED_AS, ORDER);
         let found = dynamo::query_page(&self.client, &self.table, Some("byDate"), index, Descending, page).await?;
         let found = dynamo::items_of(&self.client, &self.table, "orderId", found).await?;
+        Ok(found.try_map(serde_dynamo::from_item)?)
+    }
+
+    /// A page of the registered kiosks, by id (the `kiosks` index, which only kiosks are in).
+    pub async fn list_kiosks(&self, page: PageRequest) -> Result<Page<Kiosk>, Error> {
+        let index = (LISTED_AS, KIOSK);
+        let found = dynamo::query_page(
+            &self.client,
+            &self.customers_table,
+            Some("kiosks"),
+            index,
+            Ascending,
+            page,
+        )
+        .await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 }
@@ -461,56 +261,6 @@ impl OrderStore {
     }
 }
 
-/// Registered kiosks, kept in the customers table beside the customers they take orders for.
-impl OrderStore {
-    /// Registers a kiosk with the hash of its secret (never the secret itself).
-    pub async fn register_kiosk(&self, kiosk: &Kiosk, secret_hash: &str) -> Result<(), Error> {
-        let mut item: Item = serde_dynamo::to_item(kiosk)?;
-        item.insert("customerKey".into(), s(format!("kiosk#{}", kiosk.kiosk_id)));
-        item.insert("secretHash".into(), s(secret_hash));
-        item.insert(LISTED_AS.into(), s(KIOSK));
-        // Ids are random: an existing one is a fault, not a retry to absorb.
-        match dynamo::put_if_absent(&self.client, &self.customers_table, item, "customerKey").await? {
-            true => Ok(()),
-            false => Err(format!("kiosk id {} is taken", kiosk.kiosk_id).into()),
-        }
-    }
-
-    /// A page of the registered kiosks, by id (the `kiosks` index, which only kiosks are in).
-    pub async fn list_kiosks(&self, page: PageRequest) -> Result<Page<Kiosk>, Error> {
-        let index = (LISTED_AS, KIOSK);
-        let found = dynamo::query_page(
-            &self.client,
-            &self.customers_table,
-            Some("kiosks"),
-            index,
-            Ascending,
-            page,
-        )
-        .await?;
-        Ok(found.try_map(serde_dynamo::from_item)?)
-    }
-
-    /// Removes a kiosk, so its token places no more orders: the kiosk as it was, `None` if
-    /// there was no such kiosk.
-    pub async fn revoke_kiosk(&self, kiosk_id: &str) -> Result<Option<Kiosk>, Error> {
-        let removed = self
-            .client
-            .delete_item()
-            .table_name(&self.customers_table)
-            .key("customerKey", s(format!("kiosk#{kiosk_id}")))
-            .condition_expression("attribute_exists(secretHash)")
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match removed {
-            Ok(out) => Ok(out.attributes.map(serde_dynamo::from_item).transpose()?),
-            Err(e) if dynamo::is_conditional_check_failed(&e) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
 /// The cafe as its item says (none yet: open and empty).
 fn cafe_of(item: &Item, limits: &OrderLimits) -> Cafe {
     let in_progress = match item.get("inProgress") {
@@ -526,59 +276,4 @@ fn cafe_of(item: &Item, limits: &OrderLimits) -> Cafe {
 
 fn status_value(status: OrderStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).expect("a status is a string")
-}
-
-/// Orders in memory, for in-process tests of the saga step.
-#[cfg(any(test, feature = "fakes"))]
-pub mod fake {
-    use super::*;
-    use cafe_shared::fakes::Outage;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    pub struct MemoryOrders {
-        pub orders: Mutex<HashMap<String, Order>>,
-        /// Every write, in order, as the table's stream carries it: the order before (none when
-        /// new) and after.
-        pub changes: Mutex<Vec<(Option<Order>, Order)>>,
-        /// While down, every call fails (as a throttled or unreachable table does).
-        pub down: Outage,
-    }
-
-    impl MemoryOrders {
-        /// Stores a new order, as placing one does.
-        pub fn place(&self, order: Order) {
-            let mut orders = self.orders.lock().unwrap();
-            self.changes.lock().unwrap().push((None, order.clone()));
-            orders.insert(order.order_id.clone(), order);
-        }
-    }
-
-    impl OrderOutcomes for MemoryOrders {
-        async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
-            self.down.check("the orders table is unreachable")?;
-            let mut orders = self.orders.lock().unwrap();
-            let Some(order) = orders.get_mut(order_id) else {
-                return Ok(None);
-            };
-            if order.order_status != outcome.from() {
-                return Ok(Some(Recorded::Unmoved(order.clone())));
-            }
-            let before = order.clone();
-            order.apply(outcome);
-            self.changes.lock().unwrap().push((Some(before), order.clone()));
-            Ok(Some(Recorded::Moved))
-        }
-
-        async fn status_of(&self, order_id: &str) -> Result<Option<OrderStatus>, Error> {
-            self.down.check("the orders table is unreachable")?;
-            Ok(self
-                .orders
-                .lock()
-                .unwrap()
-                .get(order_id)
-                .map(|order| order.order_status))
-        }
-    }
 }

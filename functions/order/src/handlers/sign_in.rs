@@ -5,21 +5,14 @@
 //! cafe's texts cannot be turned on the world.
 
 use crate::OrderService;
-use crate::domain::sign_in::{CODE_SECONDS, CodeAnswer, CodeRequest, SignInCode, new_phone_customer_id};
-use crate::store::{CodeKept, Proven};
+use crate::domain::sign_in::{CodeAnswer, CodeRequest, new_phone_customer_id};
+use crate::use_cases::sign_in;
 use cafe_shared::auth::Caller;
 use cafe_shared::checks::check_id;
+use cafe_shared::clock;
 use cafe_shared::http::{ApiError, json_body, json_response, path_param};
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CodeSent {
-    phone_number: String,
-    /// When the code stops working.
-    expires_at: DateTime<Utc>,
-}
 
 /// What a right code gives: the customer the number is, and their token.
 #[derive(serde::Serialize)]
@@ -31,7 +24,7 @@ struct SignedIn {
     expires_at: DateTime<Utc>,
 }
 
-/// `POST /sign-in`: texts a new code (the number's hourly texts count it).
+/// `POST /sign-in`: texts a new code (`use_cases::sign_in::send_code`).
 pub async fn send_code(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let kiosk = match service.credentials.caller(req).await? {
         Caller::Anonymous => {
@@ -43,73 +36,16 @@ pub async fn send_code(service: &OrderService, req: &Request) -> Result<Response
         Caller::Receipt { .. } | Caller::Customer(_) | Caller::Operator => None,
     };
     let request: CodeRequest = json_body(req)?;
-    request.check(&service.limits)?;
-    let phone = request.phone_number;
-    let code = SignInCode::generate();
-    let now = Utc::now();
-    let expires_at = now + chrono::Duration::seconds(CODE_SECONDS);
-    let kept = service
-        .store
-        .keep_sign_in_code(&phone, &code, now, expires_at, kiosk.as_ref(), &service.limits)
-        .await?;
-    match kept {
-        CodeKept::Kept => {}
-        CodeKept::UnknownKiosk => {
-            return Err(ApiError::unauthorized(
-                "this kiosk is not registered (or was revoked): ask the operator to register it",
-            ));
-        }
-        CodeKept::TooManyTexts => {
-            return Err(ApiError::too_many_requests(format!(
-                "this phone number has been texted {} times this hour, the most allowed; try again later",
-                service.limits.texts_per_hour
-            )));
-        }
-    }
-    service.texts.send(&phone, &code.message()).await?;
+    let (store, texts, limits) = (&service.store, &service.texts, &service.limits);
+    let sent = sign_in::send_code(store, texts, request, kiosk.as_ref(), limits, clock::now()).await?;
     tracing::info!("sign-in code texted");
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        &CodeSent {
-            phone_number: phone,
-            expires_at,
-        },
-    ))
+    Ok(json_response(StatusCode::ACCEPTED, &sent))
 }
 
-/// `POST /sign-in/verify`: the code is the credential, so anyone may answer one; each code takes
-/// a few tries and works once.
+/// `POST /sign-in/verify`: a right code gives the customer the number is, and their token.
 pub async fn verify_code(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
     let answer: CodeAnswer = json_body(req)?;
-    answer.check()?;
-    let now = Utc::now();
-    let no_code = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "code_expired",
-            "no code is waiting for this number (it was used, ended or tried too often): ask for a new one",
-        )
-    };
-    let live = service
-        .store
-        .try_sign_in_code(&answer.phone_number, now)
-        .await?
-        .ok_or_else(no_code)?;
-    if !live.matches(&answer) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong_code",
-            format!("that is not the code texted; {} tries left", live.tries_left()),
-        ));
-    }
-    let customer_id = match service
-        .store
-        .prove_phone(&answer.phone_number, &live, &new_phone_customer_id(), now)
-        .await?
-    {
-        Proven::Customer(id) => id,
-        Proven::CodeUsed => return Err(no_code()),
-    };
+    let customer_id = sign_in::verify_code(&service.store, &answer, &new_phone_customer_id(), clock::now()).await?;
     let (customer_token, expires_at) = super::issue_customer_token(service, &customer_id).await?;
     tracing::info!(customer_id, "phone proven");
     Ok(json_response(
@@ -139,7 +75,7 @@ pub async fn sign_out_everywhere(service: &OrderService, req: &Request) -> Resul
     let customer_id = path_param(req, "customerId")?;
     check_id("customerId", &customer_id, 64)?;
     caller.require_customer(&customer_id)?;
-    let now = Utc::now();
+    let now = clock::now();
     // Every token issued until now ends by then.
     let ends_by = now + service.customer_token_lifetime;
     (service.credentials)

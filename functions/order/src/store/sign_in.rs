@@ -2,7 +2,7 @@
 //! signs in as and the code last texted to it (its salted hash, its end, the tries made);
 //! `customer#<id>` holds the number a customer proved, which their orders' texts must go to.
 
-use super::OrderStore;
+use super::{OrderStore, SignIns};
 use crate::domain::OrderLimits;
 use crate::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode};
 use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
@@ -33,11 +33,8 @@ fn phone_key(phone: &str) -> aws_sdk_dynamodb::types::AttributeValue {
     s(format!("phone#{phone}"))
 }
 
-impl OrderStore {
-    /// Keeps a new code for `phone` (its hash and salt) (the latest texted replaces any earlier one), in one
-    /// transaction with the number's count of texts this hour and, asked from a kiosk, that the
-    /// kiosk is registered.
-    pub async fn keep_sign_in_code(
+impl SignIns for OrderStore {
+    async fn keep_sign_in_code(
         &self,
         phone: &str,
         code: &SignInCode,
@@ -75,9 +72,7 @@ impl OrderStore {
         })
     }
 
-    /// Counts one try at the code kept for `phone` and gives it back to be compared, if there
-    /// is one that has not ended and has tries left; `None` otherwise.
-    pub async fn try_sign_in_code(&self, phone: &str, now: DateTime<Utc>) -> Result<Option<LiveCode>, Error> {
+    async fn try_sign_in_code(&self, phone: &str, now: DateTime<Utc>) -> Result<Option<LiveCode>, Error> {
         let counted = self
             .client
             .update_item()
@@ -109,10 +104,7 @@ impl OrderStore {
         }))
     }
 
-    /// The number is proven by `code`: in one transaction the code is used up, the number keeps
-    /// its customer id (`code.customer_id`, or `new_customer_id` at its first proof) and that
-    /// customer gets the number as the one their orders may text.
-    pub async fn prove_phone(
+    async fn prove_phone(
         &self,
         phone: &str,
         code: &LiveCode,

@@ -1,0 +1,348 @@
+//! The order API's use cases in process, over the in-memory store (which the store contract
+//! tests hold to the DynamoDB store).
+
+use super::*;
+use crate::store::fake::MemoryOrders;
+use cafe_shared::auth::KioskClaim;
+
+fn menu() -> Menu {
+    Menu::from_json(r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1}}]"#)
+        .unwrap()
+}
+
+fn limits() -> OrderLimits {
+    OrderLimits {
+        orders_per_minute: 3,
+        orders_per_kiosk_per_minute: 5,
+        texts_per_hour: 2,
+        text_country_codes: vec!["82".into()],
+        max_orders_in_progress: 10,
+    }
+}
+
+fn noon() -> DateTime<Utc> {
+    "2026-12-01T12:00:00Z".parse().unwrap()
+}
+
+fn request(customer_id: &str, qty: i64) -> OrderRequest {
+    OrderRequest {
+        customer_id: customer_id.into(),
+        beverage_name: "latte".into(),
+        beverage_qty: qty,
+        phone_number: None,
+    }
+}
+
+fn texted(customer_id: &str, phone: &str) -> OrderRequest {
+    OrderRequest {
+        phone_number: Some(phone.into()),
+        ..request(customer_id, 1)
+    }
+}
+
+/// The cafe's counter with `limits`, and its store.
+struct Cafe {
+    menu: Menu,
+    limits: OrderLimits,
+    store: MemoryOrders,
+}
+
+impl Cafe {
+    fn new(limits: OrderLimits) -> Self {
+        Self {
+            menu: menu(),
+            limits,
+            store: MemoryOrders::default(),
+        }
+    }
+
+    async fn place(&self, by: &PlacedBy, request: OrderRequest, key: Option<&str>) -> Result<Placing, Failure> {
+        let counter = Counter {
+            menu: &self.menu,
+            limits: &self.limits,
+        };
+        counter.place_order(&self.store, by, request, key, noon()).await
+    }
+
+    async fn kiosk(&self) -> PlacedBy {
+        let (kiosk, token) = register_kiosk(
+            &self.store,
+            KioskRequest {
+                kiosk_name: " door ".into(),
+            },
+            noon(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(kiosk.kiosk_name, "door");
+        let secret = token.rsplit('.').next().unwrap();
+        PlacedBy::Kiosk(KioskClaim {
+            kiosk_id: kiosk.kiosk_id,
+            secret_hash: cafe_shared::auth::sha256_hex(secret),
+        })
+    }
+
+    async fn in_progress(&self) -> u32 {
+        self.store.cafe(&self.limits).await.unwrap().orders_in_progress
+    }
+}
+
+fn refused(outcome: Result<Placing, Failure>) -> OrderError {
+    match outcome {
+        Err(Failure::Refused(refusal)) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_kiosk_s_first_order_for_a_new_customer_owes_their_token() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    let placing = cafe.place(&kiosk, request("ann", 2), None).await.unwrap();
+    assert!(placing.new_customer);
+    assert_eq!(placing.order.order_number, Some(1));
+    assert_eq!(placing.order.kiosk_id, kiosk.kiosk_id());
+    assert_eq!(placing.order.order_status, OrderStatus::Pending);
+    let stored = cafe.store.get(&placing.order.order_id).await.unwrap();
+    assert_eq!(stored, Some(placing.order));
+}
+
+#[tokio::test]
+async fn a_returning_customer_at_a_kiosk_orders_with_no_new_token() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    cafe.place(&kiosk, request("ann", 1), None).await.unwrap();
+    let again = cafe.place(&kiosk, request("ann", 1), None).await.unwrap();
+    assert!(!again.new_customer);
+    assert_eq!(again.order.order_number, Some(2));
+    assert_eq!(cafe.in_progress().await, 2);
+}
+
+#[tokio::test]
+async fn a_replayed_request_gets_the_same_order_and_takes_nothing_more() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    let first = cafe.place(&kiosk, request("ann", 2), Some("key-1")).await.unwrap();
+    let replay = cafe.place(&kiosk, request("ann", 2), Some("key-1")).await.unwrap();
+    assert_eq!(replay.order, first.order);
+    assert!(!replay.new_customer, "a replay never owes a second token");
+    assert_eq!(cafe.in_progress().await, 1);
+    // Answered from the stored order, whatever the cafe is now.
+    cafe.store.set_open(false, &cafe.limits).await.unwrap();
+    let closed = cafe.place(&kiosk, request("ann", 2), Some("key-1")).await.unwrap();
+    assert_eq!(closed.order, first.order);
+    let next = cafe.place(&PlacedBy::Operator, request("bob", 1), Some("key-1")).await;
+    assert_eq!(
+        refused(next),
+        OrderError::CafeClosed,
+        "the same key of another customer is a new order"
+    );
+}
+
+#[tokio::test]
+async fn a_key_sent_again_with_another_order_is_refused() {
+    let cafe = Cafe::new(limits());
+    cafe.place(&PlacedBy::Operator, request("ann", 2), Some("key-1"))
+        .await
+        .unwrap();
+    let other = cafe.place(&PlacedBy::Operator, request("ann", 3), Some("key-1")).await;
+    assert_eq!(refused(other), OrderError::KeyReused);
+    let bad_key = cafe
+        .place(&PlacedBy::Operator, request("ann", 3), Some("key\u{e9}"))
+        .await;
+    assert!(matches!(refused(bad_key), OrderError::Invalid(_)));
+}
+
+#[tokio::test]
+async fn a_customer_places_at_most_their_orders_a_minute() {
+    let cafe = Cafe::new(limits());
+    for _ in 0..3 {
+        cafe.place(&PlacedBy::Operator, request("ann", 1), None).await.unwrap();
+    }
+    let fourth = cafe.place(&PlacedBy::Operator, request("ann", 1), None).await;
+    assert_eq!(refused(fourth), OrderError::TooManyOrders("ann".into(), 3));
+    assert_eq!(cafe.in_progress().await, 3);
+}
+
+#[tokio::test]
+async fn a_kiosk_places_at_most_its_orders_a_minute() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    for customer in ["a", "b", "c", "d", "e"] {
+        cafe.place(&kiosk, request(customer, 1), None).await.unwrap();
+    }
+    assert_eq!(
+        refused(cafe.place(&kiosk, request("f", 1), None).await),
+        OrderError::KioskBusy(5)
+    );
+}
+
+#[tokio::test]
+async fn a_number_is_texted_at_most_its_texts_an_hour() {
+    let cafe = Cafe::new(limits());
+    for customer in ["a", "b"] {
+        cafe.place(&PlacedBy::Operator, texted(customer, "+821055500001"), None)
+            .await
+            .unwrap();
+    }
+    let third = cafe
+        .place(&PlacedBy::Operator, texted("c", "+821055500001"), None)
+        .await;
+    assert_eq!(refused(third), OrderError::TooManyTexts(2));
+}
+
+#[tokio::test]
+async fn a_closed_or_full_cafe_refuses_and_says_which() {
+    let cafe = Cafe::new(OrderLimits {
+        max_orders_in_progress: 1,
+        ..limits()
+    });
+    cafe.place(&PlacedBy::Operator, request("ann", 1), None).await.unwrap();
+    let full = cafe.place(&PlacedBy::Operator, request("bob", 1), None).await;
+    assert_eq!(refused(full), OrderError::CafeBusy(1));
+    cafe.store.set_open(false, &cafe.limits).await.unwrap();
+    let closed = cafe.place(&PlacedBy::Operator, request("bob", 1), None).await;
+    assert_eq!(refused(closed), OrderError::CafeClosed);
+}
+
+#[tokio::test]
+async fn an_unregistered_kiosk_touches_nothing() {
+    let cafe = Cafe::new(limits());
+    let stranger = PlacedBy::Kiosk(KioskClaim {
+        kiosk_id: "kiosk-nobody".into(),
+        secret_hash: "x".into(),
+    });
+    assert_eq!(
+        refused(cafe.place(&stranger, request("ann", 1), None).await),
+        OrderError::UnknownKiosk
+    );
+    let first = cafe.place(&PlacedBy::Operator, request("ann", 1), None).await.unwrap();
+    assert_eq!(first.order.order_number, Some(1), "the refused order took no number");
+    let kiosk = cafe.kiosk().await;
+    cafe.store
+        .revoke_kiosk(kiosk.kiosk_id().as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        refused(cafe.place(&kiosk, request("bob", 1), None).await),
+        OrderError::UnknownKiosk
+    );
+}
+
+#[tokio::test]
+async fn only_a_proven_number_is_texted() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    let at_kiosk = cafe.place(&kiosk, texted("ann", "+821055500002"), None).await;
+    assert_eq!(
+        refused(at_kiosk),
+        OrderError::PhoneNotProven,
+        "anyone at a kiosk could type it"
+    );
+    let unproven = cafe
+        .place(&PlacedBy::Customer, texted("ann", "+821055500002"), None)
+        .await;
+    assert_eq!(refused(unproven), OrderError::PhoneNotProven);
+    let abroad = cafe
+        .place(&PlacedBy::Operator, texted("ann", "+447700900123"), None)
+        .await;
+    assert!(matches!(refused(abroad), OrderError::PhoneNotTextable(_)));
+    assert_eq!(cafe.in_progress().await, 0);
+}
+
+#[tokio::test]
+async fn a_customer_who_signs_in_by_phone_orders_only_with_their_own_token() {
+    let cafe = Cafe::new(limits());
+    let texts = cafe_shared::fakes::FakeTexts::default();
+    let phone = "+821055500003";
+    let asked = crate::domain::sign_in::CodeRequest {
+        phone_number: phone.into(),
+    };
+    sign_in::send_code(&cafe.store, &texts, asked, None, &cafe.limits, noon())
+        .await
+        .unwrap();
+    let code = texts.sent()[0].1[..6].to_string();
+    let answer = crate::domain::sign_in::CodeAnswer {
+        phone_number: phone.into(),
+        code,
+    };
+    let customer = sign_in::verify_code(&cafe.store, &answer, "cust-1", noon())
+        .await
+        .unwrap();
+    let kiosk = cafe.kiosk().await;
+    let typed = cafe.place(&kiosk, request(&customer, 1), None).await;
+    assert_eq!(refused(typed), OrderError::SignsInByPhone(customer.clone()));
+    let own = cafe
+        .place(&PlacedBy::Customer, texted(&customer, phone), None)
+        .await
+        .unwrap();
+    assert_eq!(own.order.phone_number.as_deref(), Some(phone));
+}
+
+#[tokio::test]
+async fn a_request_the_menu_refuses_stores_nothing() {
+    let cafe = Cafe::new(limits());
+    let unknown = OrderRequest {
+        beverage_name: "mocha".into(),
+        ..request("ann", 1)
+    };
+    assert!(matches!(
+        refused(cafe.place(&PlacedBy::Operator, unknown, None).await),
+        OrderError::UnknownBeverage { .. }
+    ));
+    let too_many = cafe.place(&PlacedBy::Operator, request("ann", 51), None).await;
+    assert_eq!(refused(too_many), OrderError::QuantityOutOfRange { qty: 51 });
+    assert!(cafe.store.orders.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_store_outage_is_a_failure_of_the_cloud_not_a_refusal() {
+    let cafe = Cafe::new(limits());
+    cafe.store.down.set(true);
+    let placed = cafe.place(&PlacedBy::Operator, request("ann", 1), None).await;
+    assert!(matches!(placed, Err(Failure::Cloud(_))), "{placed:?}");
+}
+
+#[tokio::test]
+async fn a_pending_order_is_cancelled_once_and_a_started_one_never() {
+    let cafe = Cafe::new(limits());
+    let pending = cafe
+        .place(&PlacedBy::Operator, request("ann", 1), None)
+        .await
+        .unwrap()
+        .order;
+    let anyone = |_: &Order| true;
+    let cancelled = cancel_order(&cafe.store, &pending.order_id, anyone, false)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.order_status, OrderStatus::Cancelled);
+    let again = cancel_order(&cafe.store, &pending.order_id, anyone, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.reason, cancelled.reason,
+        "a second cancel answers the order as it is"
+    );
+    assert_eq!(cafe.in_progress().await, 0);
+
+    let started = cafe
+        .place(&PlacedBy::Operator, request("bob", 1), None)
+        .await
+        .unwrap()
+        .order;
+    cafe.store
+        .record_outcome(&started.order_id, &crate::domain::Outcome::Making)
+        .await
+        .unwrap();
+    let late = cancel_order(&cafe.store, &started.order_id, anyone, false).await;
+    assert!(
+        matches!(late, Err(Failure::Refused(OrderError::NotCancellable(_)))),
+        "{late:?}"
+    );
+
+    let hidden = cancel_order(&cafe.store, &started.order_id, |_| false, false).await;
+    assert!(
+        matches!(hidden, Err(Failure::Refused(OrderError::UnknownOrder(_)))),
+        "{hidden:?}"
+    );
+}
