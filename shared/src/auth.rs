@@ -18,10 +18,11 @@ mod published;
 mod tokens;
 pub use tokens::*;
 
+use crate::clock;
 use published::TokenChecks;
 
-use crate::Error;
 use crate::http::{ApiError, header};
+use crate::{Error, config};
 use aws_config::SdkConfig;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use lambda_http::Request;
@@ -142,21 +143,22 @@ pub struct Credentials {
 const UNPUBLISHED_RECHECK: Duration = Duration::from_secs(1);
 
 impl Credentials {
-    pub fn from_env(sdk: &SdkConfig) -> Self {
-        Self {
+    /// The credentials of an API function: the operator's token and the customer token checks
+    /// it must have, and the signing key when it issues customer tokens (the order function).
+    pub fn from_env(sdk: &SdkConfig) -> Result<Self, Error> {
+        Ok(Self {
             client: aws_sdk_secretsmanager::Client::new(sdk),
-            operator_secret: std::env::var("OPERATOR_TOKEN_SECRET").ok(),
-            signing_secret: std::env::var("CUSTOMER_TOKEN_KEY_SECRET").ok(),
+            operator_secret: Some(config::required_env("OPERATOR_TOKEN_SECRET")?),
+            signing_secret: std::env::var("CUSTOMER_TOKEN_KEY_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty()),
             checks: TokenChecks::new(
                 aws_sdk_dynamodb::Client::new(sdk),
-                std::env::var("CUSTOMER_TOKEN_CHECKS_TABLE").ok(),
+                Some(config::required_env("CUSTOMER_TOKEN_CHECKS_TABLE")?),
             ),
-            refresh_after: std::env::var("SECRETS_REFRESH_SECONDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .map_or(REFRESH_AFTER, Duration::from_secs),
+            refresh_after: Duration::from_secs(config::number_or("SECRETS_REFRESH_SECONDS", REFRESH_AFTER.as_secs())?),
             cached: tokio::sync::Mutex::new(None),
-        }
+        })
     }
 
     /// Credentials that hold the operator token and a signing key already and never read the
@@ -260,7 +262,7 @@ impl Credentials {
                 .map(Caller::Kiosk)
                 .ok_or_else(|| ApiError::unauthorized("the kiosk token is not valid"));
         }
-        let now = chrono::Utc::now().timestamp();
+        let now = clock::now().timestamp();
         for max_age in [self.refresh_after, RECHECK_AFTER] {
             let keys = self.keys(max_age).await?;
             if same_bytes(token.as_bytes(), keys.operator_token.as_bytes()) {
@@ -301,7 +303,7 @@ impl Credentials {
                 "a session is opened with the operator token, not with a session",
             ));
         }
-        let expires_at = chrono::Utc::now().timestamp() + lifetime.as_secs() as i64;
+        let expires_at = clock::now().timestamp() + lifetime.as_secs() as i64;
         let operator_token = self.keys(self.refresh_after).await?.operator_token;
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         Ok((sign_operator_session(&operator_token, expires_at, &nonce), expires_at))

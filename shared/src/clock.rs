@@ -1,5 +1,7 @@
-//! The time the saga's steps decide by: the real clock, unless the simulation (issue 19) runs
-//! the steps on its own simulated one.
+//! The cafe's one clock: every time a function reads (an order's date, a deadline, a code's end,
+//! a token's expiry, a stored `updatedAt`) comes from `now`. It is the real clock, unless the
+//! simulation runs the functions on its own simulated one. (How long a cached secret is kept is
+//! measured with `Instant`, which no rule decides by.)
 
 use chrono::{DateTime, Utc};
 use std::sync::OnceLock;

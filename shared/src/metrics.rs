@@ -2,6 +2,7 @@
 //! measurement, which Lambda's log pipeline turns into CloudWatch metrics with no API call and
 //! no added latency.
 
+use crate::clock;
 use serde_json::{Map, Value, json};
 
 /// The namespace of the cafe's metrics (`METRICS_NAMESPACE`, default `Cafe`).
@@ -43,7 +44,7 @@ pub fn emit(name: &str, value: f64, unit: &str, service: &str) {
     }
     println!(
         "{}",
-        emf_line(name, value, unit, service, chrono::Utc::now().timestamp_millis())
+        emf_line(name, value, unit, service, clock::now().timestamp_millis())
     );
 }
 

@@ -51,18 +51,16 @@ pub trait SetAside: Sync {
 /// instead of letting it be retried until the queue's redrive policy gives up.
 pub struct DeadLetterQueue {
     client: aws_sdk_sqs::Client,
-    url: Option<String>,
+    url: String,
 }
 
 impl DeadLetterQueue {
-    /// The queue the template names; an API function has none and never dead-letters.
-    pub fn from_env(sdk: &SdkConfig) -> Self {
-        Self {
+    /// The queue the template names.
+    pub fn from_env(sdk: &SdkConfig) -> Result<Self, Error> {
+        Ok(Self {
             client: aws_sdk_sqs::Client::new(sdk),
-            url: std::env::var("DEAD_LETTER_QUEUE_URL")
-                .ok()
-                .filter(|url| !url.is_empty()),
-        }
+            url: crate::config::required_env("DEAD_LETTER_QUEUE_URL")?,
+        })
     }
 }
 
@@ -70,7 +68,6 @@ impl SetAside for DeadLetterQueue {
     /// Sends `body` with the reason (and the order, when known) as message attributes, which
     /// `localstack/dlq.py list` shows.
     async fn set_aside(&self, body: &str, order_id: Option<&str>, reason: &str) -> Result<(), Error> {
-        let url = self.url.as_deref().ok_or("DEAD_LETTER_QUEUE_URL is not set")?;
         let text = |value: &str| {
             MessageAttributeValue::builder()
                 .data_type("String")
@@ -80,7 +77,7 @@ impl SetAside for DeadLetterQueue {
         let mut send = self
             .client
             .send_message()
-            .queue_url(url)
+            .queue_url(&self.url)
             .message_body(body)
             .message_attributes("reason", text(reason)?);
         if let Some(order_id) = order_id.filter(|id| !id.is_empty()) {

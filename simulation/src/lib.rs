@@ -1,4 +1,4 @@
-//! A deterministic simulation of the whole saga (issue 19). The five functions' step logic, the
+//! A deterministic simulation of the whole saga. The five functions' step logic, the
 //! same `saga::on_event` and `saga::outbox` the Lambdas run, over the in-memory fakes beside their
 //! ports, in a simulated cloud: a bus routed by the template's rules, queues that deliver at least
 //! once and in any order, concurrent invocations interleaved at their port calls, the orders

@@ -3,7 +3,7 @@
 
 use crate::domain::{IngredientLevel, MachineSwitch, beverage_id_for, check_ingredient_name, check_ingredient_qty};
 use crate::store::{BeverageMachine, INGREDIENT_PAGE_KEY, MachineSettings};
-use crate::{BeverageService, saga};
+use crate::{BeverageApi, BeverageSaga, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::dynamo::Page;
 use cafe_shared::http::{
@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `GET /beverages[?orderId=]`, `GET /beverages/{beverageId}`, `GET /ingredients`,
 /// `GET|PUT /ingredients/{ingredientName}`, `GET|PUT /machine`.
-pub async fn http(service: &BeverageService, req: Request) -> Response<Body> {
+pub async fn http(service: &BeverageApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     // The machine and what it made are the operators' business.
     if let Err(refused) = service.credentials.require_operator(&req).await {
@@ -34,13 +34,13 @@ pub async fn http(service: &BeverageService, req: Request) -> Response<Body> {
 }
 
 /// Whether the machine is in service.
-async fn machine(service: &BeverageService) -> Result<Response<Body>, ApiError> {
+async fn machine(service: &BeverageApi) -> Result<Response<Body>, ApiError> {
     Ok(json_response(StatusCode::OK, &service.store.machine_state().await?))
 }
 
 /// The order's attempt (at most one), or a page of all of them. The page asked for is checked
 /// either way: a bad `limit` or `nextToken` is a 400 whatever else the query says.
-async fn list(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list(service: &BeverageApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let page = page_request(req, &["beverageId"], &[])?;
     let attempts = match query_param(req, "orderId")? {
         Some(order_id) => Page {
@@ -54,7 +54,7 @@ async fn list(service: &BeverageService, req: &Request) -> Result<Response<Body>
     Ok(page_response(&attempts))
 }
 
-async fn get(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn get(service: &BeverageApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let beverage_id = path_param(req, "beverageId")?;
     match service.store.attempt(&beverage_id).await? {
         Some(attempt) => Ok(json_response(StatusCode::OK, &attempt)),
@@ -63,12 +63,12 @@ async fn get(service: &BeverageService, req: &Request) -> Result<Response<Body>,
 }
 
 /// A page of the metered ingredients, A to Z.
-async fn ingredients(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn ingredients(service: &BeverageApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let page = page_request(req, &INGREDIENT_PAGE_KEY, &[("part", "ingredient")])?;
     Ok(page_response(&service.store.ingredients(page).await?))
 }
 
-async fn ingredient(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn ingredient(service: &BeverageApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let name = path_param(req, "ingredientName")?;
     match service.store.ingredient(&name).await? {
         Some(level) => Ok(json_response(StatusCode::OK, &level)),
@@ -77,7 +77,7 @@ async fn ingredient(service: &BeverageService, req: &Request) -> Result<Response
 }
 
 /// Sets an ingredient's level; the machine meters it from then on.
-async fn refill(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn refill(service: &BeverageApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let name = path_param(req, "ingredientName")?;
     check_ingredient_name(&name)?;
     let level: IngredientLevel = json_body(req)?;
@@ -88,7 +88,7 @@ async fn refill(service: &BeverageService, req: &Request) -> Result<Response<Bod
     ))
 }
 
-async fn switch(service: &BeverageService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn switch(service: &BeverageApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let switch: MachineSwitch = json_body(req)?;
     Ok(json_response(
         StatusCode::OK,
@@ -97,7 +97,7 @@ async fn switch(service: &BeverageService, req: &Request) -> Result<Response<Bod
 }
 
 /// `CupStockDecreased`: make the order's beverages once, or say why not (`saga`).
-pub async fn saga_events(service: &BeverageService, batch: SqsEvent) -> SqsBatchResponse {
+pub async fn saga_events(service: &BeverageSaga, batch: SqsEvent) -> SqsBatchResponse {
     let recipes = saga::Recipes {
         menu: &service.menu,
         brew_time: service.brew_time,

@@ -12,36 +12,53 @@ use cafe_shared::{Error, bus::EventBus, config};
 use std::time::Duration;
 use store::BeverageStore;
 
-/// What the beverage function's handlers share across invocations, built once per cold start.
-pub struct BeverageService {
-    /// Where the saga step sets aside the events it can never handle.
-    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+/// The beverage API Lambda's state, built once per cold start.
+pub struct BeverageApi {
     pub store: BeverageStore,
-    pub bus: EventBus,
-    /// Simulated brewing time per order (`BREW_SECONDS`).
-    pub brew_time: Duration,
-    /// The recipes the machine follows (`MENU`).
-    pub menu: cafe_shared::menu::Menu,
     pub credentials: cafe_shared::auth::Credentials,
 }
 
-impl BeverageService {
+impl BeverageApi {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
-        let brew_seconds: f64 = std::env::var("BREW_SECONDS").unwrap_or_else(|_| "0".into()).parse()?;
         Ok(Self {
-            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
-            credentials: cafe_shared::auth::Credentials::from_env(&sdk),
-            store: BeverageStore::new(
-                &sdk,
-                config::required_env("BEVERAGES_TABLE")?,
-                config::required_env("MACHINE_TABLE")?,
-            ),
-            menu: cafe_shared::menu::Menu::from_json(&config::required_env("MENU")?)?,
-            bus: EventBus::from_env(&sdk, "beverage")?,
-            brew_time: Duration::try_from_secs_f64(brew_seconds)?,
+            store: store_from_env(&sdk)?,
+            credentials: cafe_shared::auth::Credentials::from_env(&sdk)?,
         })
     }
 }
 
-cafe_shared::lambda_entry_points!(BeverageService);
+/// The beverage saga Lambda's state, built once per cold start.
+pub struct BeverageSaga {
+    pub store: BeverageStore,
+    pub bus: EventBus,
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+    /// The recipes the machine follows (`MENU`).
+    pub menu: cafe_shared::menu::Menu,
+    /// Simulated brewing time per order (`BREW_SECONDS`).
+    pub brew_time: Duration,
+}
+
+impl BeverageSaga {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Self {
+            store: store_from_env(&sdk)?,
+            bus: EventBus::from_env(&sdk, "beverage")?,
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk)?,
+            menu: cafe_shared::menu::Menu::from_json(&config::required_env("MENU")?)?,
+            brew_time: Duration::try_from_secs_f64(config::number_or("BREW_SECONDS", 0.0)?)?,
+        })
+    }
+}
+
+fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<BeverageStore, Error> {
+    let (beverages, machine) = (
+        config::required_env("BEVERAGES_TABLE")?,
+        config::required_env("MACHINE_TABLE")?,
+    );
+    Ok(BeverageStore::new(sdk, beverages, machine))
+}
+
+cafe_shared::lambda_entry_points!(api: BeverageApi, saga: BeverageSaga);

@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, Put, TransactWriteItem, Update};
 use cafe_shared::Error;
+use cafe_shared::clock;
 use cafe_shared::dynamo::SortOrder::Ascending;
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use chrono::{DateTime, Utc};
@@ -177,7 +178,7 @@ impl MachineSettings for BeverageStore {
         let level = Ingredient {
             ingredient_name: name.to_string(),
             qty,
-            updated_at: Utc::now(),
+            updated_at: clock::now(),
         };
         let mut row = machine_key(INGREDIENT, name);
         row.insert("qty".into(), n(qty));
@@ -191,11 +192,11 @@ impl MachineSettings for BeverageStore {
     async fn switch_machine(&self, in_service: bool) -> Result<MachineState, Error> {
         let state = MachineState {
             in_service,
-            updated_at: Some(Utc::now()),
+            updated_at: Some(clock::now()),
         };
         let mut row = machine_key(MACHINE.0, MACHINE.1);
         row.insert("inService".into(), AttributeValue::Bool(in_service));
-        row.insert("updatedAt".into(), s(Utc::now().to_rfc3339()));
+        row.insert("updatedAt".into(), s(clock::now().to_rfc3339()));
         (self.client.put_item().table_name(&self.machine).set_item(Some(row)))
             .send()
             .await?;
@@ -254,7 +255,7 @@ impl BeverageMachine for BeverageStore {
             .condition_expression(IN_SERVICE)
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .build()?;
-        let now = s(Utc::now().to_rfc3339());
+        let now = s(clock::now().to_rfc3339());
         let mut transaction = (self.client.transact_write_items())
             .transact_items(TransactWriteItem::builder().put(record).build())
             .transact_items(TransactWriteItem::builder().condition_check(in_service).build());
@@ -318,7 +319,7 @@ pub mod fake {
             Ok(Ingredient {
                 ingredient_name: name.into(),
                 qty,
-                updated_at: Utc::now(),
+                updated_at: clock::now(),
             })
         }
 
@@ -327,7 +328,7 @@ pub mod fake {
             self.out_of_order.store(!in_service, Ordering::SeqCst);
             Ok(MachineState {
                 in_service,
-                updated_at: Some(Utc::now()),
+                updated_at: Some(clock::now()),
             })
         }
     }

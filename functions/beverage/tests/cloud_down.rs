@@ -1,24 +1,15 @@
 //! With the cloud out of reach, every beverage route answers the JSON 500 with no detail.
 
-use cafe_beverage::{BeverageService, handlers, store::BeverageStore};
+use cafe_beverage::{BeverageApi, handlers, store::BeverageStore};
 use cafe_shared::auth::Credentials;
-use cafe_shared::bus::EventBus;
 use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
-use cafe_shared::menu::Menu;
-use cafe_shared::sqs::DeadLetterQueue;
 use serde_json::json;
-use std::time::Duration;
 
 #[tokio::test]
 async fn every_route_answers_a_json_500_without_detail() {
     let sdk = unreachable_cloud().await;
-    let menu = r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1,"milk":1}}]"#;
-    let service = BeverageService {
-        dead_letters: DeadLetterQueue::from_env(&sdk),
+    let service = BeverageApi {
         store: BeverageStore::new(&sdk, "beverages".into(), "machine".into()),
-        bus: EventBus::new(&sdk, "cafe".into(), "beverage"),
-        brew_time: Duration::ZERO,
-        menu: Menu::from_json(menu).unwrap(),
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
     };
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";

@@ -2,7 +2,7 @@
 
 use crate::domain::{NewStockItem, Restock, check_qty, check_stock_name};
 use crate::store::{STOCK_PAGE_KEY, StockLevels};
-use crate::{InventoryService, saga};
+use crate::{InventoryApi, InventorySaga, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::http::{
     ApiError, json_body, json_response, no_route, page_request, page_response, path_param, respond, route,
@@ -11,7 +11,7 @@ use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 
 /// `POST /inventories`, `GET /inventories`, `GET|PUT /inventories/{stockName}`.
-pub async fn http(service: &InventoryService, req: Request) -> Response<Body> {
+pub async fn http(service: &InventoryApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     // Stock is the operators' business: every inventory endpoint needs their token.
     if let Err(refused) = service.credentials.require_operator(&req).await {
@@ -28,12 +28,12 @@ pub async fn http(service: &InventoryService, req: Request) -> Response<Body> {
 }
 
 /// A page of the stock items, A to Z.
-async fn list(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list(service: &InventoryApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let page = page_request(req, &STOCK_PAGE_KEY, &[])?;
     Ok(page_response(&service.store.list(page).await?))
 }
 
-async fn create(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn create(service: &InventoryApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let new: NewStockItem = json_body(req)?;
     check_stock_name(&new.stock_name)?;
     let qty = check_qty(new.qty)?;
@@ -46,7 +46,7 @@ async fn create(service: &InventoryService, req: &Request) -> Result<Response<Bo
     }
 }
 
-async fn get(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn get(service: &InventoryApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let stock_name = path_param(req, "stockName")?;
     match service.store.get(&stock_name).await? {
         Some(item) => Ok(json_response(StatusCode::OK, &item)),
@@ -54,7 +54,7 @@ async fn get(service: &InventoryService, req: &Request) -> Result<Response<Body>
     }
 }
 
-async fn restock(service: &InventoryService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn restock(service: &InventoryApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let stock_name = path_param(req, "stockName")?;
     let restock: Restock = json_body(req)?;
     let qty = check_qty(restock.qty)?;
@@ -65,7 +65,7 @@ async fn restock(service: &InventoryService, req: &Request) -> Result<Response<B
 }
 
 /// `OrderPlaced`: reserve one cup per beverage, then tell the saga the outcome (`saga`).
-pub async fn saga_events(service: &InventoryService, batch: SqsEvent) -> SqsBatchResponse {
+pub async fn saga_events(service: &InventorySaga, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
         saga::on_event(&service.store, &service.bus, message)
     })

@@ -9,25 +9,39 @@ pub mod store;
 use cafe_shared::{Error, bus::EventBus, config};
 use store::InventoryStore;
 
-/// What the inventory function's handlers share across invocations, built once per cold start.
-pub struct InventoryService {
-    /// Where the saga step sets aside the events it can never handle.
-    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+/// The inventory API Lambda's state, built once per cold start.
+pub struct InventoryApi {
     pub store: InventoryStore,
-    pub bus: EventBus,
     pub credentials: cafe_shared::auth::Credentials,
 }
 
-impl InventoryService {
+impl InventoryApi {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
         Ok(Self {
-            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
-            credentials: cafe_shared::auth::Credentials::from_env(&sdk),
             store: InventoryStore::new(&sdk, config::required_env("INVENTORY_TABLE")?),
-            bus: EventBus::from_env(&sdk, "inventory")?,
+            credentials: cafe_shared::auth::Credentials::from_env(&sdk)?,
         })
     }
 }
 
-cafe_shared::lambda_entry_points!(InventoryService);
+/// The inventory saga Lambda's state, built once per cold start.
+pub struct InventorySaga {
+    pub store: InventoryStore,
+    pub bus: EventBus,
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+}
+
+impl InventorySaga {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Self {
+            store: InventoryStore::new(&sdk, config::required_env("INVENTORY_TABLE")?),
+            bus: EventBus::from_env(&sdk, "inventory")?,
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk)?,
+        })
+    }
+}
+
+cafe_shared::lambda_entry_points!(api: InventoryApi, saga: InventorySaga);

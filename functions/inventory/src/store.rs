@@ -6,10 +6,10 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use cafe_shared::Error;
+use cafe_shared::clock;
 use cafe_shared::dynamo::SortOrder::Ascending;
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use cafe_shared::events::OrderPlaced;
-use chrono::Utc;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -121,7 +121,7 @@ impl InventoryStore {
         let mut row = key(stock_name, &reservation_entry(order_id));
         row.insert("orderId".into(), s(order_id));
         row.insert("reservation".into(), s(serde_json::to_string(reservation)?));
-        row.insert("decidedAt".into(), s(Utc::now().to_rfc3339()));
+        row.insert("decidedAt".into(), s(clock::now().to_rfc3339()));
         Ok(row)
     }
 
@@ -142,7 +142,7 @@ impl StockLevels for InventoryStore {
         let item = StockItem {
             stock_name: stock_name.to_string(),
             qty,
-            updated_at: Utc::now(),
+            updated_at: clock::now(),
         };
         let mut row = key(stock_name, STOCK_ENTRY);
         row.insert(LISTED_AS.into(), s(STOCK_ENTRY));
@@ -161,7 +161,7 @@ impl StockLevels for InventoryStore {
             .update_expression("SET qty = :qty, updatedAt = :now")
             .condition_expression("attribute_exists(stockName)")
             .expression_attribute_values(":qty", n(qty))
-            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .expression_attribute_values(":now", s(clock::now().to_rfc3339()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
@@ -190,7 +190,7 @@ impl CupReservations for InventoryStore {
             .update_expression("SET qty = qty - :cups, updatedAt = :now")
             .condition_expression("attribute_exists(qty) AND qty >= :cups")
             .expression_attribute_values(":cups", n(cups))
-            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .expression_attribute_values(":now", s(clock::now().to_rfc3339()))
             .build()?;
         let record_decision = Put::builder()
             .table_name(&self.table)
@@ -260,7 +260,7 @@ impl CupReservations for InventoryStore {
         if released {
             return Ok(Release::Released { cups });
         }
-        let now = s(Utc::now().to_rfc3339());
+        let now = s(clock::now().to_rfc3339());
         let mark_released = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(stock_name, &reservation_entry(order_id))))
@@ -324,7 +324,7 @@ pub mod fake {
             let item = StockItem {
                 stock_name: stock_name.into(),
                 qty,
-                updated_at: Utc::now(),
+                updated_at: clock::now(),
             };
             self.stock.lock().unwrap().insert(stock_name.into(), item);
         }
@@ -348,7 +348,7 @@ pub mod fake {
             let item = StockItem {
                 stock_name: stock_name.into(),
                 qty,
-                updated_at: Utc::now(),
+                updated_at: clock::now(),
             };
             stock.insert(stock_name.into(), item.clone());
             Ok(Some(item))
@@ -359,7 +359,7 @@ pub mod fake {
             let mut stock = self.stock.lock().unwrap();
             Ok(stock.get_mut(stock_name).map(|item| {
                 item.qty = qty;
-                item.updated_at = Utc::now();
+                item.updated_at = clock::now();
                 item.clone()
             }))
         }
@@ -383,7 +383,7 @@ pub mod fake {
             let decision = match stock.get_mut(&placed.stock_name) {
                 Some(item) if item.qty >= cups => {
                     item.qty -= cups;
-                    item.updated_at = Utc::now();
+                    item.updated_at = clock::now();
                     Reservation::Reserved { cups }
                 }
                 item => Reservation::out_of_stock(&placed.stock_name, cups, item.map(|item| item.qty)),
@@ -403,7 +403,7 @@ pub mod fake {
                 let mut stock = self.stock.lock().unwrap();
                 let item = stock.get_mut(stock_name).ok_or("no such stock item")?;
                 item.qty += cups;
-                item.updated_at = Utc::now();
+                item.updated_at = clock::now();
             }
             Ok(Release::Released { cups })
         }

@@ -1,19 +1,15 @@
 //! With the cloud out of reach, every inventory route answers the JSON 500 with no detail.
 
-use cafe_inventory::{InventoryService, handlers, store::InventoryStore};
+use cafe_inventory::{InventoryApi, handlers, store::InventoryStore};
 use cafe_shared::auth::Credentials;
-use cafe_shared::bus::EventBus;
 use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
-use cafe_shared::sqs::DeadLetterQueue;
 use serde_json::json;
 
 #[tokio::test]
 async fn every_route_answers_a_json_500_without_detail() {
     let sdk = unreachable_cloud().await;
-    let service = InventoryService {
-        dead_letters: DeadLetterQueue::from_env(&sdk),
+    let service = InventoryApi {
         store: InventoryStore::new(&sdk, "inventory".into()),
-        bus: EventBus::new(&sdk, "cafe".into(), "inventory"),
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
     };
     let calls = [

@@ -7,22 +7,22 @@ use crate::pages::{
     DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
     RECEIPT_PAGE, RECEIPT_PAGE_POLICY, with_live_url,
 };
-use crate::store::{CUSTOMER_PAGE_KEY, OrderViews};
-use crate::{KioskService, saga};
+use crate::store::{CUSTOMER_PAGE_KEY, KioskStore, OrderViews};
+use crate::{KioskApi, KioskLive, KioskSaga, saga};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::Error;
 use cafe_shared::auth::Caller;
 use cafe_shared::http::{
     ApiError, header, json_response, no_route, page_request, page_response, path_param, respond, route,
 };
 use cafe_shared::sqs;
+use cafe_shared::{Error, clock};
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 
 /// `GET /`, `GET /operator`, `GET /receipt`, `GET /display`, `GET /openapi.json`, `POST /sessions`,
 /// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
 /// `GET /kiosk/customers/{customerId}/orders`.
-pub async fn http(service: &KioskService, req: Request) -> Response<Body> {
+pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/") => Ok(page(service, KIOSK_PAGE, &KIOSK_PAGE_POLICY)),
@@ -50,7 +50,7 @@ fn asset(content_type: &str, content: &str) -> Response<Body> {
 
 /// A page, with the policy that lets it run only its own script and style, talk only to this API
 /// and its live connection, and be framed by no one.
-fn page(service: &KioskService, html: &str, policy: &str) -> Response<Body> {
+fn page(service: &KioskApi, html: &str, policy: &str) -> Response<Body> {
     let (html, policy) = with_live_url(html, policy, service.live_url.as_deref());
     let mut answer = asset("text/html; charset=utf-8", &html);
     let headers = answer.headers_mut();
@@ -64,7 +64,7 @@ fn page(service: &KioskService, html: &str, policy: &str) -> Response<Body> {
 
 /// `POST /sessions` with the operator token: a session for the operator's page, which keeps only
 /// that, in memory, until it ends or the operator signs out.
-async fn open_operator_session(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn open_operator_session(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let (session_token, expires_at) = service
         .credentials
         .operator_session(req, service.operator_session)
@@ -76,7 +76,7 @@ async fn open_operator_session(service: &KioskService, req: &Request) -> Result<
     ))
 }
 
-async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn order(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
@@ -92,7 +92,7 @@ async fn order(service: &KioskService, req: &Request) -> Result<Response<Body>, 
 /// The link to the receipt page for the order whose receipt is the bearer token, and its QR
 /// code, for the kiosk to show: `page` is the receipt page's address as the kiosk reaches it
 /// (the API's own address differs between AWS, custom domains and local clouds).
-async fn receipt_link_of(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn receipt_link_of(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let order_id = path_param(req, "orderId")?;
     match service.credentials.caller(req).await? {
         Caller::Receipt { order_id: own } if own == order_id => {}
@@ -112,7 +112,7 @@ async fn receipt_link_of(service: &KioskService, req: &Request) -> Result<Respon
     Ok(json_response(StatusCode::OK, &receipt_link(page, receipt)?))
 }
 
-async fn customer_orders(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn customer_orders(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let customer_id = path_param(req, "customerId")?;
     service.credentials.caller(req).await?.require_customer(&customer_id)?;
     let page = page_request(req, &CUSTOMER_PAGE_KEY, &[("customerId", &customer_id)])?;
@@ -123,21 +123,21 @@ async fn customer_orders(service: &KioskService, req: &Request) -> Result<Respon
 
 /// `GET /display`, for anyone: the pickup screen, as a page for a screen in the cafe, or as JSON
 /// (`{"making": [...], "ready": [...]}`, by number) for a client that asks for JSON.
-async fn display(service: &KioskService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn display(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let accept = header(req, "accept").unwrap_or_default();
     if accept.contains("application/json") && !accept.contains("text/html") {
-        return Ok(json_response(StatusCode::OK, &current_board(service).await?));
+        return Ok(json_response(StatusCode::OK, &current_board(&service.store).await?));
     }
     Ok(page(service, DISPLAY_PAGE, &DISPLAY_PAGE_POLICY))
 }
 
 /// The pickup screen as it is now, from the latest orders' views.
-async fn current_board(service: &KioskService) -> Result<Board, Error> {
-    Ok(board_of(&service.store.latest().await?, chrono::Utc::now()))
+async fn current_board(store: &KioskStore) -> Result<Board, Error> {
+    Ok(board_of(&store.latest().await?, clock::now()))
 }
 
 /// Every saga event: fold it into its order's view and tell its watchers (`saga`).
-pub async fn saga_events(service: &KioskService, batch: SqsEvent) -> SqsBatchResponse {
+pub async fn saga_events(service: &KioskSaga, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
         saga::on_event(&service.store, &service.live, message)
     })
@@ -148,7 +148,7 @@ pub async fn saga_events(service: &KioskService, batch: SqsEvent) -> SqsBatchRes
 /// message says what the connection follows, proven for an order by a token that may see it,
 /// and is answered at once with it as it is now; `$disconnect` forgets the connection.
 pub async fn live(
-    service: &KioskService,
+    service: &KioskLive,
     request: ApiGatewayWebsocketProxyRequest,
 ) -> Result<ApiGatewayProxyResponse, Error> {
     let context = &request.request_context;
@@ -184,18 +184,14 @@ fn ok_answer() -> ApiGatewayProxyResponse {
 /// Starts the connection watching what its message asks, and what it watches as it is now (an
 /// order's view may not be there yet: a page watches right after placing it). A receipt watches
 /// its own order; a customer's token any order, of which it is sent only theirs.
-async fn watch(
-    service: &KioskService,
-    connection_id: &str,
-    body: Option<&str>,
-) -> Result<Option<LiveUpdate>, ApiError> {
+async fn watch(service: &KioskLive, connection_id: &str, body: Option<&str>) -> Result<Option<LiveUpdate>, ApiError> {
     let request: WatchRequest = serde_json::from_str(body.unwrap_or_default())
         .map_err(|e| ApiError::bad_request("invalid_field", format!("the watch message does not read: {e}")))?;
     match request.watch()? {
         (Watch::Board, _) => {
             service.live.watch(connection_id, &Watch::Board, None).await?;
             Ok(Some(LiveUpdate::Board {
-                board: current_board(service).await?,
+                board: current_board(&service.store).await?,
             }))
         }
         (Watch::Order(order_id), token) => {

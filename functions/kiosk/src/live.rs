@@ -5,6 +5,7 @@
 use crate::domain::{LiveUpdate, Watch};
 use aws_config::SdkConfig;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
+use cafe_shared::clock;
 use cafe_shared::dynamo::{self, SortOrder, n, s};
 use cafe_shared::{Error, config};
 use std::future::Future;
@@ -64,7 +65,7 @@ impl LiveConnections {
     /// From now on the connection gets the updates of `watch` (only of it: a page watches one
     /// thing), of orders of `only_for` when that is a customer.
     pub async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
-        let expires_at = chrono::Utc::now().timestamp() + CONNECTION_LASTS_SECONDS;
+        let expires_at = clock::now().timestamp() + CONNECTION_LASTS_SECONDS;
         let mut put = self
             .dynamo
             .put_item()

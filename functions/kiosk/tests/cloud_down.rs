@@ -2,20 +2,16 @@
 //! with no detail; the pages, the OpenAPI document, an operator's session and a receipt's link
 //! need no cloud.
 
-use cafe_kiosk::live::LiveConnections;
-use cafe_kiosk::{KioskService, handlers, pages, store::KioskStore};
+use cafe_kiosk::{KioskApi, handlers, pages, store::KioskStore};
 use cafe_shared::auth::Credentials;
 use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
-use cafe_shared::sqs::DeadLetterQueue;
 use std::time::Duration;
 
 #[tokio::test]
 async fn every_route_answers_a_json_500_without_detail() {
     let sdk = unreachable_cloud().await;
-    let service = KioskService {
-        dead_letters: DeadLetterQueue::from_env(&sdk),
+    let service = KioskApi {
         store: KioskStore::new(&sdk, "kiosk".into()),
-        live: LiveConnections::new(&sdk, "live-api", "live".into()),
         live_url: None,
         openapi: pages::OPENAPI.to_string(),
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),

@@ -1,14 +1,14 @@
 //! The notify function's entry points: the HTTP API and order outcomes from its queue.
 
 use crate::store::{ALL_PAGE_KEY, CUSTOMER_PAGE_KEY};
-use crate::{NotifyService, saga};
+use crate::{NotifyApi, NotifySaga, saga};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::http::{ApiError, no_route, page_request, page_response, query_param, respond, route};
 use cafe_shared::sqs;
 use lambda_http::{Body, Request, Response};
 
 /// `GET /notifications[?customerId=]`.
-pub async fn http(service: &NotifyService, req: Request) -> Response<Body> {
+pub async fn http(service: &NotifyApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("GET", "/notifications") => list(service, &req).await,
@@ -17,7 +17,7 @@ pub async fn http(service: &NotifyService, req: Request) -> Response<Body> {
     respond(outcome)
 }
 
-async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list(service: &NotifyApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let customer_id = query_param(req, "customerId")?;
     match &customer_id {
@@ -33,7 +33,7 @@ async fn list(service: &NotifyService, req: &Request) -> Result<Response<Body>, 
 
 /// `OrderCancelled` and `OrderCompleted`: notify the customer once, then `CustomerNotified`
 /// (`saga`).
-pub async fn saga_events(service: &NotifyService, batch: SqsEvent) -> SqsBatchResponse {
+pub async fn saga_events(service: &NotifySaga, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
         saga::on_event(&service.store, &service.sender, &service.bus, message)
     })

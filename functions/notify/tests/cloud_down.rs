@@ -1,19 +1,14 @@
 //! With the cloud out of reach, every notify route answers the JSON 500 with no detail.
 
-use cafe_notify::{NotifyService, handlers, sender::NotificationSender, store::NotificationStore};
+use cafe_notify::{NotifyApi, handlers, store::NotificationStore};
 use cafe_shared::auth::Credentials;
-use cafe_shared::bus::EventBus;
 use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
-use cafe_shared::sqs::DeadLetterQueue;
 
 #[tokio::test]
 async fn every_route_answers_a_json_500_without_detail() {
     let sdk = unreachable_cloud().await;
-    let service = NotifyService {
-        dead_letters: DeadLetterQueue::from_env(&sdk),
+    let service = NotifyApi {
         store: NotificationStore::new(&sdk, "notifications".into()),
-        sender: NotificationSender::new(&sdk, "arn:aws:sns:us-east-1:000000000000:cafe".into()),
-        bus: EventBus::new(&sdk, "cafe".into(), "notify"),
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
     };
     let calls = [

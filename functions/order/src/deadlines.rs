@@ -45,10 +45,7 @@ pub struct DeadlineQueue {
 impl DeadlineQueue {
     /// The queue the template names; only the outbox starts deadlines, so only it needs one.
     pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, Error> {
-        let seconds: u64 = std::env::var("ORDER_DEADLINE_SECONDS")
-            .unwrap_or_else(|_| "300".into())
-            .parse()?;
-        let deadline = Duration::from_secs(seconds);
+        let deadline = Duration::from_secs(cafe_shared::config::number_or("ORDER_DEADLINE_SECONDS", 300)?);
         if deadline > MAX_DEADLINE {
             return Err(format!("ORDER_DEADLINE_SECONDS is at most {}", MAX_DEADLINE.as_secs()).into());
         }

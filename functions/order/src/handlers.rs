@@ -6,7 +6,7 @@ mod sign_in;
 use crate::domain::{Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, PlacedBy};
 use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderBook};
 use crate::use_cases::{self, Counter, Failure};
-use crate::{OrderService, saga};
+use crate::{OrderApi, OrderOutbox, OrderSaga, saga};
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::auth::Caller;
@@ -62,7 +62,7 @@ impl From<Failure> for ApiError {
 /// `GET /menu`, `GET /cafe`, `PUT /cafe`, the kiosks:
 /// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
 /// `POST /sign-in`, `POST /sign-in/verify`, `DELETE /customers/{customerId}/tokens`.
-pub async fn http(service: &OrderService, req: Request) -> Response<Body> {
+pub async fn http(service: &OrderApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
         ("POST", "/orders") => place_order(service, &req).await,
@@ -85,7 +85,7 @@ pub async fn http(service: &OrderService, req: Request) -> Response<Body> {
 
 /// A new token for `customer_id`, the only kind this function issues (with a first order at a
 /// kiosk, or a proven phone): the token and when it ends.
-async fn issue_customer_token(service: &OrderService, customer_id: &str) -> Result<(String, DateTime<Utc>), Error> {
+async fn issue_customer_token(service: &OrderApi, customer_id: &str) -> Result<(String, DateTime<Utc>), Error> {
     let expires_at = clock::now() + service.customer_token_lifetime;
     let token = (service.credentials)
         .customer_token(customer_id, expires_at.timestamp())
@@ -112,7 +112,7 @@ struct PlacedOrder {
 /// `Counter::place_order`). A new customer's first order at a kiosk returns their token; every
 /// kiosk order returns its receipt (what the customer's phone follows the order with), which a
 /// retry with the same Idempotency-Key gets again: it ends a fixed time after the order.
-async fn place_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let placed_by = match &caller {
         Caller::Anonymous => {
@@ -172,7 +172,7 @@ struct RegisteredKiosk {
 }
 
 /// `POST /kiosks` (operator): registers a kiosk device.
-async fn register_kiosk(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn register_kiosk(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.require_operator(req).await?;
     let request: KioskRequest = json_body(req)?;
     let (kiosk, kiosk_token) = use_cases::register_kiosk(&service.store, request, clock::now()).await?;
@@ -184,14 +184,14 @@ async fn register_kiosk(service: &OrderService, req: &Request) -> Result<Respons
 }
 
 /// `GET /kiosks` (operator): the registered kiosks, by id, without their secrets.
-async fn list_kiosks(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list_kiosks(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.require_operator(req).await?;
     let page = page_request(req, &KIOSK_PAGE_KEY, &[])?;
     Ok(page_response(&service.store.list_kiosks(page).await?))
 }
 
 /// `DELETE /kiosks/{kioskId}` (operator): the kiosk's token places no more orders.
-async fn revoke_kiosk(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn revoke_kiosk(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.require_operator(req).await?;
     let kiosk_id = path_param(req, "kioskId")?;
     match service.store.revoke_kiosk(&kiosk_id).await? {
@@ -204,7 +204,7 @@ async fn revoke_kiosk(service: &OrderService, req: &Request) -> Result<Response<
 }
 
 /// A page of a customer's orders, or of everyone's (the operator), newest first.
-async fn list_orders(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list_orders(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let orders = match query_param(req, "customerId")? {
         Some(customer_id) => {
@@ -224,7 +224,7 @@ async fn list_orders(service: &OrderService, req: &Request) -> Result<Response<B
 }
 
 /// Another customer's order is answered as unknown: its id tells nothing.
-async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn get_order(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
@@ -238,7 +238,7 @@ async fn get_order(service: &OrderService, req: &Request) -> Result<Response<Bod
 
 /// `POST /orders/{orderId}/cancel`: by the order's customer (their token or its receipt) or the
 /// operator (see `use_cases::cancel_order`).
-async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn cancel_order(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     caller.require_identified()?;
     let order_id = path_param(req, "orderId")?;
@@ -250,7 +250,7 @@ async fn cancel_order(service: &OrderService, req: &Request) -> Result<Response<
 }
 
 /// `GET /cafe`: whether the cafe takes orders, for the operator and the registered kiosks.
-async fn get_cafe(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn get_cafe(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     match service.credentials.caller(req).await? {
         Caller::Operator => {}
         Caller::Kiosk(claim) if service.store.is_registered_kiosk(&claim).await? => {}
@@ -270,7 +270,7 @@ async fn get_cafe(service: &OrderService, req: &Request) -> Result<Response<Body
 
 /// `PUT /cafe` `{"open": bool}`: the operator opens or closes the cafe to new orders; the orders
 /// in progress are made either way.
-async fn open_or_close_cafe(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn open_or_close_cafe(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.caller(req).await?.require_operator()?;
     let opening: OpeningRequest = json_body(req)?;
     let cafe = service.store.set_open(opening.open, &service.limits).await?;
@@ -279,7 +279,7 @@ async fn open_or_close_cafe(service: &OrderService, req: &Request) -> Result<Res
 }
 
 /// The saga's events: the order's moves (`saga`).
-pub async fn saga_events(service: &OrderService, batch: SqsEvent) -> SqsBatchResponse {
+pub async fn saga_events(service: &OrderSaga, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
         saga::on_event(&service.store, message)
     })
@@ -287,6 +287,6 @@ pub async fn saga_events(service: &OrderService, batch: SqsEvent) -> SqsBatchRes
 }
 
 /// The orders table's changes, announced on the bus (`saga::outbox`).
-pub async fn outbox(service: &OrderService, changes: DynamoDbEvent) -> Result<(), Error> {
+pub async fn outbox(service: &OrderOutbox, changes: DynamoDbEvent) -> Result<(), Error> {
     saga::outbox(&service.bus, &service.dead_letters, &service.deadlines, changes).await
 }

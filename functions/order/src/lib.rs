@@ -14,69 +14,96 @@ use cafe_shared::{Error, auth::Credentials, bus::EventBus, config};
 use domain::{Menu, OrderLimits};
 use store::OrderStore;
 
-/// What the order function's handlers share across invocations, built once per cold start.
-pub struct OrderService {
-    /// Where the saga step sets aside the events it can never handle.
-    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+/// The order API Lambda's state, built once per cold start.
+pub struct OrderApi {
     pub store: OrderStore,
-    pub bus: EventBus,
     pub menu: Menu,
     pub credentials: Credentials,
     /// Sign-in codes go out as texts.
     pub texts: cafe_shared::sms::TextMessages,
-    /// Orders a customer, and texts a phone number, may get.
+    /// Orders a customer, a kiosk and the cafe may take, and texts a phone number may get.
     pub limits: OrderLimits,
     /// How long a kiosk order's receipt shows the order (`RECEIPT_SECONDS`).
     pub receipt_lifetime: chrono::Duration,
     /// How long a new customer's token lasts (`CUSTOMER_TOKEN_SECONDS`).
     pub customer_token_lifetime: chrono::Duration,
-    /// Where the outbox starts each order's deadline.
-    pub deadlines: deadlines::DeadlineQueue,
 }
 
-impl OrderService {
+impl OrderApi {
     pub async fn from_env() -> Result<Self, Error> {
         let sdk = config::aws_sdk_config().await;
+        let seconds = |name, default: i64| config::number_or(name, default).map(chrono::Duration::seconds);
         Ok(Self {
-            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk),
-            store: OrderStore::new(
-                &sdk,
-                config::required_env("ORDERS_TABLE")?,
-                std::env::var("CUSTOMERS_TABLE").unwrap_or_default(),
-            ),
-            bus: EventBus::from_env(&sdk, "order")?,
+            store: store_from_env(&sdk)?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
-            credentials: Credentials::from_env(&sdk),
+            credentials: Credentials::from_env(&sdk)?,
             texts: cafe_shared::sms::TextMessages::new(&sdk),
-            deadlines: deadlines::DeadlineQueue::from_env(&sdk)?,
-            receipt_lifetime: chrono::Duration::seconds(number_from_env("RECEIPT_SECONDS", 7200).into()),
-            customer_token_lifetime: chrono::Duration::seconds(
-                number_from_env("CUSTOMER_TOKEN_SECONDS", 30 * 24 * 3600).into(),
-            ),
             limits: OrderLimits {
-                orders_per_minute: number_from_env("MAX_ORDERS_PER_MINUTE", 20),
-                orders_per_kiosk_per_minute: number_from_env("MAX_ORDERS_PER_KIOSK_PER_MINUTE", 30),
-                texts_per_hour: number_from_env("MAX_TEXTS_PER_NUMBER_PER_HOUR", 5),
+                orders_per_minute: config::number_or("MAX_ORDERS_PER_MINUTE", 20)?,
+                orders_per_kiosk_per_minute: config::number_or("MAX_ORDERS_PER_KIOSK_PER_MINUTE", 30)?,
+                texts_per_hour: config::number_or("MAX_TEXTS_PER_NUMBER_PER_HOUR", 5)?,
                 text_country_codes: config::text_country_codes(),
-                max_orders_in_progress: number_from_env("MAX_ORDERS_IN_PROGRESS", 100),
+                max_orders_in_progress: config::number_or("MAX_ORDERS_IN_PROGRESS", 100)?,
             },
+            receipt_lifetime: seconds("RECEIPT_SECONDS", 7200)?,
+            customer_token_lifetime: seconds("CUSTOMER_TOKEN_SECONDS", 30 * 24 * 3600)?,
         })
     }
 }
 
-/// A whole number the template sets, or `default`.
-fn number_from_env(name: &str, default: u32) -> u32 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+/// The order saga Lambda's state: the order's moves.
+pub struct OrderSaga {
+    pub store: OrderStore,
+    /// Where the saga step sets aside the events it can never handle.
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
 }
 
-cafe_shared::lambda_entry_points!(OrderService);
+impl OrderSaga {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Self {
+            store: store_from_env(&sdk)?,
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk)?,
+        })
+    }
+}
+
+/// The `order-outbox` Lambda's state: it announces the orders table's changes.
+pub struct OrderOutbox {
+    pub bus: EventBus,
+    /// Where a change that can never be announced goes (the on-failure queue).
+    pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+    /// Where each order's deadline starts.
+    pub deadlines: deadlines::DeadlineQueue,
+}
+
+impl OrderOutbox {
+    pub async fn from_env() -> Result<Self, Error> {
+        let sdk = config::aws_sdk_config().await;
+        Ok(Self {
+            bus: EventBus::from_env(&sdk, "order")?,
+            dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk)?,
+            deadlines: deadlines::DeadlineQueue::from_env(&sdk)?,
+        })
+    }
+}
+
+fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<OrderStore, Error> {
+    let (orders, customers) = (
+        config::required_env("ORDERS_TABLE")?,
+        config::required_env("CUSTOMERS_TABLE")?,
+    );
+    Ok(OrderStore::new(sdk, orders, customers))
+}
+
+cafe_shared::lambda_entry_points!(api: OrderApi, saga: OrderSaga);
 
 /// The `order-outbox` Lambda: announces the orders table's changes until the runtime stops.
 pub fn run_outbox() -> Result<(), Error> {
     cafe_shared::lambda::block_on(async {
-        let service = OrderService::from_env().await?;
+        let state = OrderOutbox::from_env().await?;
         lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<_>| {
-            handlers::outbox(&service, event.payload)
+            handlers::outbox(&state, event.payload)
         }))
         .await
     })

@@ -7,10 +7,10 @@ use crate::domain::{Order, OrderStatus, Outcome, event_for_change};
 use crate::store::{OrderOutcomes, Recorded};
 use aws_lambda_events::event::dynamodb::{Event as DynamoDbEvent, EventRecord as StreamRecord};
 use cafe_shared::bus::Publish;
+use cafe_shared::clock;
 use cafe_shared::events::{BusMessage, CafeEvent, NOT_READY_IN_TIME};
 use cafe_shared::sqs::{SetAside, StepError};
 use cafe_shared::{Error, metrics};
-use chrono::Utc;
 use std::time::Duration;
 
 /// `CupOutOfStock` cancels the order; `MakingRequested` moves it past its point of no return
@@ -162,7 +162,7 @@ fn record_metrics(order: &Order) {
     };
     metrics::emit(counter, 1.0, "Count", "order");
     if order.order_status != OrderStatus::Pending {
-        let latency = (Utc::now() - order.order_date).num_milliseconds() as f64;
+        let latency = (clock::now() - order.order_date).num_milliseconds() as f64;
         metrics::emit("SagaLatency", latency, "Milliseconds", "order");
     }
 }

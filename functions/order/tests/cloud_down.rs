@@ -1,25 +1,19 @@
 //! With the cloud out of reach, every order route answers the JSON 500 with no detail, but the
 //! menu, which needs none.
 
-use cafe_order::deadlines::DeadlineQueue;
 use cafe_order::domain::{Menu, OrderLimits};
-use cafe_order::{OrderService, handlers, store::OrderStore};
+use cafe_order::{OrderApi, handlers, store::OrderStore};
 use cafe_shared::auth::Credentials;
-use cafe_shared::bus::EventBus;
 use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
 use cafe_shared::sms::TextMessages;
-use cafe_shared::sqs::DeadLetterQueue;
 use serde_json::json;
-use std::time::Duration;
 
 #[tokio::test]
 async fn every_route_answers_a_json_500_without_detail() {
     let sdk = unreachable_cloud().await;
     let menu = r#"[{"beverageName":"americano","displayName":"Americano","stockName":"cup","recipe":{"beans":1}}]"#;
-    let service = OrderService {
-        dead_letters: DeadLetterQueue::from_env(&sdk),
+    let service = OrderApi {
         store: OrderStore::new(&sdk, "orders".into(), "customers".into()),
-        bus: EventBus::new(&sdk, "cafe".into(), "order"),
         menu: Menu::from_json(menu).unwrap(),
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
         texts: TextMessages::new(&sdk),
@@ -32,11 +26,6 @@ async fn every_route_answers_a_json_500_without_detail() {
         },
         receipt_lifetime: chrono::Duration::hours(2),
         customer_token_lifetime: chrono::Duration::days(30),
-        deadlines: DeadlineQueue::new(
-            &sdk,
-            Some("http://127.0.0.1/queue/orders".into()),
-            Duration::from_secs(300),
-        ),
     };
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";
     let order = json!({"customerId": "1", "beverageName": "americano", "beverageQty": 1});

@@ -4,7 +4,7 @@
 //! a kiosk order's receipt on the customer's phone, a signed-in customer, the operator), so the
 //! cafe's texts cannot be turned on the world.
 
-use crate::OrderService;
+use crate::OrderApi;
 use crate::domain::sign_in::{CodeAnswer, CodeRequest, new_phone_customer_id};
 use crate::use_cases::sign_in;
 use cafe_shared::auth::Caller;
@@ -25,7 +25,7 @@ struct SignedIn {
 }
 
 /// `POST /sign-in`: texts a new code (`use_cases::sign_in::send_code`).
-pub async fn send_code(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn send_code(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let kiosk = match service.credentials.caller(req).await? {
         Caller::Anonymous => {
             return Err(ApiError::unauthorized(
@@ -43,7 +43,7 @@ pub async fn send_code(service: &OrderService, req: &Request) -> Result<Response
 }
 
 /// `POST /sign-in/verify`: a right code gives the customer the number is, and their token.
-pub async fn verify_code(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn verify_code(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let answer: CodeAnswer = json_body(req)?;
     let customer_id = sign_in::verify_code(&service.store, &answer, &new_phone_customer_id(), clock::now()).await?;
     let (customer_token, expires_at) = super::issue_customer_token(service, &customer_id).await?;
@@ -70,7 +70,7 @@ struct SignedOut {
 /// `DELETE /customers/{customerId}/tokens` (that customer, or the operator): every token the
 /// customer holds stops working: here at once, in every other function within a minute (when it
 /// next reads the published token checks). Signing in again gives a token that works.
-pub async fn sign_out_everywhere(service: &OrderService, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn sign_out_everywhere(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let customer_id = path_param(req, "customerId")?;
     check_id("customerId", &customer_id, 64)?;
