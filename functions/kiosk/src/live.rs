@@ -25,8 +25,20 @@ pub struct Watcher {
     pub only_for: Option<String>,
 }
 
-/// The saga step's port to the pages that watch.
+/// The port to the pages that watch: who watches what, and sending to them.
 pub trait LiveUpdates: Sync {
+    /// From now on the connection gets the updates of `watch`, and only of it (a page watches one
+    /// thing: a second watch replaces the first), of orders of `only_for` when that is a customer.
+    fn watch(
+        &self,
+        connection_id: &str,
+        watch: &Watch,
+        only_for: Option<&str>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// The connection closed: it watches nothing more.
+    fn forget(&self, connection_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
     /// The connections watching `watch`.
     fn watchers(&self, watch: &Watch) -> impl Future<Output = Result<Vec<Watcher>, Error>> + Send;
 
@@ -61,10 +73,10 @@ impl LiveConnections {
             api: aws_sdk_apigatewaymanagement::Client::from_conf(api),
         }
     }
+}
 
-    /// From now on the connection gets the updates of `watch` (only of it: a page watches one
-    /// thing), of orders of `only_for` when that is a customer.
-    pub async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
+impl LiveUpdates for LiveConnections {
+    async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
         let expires_at = clock::now().timestamp() + CONNECTION_LASTS_SECONDS;
         let mut put = self
             .dynamo
@@ -80,8 +92,7 @@ impl LiveConnections {
         Ok(())
     }
 
-    /// The connection closed: it watches nothing more.
-    pub async fn forget(&self, connection_id: &str) -> Result<(), Error> {
+    async fn forget(&self, connection_id: &str) -> Result<(), Error> {
         self.dynamo
             .delete_item()
             .table_name(&self.table)
@@ -90,9 +101,7 @@ impl LiveConnections {
             .await?;
         Ok(())
     }
-}
 
-impl LiveUpdates for LiveConnections {
     async fn watchers(&self, watch: &Watch) -> Result<Vec<Watcher>, Error> {
         let page = dynamo::PageRequest {
             limit: MOST_WATCHERS,
@@ -172,6 +181,8 @@ fn region(sdk: &SdkConfig) -> String {
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake {
     use super::*;
+    use cafe_shared::fakes::Outage;
+    use std::collections::HashSet;
     use std::sync::Mutex;
 
     #[derive(Default)]
@@ -182,10 +193,35 @@ pub mod fake {
         pub sent: Mutex<Vec<(String, serde_json::Value)>>,
         /// The topics whose watchers were looked up, in order.
         pub looked_up: Mutex<Vec<String>>,
+        /// The connections whose page has gone (closed without `$disconnect`).
+        pub gone: Mutex<HashSet<String>>,
+        /// While down, every call fails (as a throttled or unreachable table does).
+        pub down: Outage,
+    }
+
+    impl MemoryLive {
+        fn reachable(&self) -> Result<(), Error> {
+            self.down.check("the live table is unreachable")
+        }
     }
 
     impl LiveUpdates for MemoryLive {
+        async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
+            self.reachable()?;
+            let mut watching = self.watching.lock().unwrap();
+            watching.retain(|(connection, _, _)| connection != connection_id);
+            watching.push((connection_id.into(), watch.topic(), only_for.map(Into::into)));
+            Ok(())
+        }
+
+        async fn forget(&self, connection_id: &str) -> Result<(), Error> {
+            self.reachable()?;
+            (self.watching.lock().unwrap()).retain(|(connection, _, _)| connection != connection_id);
+            Ok(())
+        }
+
         async fn watchers(&self, watch: &Watch) -> Result<Vec<Watcher>, Error> {
+            self.reachable()?;
             self.looked_up.lock().unwrap().push(watch.topic());
             let watching = self.watching.lock().unwrap();
             Ok(watching
@@ -199,6 +235,10 @@ pub mod fake {
         }
 
         async fn send(&self, connection_id: &str, update: &LiveUpdate) -> Result<(), Error> {
+            self.reachable()?;
+            if self.gone.lock().unwrap().contains(connection_id) {
+                return self.forget(connection_id).await;
+            }
             let update = serde_json::to_value(update)?;
             self.sent.lock().unwrap().push((connection_id.to_string(), update));
             Ok(())
