@@ -1,7 +1,7 @@
 # The README's two commands (up, test), and the developer's loop around them. `make` alone lists
 # the targets.
 .DEFAULT_GOAL := help
-.PHONY: help up test sim bench down invoke api logs kiosk kiosks revoke-kiosk
+.PHONY: help up test sim mutants bench down invoke api logs kiosk kiosks revoke-kiosk
 NAME ?= kiosk
 # The pinned SAM CLI in .venv-sam, installed on first use (what it says goes to stderr: stdout is
 # the function's answer).
@@ -15,6 +15,8 @@ test: ## every test (unit, end to end on fresh local clouds, browser, sam local)
 	./localstack/test.sh
 sim: ## the saga's seeded simulation, no cloud: SEEDS=n seeds from FROM=s (1000 from 0), or SEED=s replayed step by step; MUTANT=name runs a broken variant
 	cargo run -q -p cafe-simulation -- $(if $(SEED),--seed $(SEED),--seeds $(or $(SEEDS),1000) --from $(or $(FROM),0)) $(if $(MUTANT),--mutant $(MUTANT))
+mutants: ## weaken each store's guarding conditions in turn: each must fail its crate's contract tests (CONDITION=... one)
+	python3 tests/store_mutants.py $(CONDITION)
 bench: ## benchmark the stack `make up` started (ARGS=... for bench.py)
 	.venv/bin/python localstack/bench.py $(ARGS)
 down: ## stop the local cloud (and a dockerd that make invoke/api started)

@@ -5,7 +5,8 @@ condition, and which tests caught it. The source is restored after each run, wha
 
     python3 tests/store_mutants.py [NAME ...]     # all, or those named (e.g. inventory-no-oversell)
 
-About 20 s a condition on a quiet 2-core machine (a crate rebuild and its contract tests on a local cloud).
+Each condition costs a rebuild of its crate's tests and a run of them on a local cloud: about
+20 s on a quiet 2-core machine.
 """
 
 import re
@@ -137,6 +138,9 @@ def run_contract(crate):
 
 
 def main():
+    unknown = set(sys.argv[1:]) - {m[0] for m in MUTANTS}
+    if unknown:
+        sys.exit(f"no such condition: {', '.join(sorted(unknown))}")
     chosen = [m for m in MUTANTS if len(sys.argv) == 1 or m[0] in sys.argv[1:]]
     survivors = []
     for name, path, condition, weakened, crates in chosen:
