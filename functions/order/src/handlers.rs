@@ -5,7 +5,7 @@ mod sign_in;
 
 use crate::domain::{Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, PlacedBy};
 use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderBook};
-use crate::use_cases::{self, Counter, Failure};
+use crate::use_cases::{self, Counter, Failure, Placing};
 use crate::{OrderApi, OrderOutbox, OrderSaga, saga};
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -109,23 +109,10 @@ struct PlacedOrder {
 }
 
 /// Orders come from a registered kiosk, the operator, or a customer with their own token (see
-/// `Counter::place_order`). A new customer's first order at a kiosk returns their token; every
-/// kiosk order returns its receipt (what the customer's phone follows the order with), which a
-/// retry with the same Idempotency-Key gets again: it ends a fixed time after the order.
+/// `Counter::place_order`).
 async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
-    let placed_by = match &caller {
-        Caller::Anonymous => {
-            return Err(ApiError::unauthorized(
-                "orders are placed at a registered kiosk: send the kiosk's token (or a customer's own, or the \
-                 operator's)",
-            ));
-        }
-        Caller::Receipt { .. } => return Err(ApiError::forbidden("a receipt shows only its own order")),
-        Caller::Operator => PlacedBy::Operator,
-        Caller::Kiosk(claim) => PlacedBy::Kiosk(claim.clone()),
-        Caller::Customer(_) => PlacedBy::Customer,
-    };
+    let placed_by = placed_by(&caller)?;
     let request: OrderRequest = json_body(req)?;
     if placed_by == PlacedBy::Customer {
         caller.require_customer(&request.customer_id)?;
@@ -136,6 +123,30 @@ async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>
         limits: &service.limits,
     };
     let placing = (counter.place_order(&service.store, &placed_by, request, key.as_deref(), clock::now())).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &placed_order(service, placing, &placed_by).await?,
+    ))
+}
+
+/// Who places an order, as the caller's credential says.
+fn placed_by(caller: &Caller) -> Result<PlacedBy, ApiError> {
+    match caller {
+        Caller::Anonymous => Err(ApiError::unauthorized(
+            "orders are placed at a registered kiosk: send the kiosk's token (or a customer's own, or the operator's)",
+        )),
+        Caller::Receipt { .. } => Err(ApiError::forbidden("a receipt shows only its own order")),
+        Caller::Operator => Ok(PlacedBy::Operator),
+        Caller::Kiosk(claim) => Ok(PlacedBy::Kiosk(claim.clone())),
+        Caller::Customer(_) => Ok(PlacedBy::Customer),
+    }
+}
+
+/// The answer to a placed order: a new customer's first order at a kiosk comes with their token,
+/// and every kiosk order with its receipt (what the customer's phone follows the order with). A
+/// receipt ends a fixed time after its order, so a retry with the same Idempotency-Key gets the
+/// same one.
+async fn placed_order(service: &OrderApi, placing: Placing, placed_by: &PlacedBy) -> Result<PlacedOrder, Error> {
     let order = placing.order;
     let customer_token = match placing.new_customer {
         true => Some(issue_customer_token(service, &order.customer_id).await?.0),
@@ -151,15 +162,12 @@ async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>
         ),
         PlacedBy::Operator | PlacedBy::Customer => None,
     };
-    Ok(json_response(
-        StatusCode::CREATED,
-        &PlacedOrder {
-            receipt_expires_at: receipt_token.as_ref().map(|_| receipt_expires_at),
-            order,
-            customer_token,
-            receipt_token,
-        },
-    ))
+    Ok(PlacedOrder {
+        receipt_expires_at: receipt_token.as_ref().map(|_| receipt_expires_at),
+        order,
+        customer_token,
+        receipt_token,
+    })
 }
 
 /// A newly registered kiosk, with its token: shown this once, kept by the cafe only hashed.

@@ -71,23 +71,10 @@ pub async fn verify_code(
 mod tests {
     use super::*;
     use crate::store::fake::MemoryOrders;
+    use crate::use_cases::tests::{limits, noon};
     use cafe_shared::fakes::FakeTexts;
 
     const PHONE: &str = "+821055500001";
-
-    fn limits() -> OrderLimits {
-        OrderLimits {
-            orders_per_minute: 3,
-            orders_per_kiosk_per_minute: 5,
-            texts_per_hour: 2,
-            text_country_codes: vec!["82".into()],
-            max_orders_in_progress: 10,
-        }
-    }
-
-    fn noon() -> DateTime<Utc> {
-        "2026-12-01T12:00:00Z".parse().unwrap()
-    }
 
     async fn send(store: &MemoryOrders, texts: &FakeTexts, kiosk: Option<&KioskClaim>) -> Result<CodeSent, Failure> {
         let asked = CodeRequest {

@@ -10,7 +10,8 @@ fn menu() -> Menu {
         .unwrap()
 }
 
-fn limits() -> OrderLimits {
+/// The limits every use case test runs within (the sign-in tests too).
+pub(super) fn limits() -> OrderLimits {
     OrderLimits {
         orders_per_minute: 3,
         orders_per_kiosk_per_minute: 5,
@@ -20,7 +21,7 @@ fn limits() -> OrderLimits {
     }
 }
 
-fn noon() -> DateTime<Utc> {
+pub(super) fn noon() -> DateTime<Utc> {
     "2026-12-01T12:00:00Z".parse().unwrap()
 }
 
