@@ -4,12 +4,11 @@
     make bench   # = .venv/bin/python localstack/bench.py [--quick] [--orders N] [--customers C] [--out DIR]
 
 It benchmarks the stack `make up` deployed (its outputs: .cafe/outputs.json) in four parts:
-  floors      an order's AWS calls made directly (a bare HTTP client) against the same endpoint, one order at
-              a time and then with the same concurrency, from one client process per customer
-              (scratch copies of the template's tables, a bus, queues and a topic, deleted
-              afterwards): what the local cloud itself allows, with no Lambda and no API Gateway in
-              between. Two of them: the saga's calls (every call the functions make, each bus
-              delivery an SQS send, receive and delete) and a minimal design's 10 calls.
+  floor       a minimal design's 10 AWS calls for an order, made directly (a bare HTTP client)
+              against the same endpoint, one order at a time and then with the same concurrency,
+              from one client process per customer (scratch copies of the template's tables, a bus
+              and a topic, deleted afterwards): what the local cloud itself allows, with no Lambda
+              and no API Gateway in between.
   end-to-end  N orders from C concurrent customers through the REST API, each customer placing one
               order at a time; each order is timed from POST /orders to its notification.
   calls       AWS calls per order by service, counted on a second MiniStack this script starts on
@@ -21,7 +20,7 @@ It benchmarks the stack `make up` deployed (its outputs: .cafe/outputs.json) in 
 Statistics: percentiles are nearest-rank (the smallest measured value with at least p% of the values
 at or below it), so every percentile is a measured value. Times are milliseconds.
 
-JSON schema of <out>/bench.json ("schema": "cafe-bench/2"; the same keys in every run, --quick or
+JSON schema of <out>/bench.json ("schema": "cafe-bench/3"; the same keys in every run, --quick or
 not; a figure that could not be measured is null). Stats = {count, min, p50, p90, p99, max, mean};
 Cpu = {wall_s, client_cpu_s, cloud_cpu_s, client_cpu_ms_per_order, cloud_cpu_ms_per_order,
 cloud_cores_busy} (client: this script; cloud: the local cloud's process and the function processes
@@ -36,7 +35,7 @@ it started; null when that process is not on this machine).
                observed_ms: {all, completed, cancelled: Stats}   POST sent -> a poll returned it
                stages_ms: {post_to_order_stored, order_stored_to_beverage_made,
                            beverage_made_to_notification, order_stored_to_notification: Stats}}
-  floor       {saga_calls, minimal: {
+  floor       {minimal: {
                  alone, concurrent: {orders, customers, completed, cancelled, wall_s, orders_per_s,
                                      latency_ms: {all, completed, cancelled: Stats},
                                      call_ms: {"<Service>.<Operation>": Stats},
@@ -45,9 +44,9 @@ it started; null when that process is not on this machine).
                                                     total_calls, units: {rru, wru}}}}}
   requests_per_completed_order {saga, minimal: float}   every AWS request of a completed order, the
               platform's counted (the minimal design's as cost.minimal_design assumes them)
-  ratio       {saga_calls, minimal: {orders_per_s, cloud_cpu_per_order, calls_per_completed_order,
-                                     aws_requests_per_completed_order (minimal only, else null),
-                                     p50, p99, p50_over_one_at_a_time}}   the saga's over the floor's
+  ratio       {minimal: {orders_per_s, cloud_cpu_per_order, calls_per_completed_order,
+                         aws_requests_per_completed_order, p50, p99, p50_over_one_at_a_time}}
+              the saga's over the floor's
               (calls_per_completed_order: the saga's requests over the calls the floor made)
   emulator    {notes: [str], invocations: {<binary>: {invocations, report_ms: Stats}}}
   functions   [{binary, function_name, zip_bytes, bootstrap_bytes, init_ms: Stats, init_under_20ms,

@@ -25,7 +25,7 @@ import botocore.exceptions
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
-SCHEMA = "cafe-bench/2"
+SCHEMA = "cafe-bench/3"
 REGION = "us-east-1"
 STOCK = "cup"
 

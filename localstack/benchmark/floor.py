@@ -1,10 +1,9 @@
-"""The floors: the AWS calls of an order made directly (floor_orders.BareService), which is what
-the local cloud itself allows with no Lambda and no API Gateway in between. Two of them, each run
-the same way:
-  saga_calls  every call the functions make for an order (floor_orders.SagaCalls)
+"""The floor: the AWS calls of an order made directly (floor_orders.BareService), which is what
+the local cloud itself allows with no Lambda and no API Gateway in between:
   minimal     a minimal design's 10 calls (floor_orders.MinimalCalls)
-Each is driven from one client process per customer, so that no client is the limit; each
-process's CPU is measured and reported."""
+It is driven from one client process per customer, so that no client is the limit; each
+process's CPU is measured and reported. (The saga's own calls are counted on the real run, by
+the counting proxy: see calls.py.)"""
 
 import collections
 import multiprocessing
@@ -28,13 +27,12 @@ CUSTOMERS_PER_PROCESS = 1
 class FloorResources:
     """Scratch copies of what one order touches, on the endpoint under test: template.yaml's tables
     (their keys, indexes and streams, so each write costs what the stack's does), a bus without
-    rules, a topic, and for each customer a queue standing in for each bus -> queue -> event source
-    mapping hop and one for its orders' deadline timers."""
+    rules and a topic."""
 
-    def __init__(self, endpoint, customers, recipes):
-        self.endpoint, self.recipes = endpoint, recipes  # recipes: {beverage: [ingredient]}
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
         self.name = f"cafe-bench-floor-{uuid.uuid4().hex[:8]}"
-        ddb, events, sqs, sns = (aws(endpoint, s) for s in ("dynamodb", "events", "sqs", "sns"))
+        ddb, events, sns = (aws(endpoint, s) for s in ("dynamodb", "events", "sns"))
         template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
         self.tables = [logical for logical, res in template["Resources"].items() if res["Type"] == "AWS::DynamoDB::Table"]
         for logical in self.tables:
@@ -43,13 +41,8 @@ class FloorResources:
             if "StreamSpecification" in template["Resources"][logical]["Properties"]:
                 spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
             ddb.create_table(TableName=self.table(logical), **spec)
-        # The kiosk that places first orders, as the saga's are registered.
-        ddb.put_item(TableName=self.table("CustomersTable"), Item={"customerKey": {"S": "kiosk#floor"},
-                                                                   "secretHash": {"S": "floor"}})
         events.create_event_bus(Name=self.name)
         self.topic = sns.create_topic(Name=self.name)["TopicArn"]
-        self.queues = [sqs.create_queue(QueueName=f"{self.name}-{i}")["QueueUrl"] for i in range(customers)]
-        self.timers = [sqs.create_queue(QueueName=f"{self.name}-timers-{i}")["QueueUrl"] for i in range(customers)]
 
     def table(self, logical):
         return f"{self.name}-{logical}"
@@ -62,10 +55,9 @@ class FloorResources:
     def delete(self):
         """Deletes every scratch resource, going on past one that fails (each failure is printed),
         so that one leftover does not leave the rest behind."""
-        ddb, events, sqs, sns = (aws(self.endpoint, s) for s in ("dynamodb", "events", "sqs", "sns"))
+        ddb, events, sns = (aws(self.endpoint, s) for s in ("dynamodb", "events", "sns"))
         deletions = [(ddb.delete_table, {"TableName": self.table(logical)}) for logical in self.tables]
         deletions += [(events.delete_event_bus, {"Name": self.name}), (sns.delete_topic, {"TopicArn": self.topic})]
-        deletions += [(sqs.delete_queue, {"QueueUrl": url}) for url in self.queues + self.timers]
         for delete, names in deletions:
             try:
                 delete(**names)
@@ -189,9 +181,9 @@ def per_order(orders):
 
 
 def run_floor(endpoint, args, menu, progress, cpu):
-    """Each floor twice: one order at a time (each call's own cost, nothing queued beside it), then
+    """The floor twice: one order at a time (each call's own cost, nothing queued beside it), then
     with the customers' concurrency (what the cloud sustains, and its CPU per order)."""
-    res = FloorResources(endpoint, args.customers, args.recipes)
+    res = FloorResources(endpoint)
     found, latencies = {}, {}
     try:
         for floor in FLOORS:

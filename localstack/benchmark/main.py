@@ -176,7 +176,6 @@ def main():
     if status != 200:
         sys.exit(f"GET {stack.api_url}menu answered {status}: is the cafe deployed there?")
     try:
-        args.recipes = {item["beverageName"]: sorted(item["recipe"]) for item in menu}
         measured = run_all(stack, args, [item["beverageName"] for item in menu], progress)
     finally:
         progress.stop.set()
@@ -190,8 +189,6 @@ def main():
     Path(files["svg"]).write_text(latency_svg([
         ("completed", "#1b9e77", "none", latency["completed"]),
         ("cancelled", "#d95f02", "none", latency["cancelled"]),
-        (f"the saga's calls, {args.customers} customers", "#7570b3", "6 4", floor_latency["saga_calls"]["concurrent"]),
-        ("the saga's calls, one at a time", "#666666", "2 3", floor_latency["saga_calls"]["alone"]),
         (f"minimal design, {args.customers} customers", "#e7298a", "6 4", floor_latency["minimal"]["concurrent"]),
         ("minimal design, one at a time", "#a6761d", "2 3", floor_latency["minimal"]["alone"]),
     ], f"Order latency, POST /orders → notification: {report['end_to_end']['orders']} orders, {args.customers} customers"))

@@ -6,7 +6,7 @@ from pathlib import Path
 from .common import nearest_rank
 from .floor import CUSTOMERS_PER_PROCESS
 
-FLOOR_NAMES = {"saga_calls": "the saga's calls", "minimal": "minimal design"}
+FLOOR_NAMES = {"minimal": "minimal design"}
 
 
 def latency_svg(series, title):
@@ -76,14 +76,11 @@ def markdown_report(r):
         "",
         f"**{e['orders']} orders from {c['customers']} concurrent customers: {fmt(e['orders_per_s'], 2)} orders/s, "
         f"p50 {fmt(e['latency_ms']['all']['p50'], 0)} ms, p99 {fmt(e['latency_ms']['all']['p99'], 0)} ms from POST /orders "
-        f"to the notification.** Against the same calls made directly (the saga's calls: "
-        f"{fmt(f['saga_calls']['concurrent']['orders_per_s'], 2)} orders/s) and a minimal design's 10 "
-        f"({fmt(f['minimal']['concurrent']['orders_per_s'], 2)} orders/s), with {c['customers']} customers: throughput "
-        f"{fmt(r['ratio']['saga_calls']['orders_per_s'], 2)}x and {fmt(r['ratio']['minimal']['orders_per_s'], 2)}x, the local "
-        f"cloud's CPU per order {fmt(r['ratio']['saga_calls']['cloud_cpu_per_order'], 2)}x and "
-        f"{fmt(r['ratio']['minimal']['cloud_cpu_per_order'], 2)}x, requests per completed order over the calls each "
-        f"floor made {fmt(r['ratio']['saga_calls']['calls_per_completed_order'], 2)}x and "
-        f"{fmt(r['ratio']['minimal']['calls_per_completed_order'], 2)}x; over the minimal design's requests on AWS "
+        f"to the notification.** Against a minimal design's 10 calls made directly "
+        f"({fmt(f['minimal']['concurrent']['orders_per_s'], 2)} orders/s with {c['customers']} customers): throughput "
+        f"{fmt(r['ratio']['minimal']['orders_per_s'], 2)}x, the local cloud's CPU per order "
+        f"{fmt(r['ratio']['minimal']['cloud_cpu_per_order'], 2)}x, requests per completed order over the floor's calls "
+        f"{fmt(r['ratio']['minimal']['calls_per_completed_order'], 2)}x and over the minimal design's requests on AWS "
         f"{fmt(r['ratio']['minimal']['aws_requests_per_completed_order'], 2)}x. "
         f"1 million orders cost ${fmt(cost['per_million_orders_usd']['mix']['total'], 2)} on AWS at list prices; the "
         f"minimal design's ${fmt(cost['minimal_design']['per_million_orders_usd']['mix']['total'], 2)}. "
@@ -115,30 +112,28 @@ def markdown_report(r):
         "",
         f"![Latency CDF]({Path(r['files']['svg']).name})",
         "",
-        "## The floors: what the local cloud itself allows",
+        "## The floor: what the local cloud itself allows",
         "",
-        f"Two floors, each an order's AWS calls made directly (a bare HTTP client, unsigned, at a fraction of an SDK's CPU) against {c['endpoint']} on scratch tables, bus, topic "
-        f"and queues (deleted after): **the saga's calls**, every call the functions make for an order, in the "
-        f"saga's order, with each bus → queue → function delivery as an SQS send, receive and delete; and **a minimal "
-        f"design's** 10 calls (put the order, OrderPlaced, a conditional cup decrement, its event, put the beverage, "
-        f"BeverageMade, the order's status, its event, put the notification, SNS; 8 when cancelled), with no queue "
-        f"hop. Floor latency runs from the order's first call to storing its notification; what comes after (the "
-        f"SNS publish, the sent mark, CustomerNotified, the kiosk's deliveries and writes) counts in throughput "
-        f"only. Not in either: API Gateway, Lambda, the DynamoDB stream delivery. Each runs {f['saga_calls']['alone']['orders']} "
-        f"orders one at a time, then {f['saga_calls']['concurrent']['orders']} from {c['customers']} customers, "
-        f"whose threads run {CUSTOMERS_PER_PROCESS} to a client process, so that no client is the limit "
-        f"(each process's cores below).",
+        f"A minimal design's 10 AWS calls for an order (put the order, OrderPlaced, a conditional cup decrement, its "
+        f"event, put the beverage, BeverageMade, the order's status, its event, put the notification, SNS; 8 when "
+        f"cancelled), made directly (a bare HTTP client, unsigned, at a fraction of an SDK's CPU) against "
+        f"{c['endpoint']} on scratch tables, bus and topic (deleted after), with no queue hop. Floor latency runs "
+        f"from the order's first call to storing its notification; the SNS publish after it counts in throughput "
+        f"only. Not in it: API Gateway, Lambda, SQS, the DynamoDB stream delivery. It runs "
+        f"{f['minimal']['alone']['orders']} orders one at a time, then {f['minimal']['concurrent']['orders']} from "
+        f"{c['customers']} customers, whose threads run {CUSTOMERS_PER_PROCESS} to a client process, so that no "
+        f"client is the limit (each process's cores below). The saga's own calls are those counted on the real "
+        f"run (*AWS calls per order*), not a copy of them.",
         "",
         floors_table(r),
         "",
         ratios_table(r),
         "",
         "The saga's own requests per completed order count every function's call, the platform's SQS requests, "
-        "the invocations and the API request (the section *AWS calls per order*). A floor's requests made are its "
-        "calls (the saga's floor: an SQS send, receive and delete for each delivery, where the event source "
-        "mappings batch); the minimal design's requests on AWS add to its 10 calls the queue, invocation and API "
-        "requests they need there (as its cost below). Each floor's calls per order, and "
-        "each call's latency with the customers:",
+        "the invocations and the API request (the section *AWS calls per order*). The floor's requests made are "
+        "its calls; the minimal design's requests on AWS add to its 10 calls the queue, invocation and API "
+        "requests they need there (as its cost below). The floor's calls per order, and each call's latency "
+        "with the customers:",
         "",
         md_table(["call", *(f"{FLOOR_NAMES[name]}: {o}" for name in f for o in ("completed", "cancelled")),
                   *(f"{FLOOR_NAMES[name]}: p50, p99" for name in f)],
@@ -258,7 +253,7 @@ def ratios_table(r):
 
 def summary(r):
     """What `make bench` prints when it ends: the throughput, latency, CPU and calls beside the
-    floors', the ratios and the cost."""
+    floor's, the ratios and the cost."""
     cost = r["cost"]
     return "\n".join([floors_table(r), "", ratios_table(r), "",
                       f"Cost of 1 million orders at AWS list prices: ${fmt(cost['per_million_orders_usd']['mix']['total'], 2)} "
