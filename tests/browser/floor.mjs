@@ -77,7 +77,10 @@ try {
   step(`kiosk: ${kioskTraffic.live} live updates, ${kioskTraffic.reads} reads; phone: ${receiptTraffic.live} live updates, ${receiptTraffic.reads} reads; screen: ${displayTraffic.live} live updates, ${displayTraffic.reads} reads`);
   assert.ok(kioskTraffic.live >= 5, "the kiosk was sent the order's changes");
   assert.ok(kioskTraffic.reads <= 3, `the kiosk read the order ${kioskTraffic.reads} times while live`);
-  assert.ok(receiptTraffic.live >= 5, "the phone was sent the order's changes");
+  // How many changes the phone is sent depends on how far the saga had gone when it opened (a
+  // busy machine may finish the order first): it followed the order live, and did not poll.
+  assert.ok(receiptTraffic.live >= 1, "the phone was sent the order live");
+  assert.ok(receiptTraffic.reads <= 3, `the phone read the order ${receiptTraffic.reads} times while live`);
   await kiosk.screenshot({ path: join(shots, "kiosk-live-completed.png"), fullPage: true });
   await receipt.screenshot({ path: join(shots, "receipt-live-completed.png"), fullPage: true });
 
