@@ -27,6 +27,7 @@ use aws_config::SdkConfig;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use lambda_http::Request;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// How long fetched secrets are trusted unless `SECRETS_REFRESH_SECONDS` says otherwise: a
@@ -136,6 +137,48 @@ pub struct Credentials {
     checks: TokenChecks,
     refresh_after: Duration,
     cached: tokio::sync::Mutex<Option<(Instant, Keys)>>,
+}
+
+/// Whether a customer signed out everywhere since their token was issued: for a function that
+/// keeps serving what a customer's token opened after the request that proved it (a live page).
+pub trait SignOutList: Sync {
+    /// Whether the customer's token that ends at `token_ends` was revoked.
+    fn has_signed_out(&self, customer_id: &str, token_ends: i64) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// The sign-outs the order function publishes in the token checks, read again at most every
+/// `SECRETS_REFRESH_SECONDS`: a function that checks no request reads only these.
+pub struct SignOuts {
+    checks: TokenChecks,
+    refresh_after: Duration,
+    cached: tokio::sync::Mutex<Option<(Instant, BTreeMap<String, i64>)>>,
+}
+
+impl SignOuts {
+    pub fn from_env(sdk: &SdkConfig) -> Result<Self, Error> {
+        Ok(Self {
+            checks: TokenChecks::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                Some(config::required_env("CUSTOMER_TOKEN_CHECKS_TABLE")?),
+            ),
+            refresh_after: Duration::from_secs(config::number_or("SECRETS_REFRESH_SECONDS", REFRESH_AFTER.as_secs())?),
+            cached: tokio::sync::Mutex::new(None),
+        })
+    }
+}
+
+impl SignOutList for SignOuts {
+    async fn has_signed_out(&self, customer_id: &str, token_ends: i64) -> Result<bool, Error> {
+        let mut cached = self.cached.lock().await;
+        let fresh = cached
+            .as_ref()
+            .is_some_and(|(read, _)| read.elapsed() < self.refresh_after);
+        if !fresh {
+            *cached = Some((Instant::now(), self.checks.read().await?.revoked));
+        }
+        let revoked = cached.as_ref().map(|(_, revoked)| revoked).expect("read just now");
+        Ok(is_revoked(revoked, customer_id, token_ends))
+    }
 }
 
 /// How long a verifier trusts having found no published key: the order function publishes it

@@ -77,6 +77,24 @@ impl crate::sms::SendText for FakeTexts {
     }
 }
 
+/// Customers signed out everywhere: their tokens ending by the moment kept no longer hold.
+#[derive(Default)]
+pub struct FakeSignOuts {
+    pub revoked: Mutex<std::collections::BTreeMap<String, i64>>,
+    pub down: Outage,
+}
+
+impl crate::auth::SignOutList for FakeSignOuts {
+    async fn has_signed_out(&self, customer_id: &str, token_ends: i64) -> Result<bool, Error> {
+        self.down.check("the token checks are unreachable")?;
+        Ok(crate::auth::is_revoked(
+            &self.revoked.lock().unwrap(),
+            customer_id,
+            token_ends,
+        ))
+    }
+}
+
 /// A dead-letter queue that keeps what is set aside: `(body, order id, reason)`.
 #[derive(Default)]
 pub struct FakeDeadLetters {

@@ -247,12 +247,12 @@ pub fn page_response<T: Serialize>(page: &dynamo::Page<T>) -> Response<Body> {
     answer
 }
 
-/// A request header, if present and valid text.
+/// A request header, if present: bytes that are not text read as U+FFFD, so a value with them
+/// is refused by the check of what it should be, never taken as absent.
 pub fn header(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// The JSON body as `T`: 413 when too large, 400 when missing, malformed, or when a field is
@@ -316,6 +316,23 @@ mod tests {
         assert_eq!(code_of(query_param(&query(&[("customerId", "")]), "customerId")).0, 400);
         let first_page = page_request(&query(&[("nextToken", "")]), &["orderId"], &[]).unwrap();
         assert!(first_page.start.is_none(), "an empty nextToken is the first page");
+    }
+
+    #[test]
+    fn a_header_that_is_not_text_is_read_as_such_not_as_absent() {
+        let with = |value: &[u8]| {
+            let value = lambda_http::http::HeaderValue::from_bytes(value).unwrap();
+            let mut req = request("");
+            req.headers_mut().insert("idempotency-key", value);
+            header(&req, "idempotency-key")
+        };
+        assert_eq!(with(b"key-1").as_deref(), Some("key-1"));
+        let latin = with(b"key\xe9").expect("present");
+        assert!(
+            crate::checks::check_id("Idempotency-Key", &latin, 64).is_err(),
+            "{latin}"
+        );
+        assert_eq!(header(&request(""), "idempotency-key"), None);
     }
 
     #[test]

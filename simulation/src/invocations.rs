@@ -24,8 +24,20 @@ pub enum Finished {
 /// A customer's or the operator's cancel, as `POST /orders/{orderId}/cancel` asks the store.
 pub fn cancel(world: &World, order_id: String, by_operator: bool) -> TaskFuture<'_> {
     Box::pin(async move {
+        // The API reads the order before it cancels it; only a stored order is cancelled.
+        let customer_id = world
+            .orders
+            .orders
+            .lock()
+            .unwrap()
+            .get(&order_id)
+            .map(|o| o.customer_id.clone());
         // A refusal (too late) or a failure is the caller's answer; the order is as it is.
-        let _ = Port(world).record_outcome(&order_id, &cancelled_by(by_operator)).await;
+        if let Some(customer_id) = customer_id {
+            let _ = Port(world)
+                .record_outcome(&order_id, &customer_id, &cancelled_by(by_operator))
+                .await;
+        }
         Finished::Cancel
     })
 }
@@ -78,7 +90,7 @@ pub fn batch<'w>(world: &'w World, function: Function, batch: SqsEvent) -> TaskF
             }
             Function::Kiosk => {
                 handle_batch(batch, &dead_letters, |m| {
-                    cafe_kiosk::saga::on_event(&port, &world.live, m)
+                    cafe_kiosk::saga::on_event(&port, &world.live, &world.sign_outs, m)
                 })
                 .await
             }

@@ -36,7 +36,12 @@ impl Port<'_> {
 }
 
 impl OrderOutcomes for Port<'_> {
-    async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+    async fn record_outcome(
+        &self,
+        order_id: &str,
+        customer_id: &str,
+        outcome: &Outcome,
+    ) -> Result<Option<Recorded>, Error> {
         let world = self.0;
         world
             .call(Function::Order, "record outcome", async {
@@ -50,7 +55,7 @@ impl OrderOutcomes for Port<'_> {
                     (world.orders.changes.lock().unwrap()).push((Some(before), order.clone()));
                     return Ok(Some(Recorded::Moved));
                 }
-                world.orders.record_outcome(order_id, outcome).await
+                world.orders.record_outcome(order_id, customer_id, outcome).await
             })
             .await
     }

@@ -135,6 +135,8 @@ pub struct World {
     pub sent: Mutex<Vec<Sent>>,
     pub views: MemoryViews,
     pub live: MemoryLive,
+    /// No customer signs out in the simulation: every page's token holds.
+    pub sign_outs: cafe_shared::fakes::FakeSignOuts,
     pub ledger: Mutex<Ledger>,
     /// How often each kind of trouble struck, for the figures and the check that each does.
     pub struck: Mutex<BTreeMap<&'static str, u64>>,
@@ -174,6 +176,7 @@ impl World {
             sent: Mutex::default(),
             views: MemoryViews::default(),
             live: MemoryLive::default(),
+            sign_outs: Default::default(),
             ledger: Mutex::default(),
             injected_poison: Mutex::default(),
             struck: Mutex::default(),

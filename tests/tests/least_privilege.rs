@@ -84,7 +84,8 @@ const GRANTS: [(&str, &[&str]); 12] = [
         &["KioskTable", "OperatorTokenSecret", "CustomerTokenChecksTable"],
     ),
     // The kiosk's saga step and live function reach the live connections: the table of who
-    // watches what, and the WebSocket API's `@connections` of its stage.
+    // watches what, and the WebSocket API's `@connections` of its stage; the saga step reads who
+    // signed out everywhere, whose pages it closes.
     (
         "KioskEvents",
         &[
@@ -94,6 +95,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
             "LiveConnectionsTable",
             "LiveApi",
             "LiveStage",
+            "CustomerTokenChecksTable",
         ],
     ),
     (
@@ -238,10 +240,14 @@ fn each_function_may_touch_only_its_own_resources() {
                     }
                     let (names, literal) = named_resources(&resource);
                     // A table, its indexes or its stream; or sending to the connections of the
-                    // WebSocket API's own stage (`POST @connections`, what PostToConnection is).
+                    // WebSocket API's own stage (`POST @connections`, what PostToConnection is),
+                    // and for the kiosk's saga step closing them (`DELETE`, DeleteConnection: the
+                    // pages of a customer who signed out everywhere).
+                    let closes = function == "KioskEvents" && literal == "arn::execute-api::://DELETE/@connections/*";
                     assert!(
                         ["", "/index/*", "/stream/*", "arn::execute-api::://POST/@connections/*"]
-                            .contains(&literal.as_str()),
+                            .contains(&literal.as_str())
+                            || closes,
                         "{role_name}: resource {resource} is wider than a named resource"
                     );
                     assert!(!names.is_empty(), "{role_name}: {resource} names nothing");

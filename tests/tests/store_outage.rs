@@ -49,7 +49,7 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
         (
             "POST",
             "/sign-in/verify".into(),
-            Some(json!({"phoneNumber": "+821012345678", "code": "123456"})),
+            Some(json!({"phoneNumber": "+821012345678", "code": "123456", "handle": "0".repeat(32)})),
         ),
         ("DELETE", "/customers/1/tokens".into(), None),
         ("GET", "/cafe".into(), None),

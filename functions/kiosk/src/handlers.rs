@@ -2,7 +2,7 @@
 //! its queue, and the WebSocket API's routes (pages watching live).
 
 use crate::domain::{Board, LiveUpdate, Refusal, Watch, WatchRequest, board_of, receipt_link};
-use crate::live::LiveUpdates;
+use crate::live::{LiveUpdates, WatchingAs};
 use crate::pages::{
     DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
     RECEIPT_PAGE, RECEIPT_PAGE_POLICY, with_live_url,
@@ -11,7 +11,7 @@ use crate::store::{CUSTOMER_PAGE_KEY, KioskStore, OrderViews};
 use crate::{KioskApi, KioskLive, KioskSaga, saga};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::auth::Caller;
+use cafe_shared::auth::{Caller, token_end};
 use cafe_shared::http::{
     ApiError, header, json_response, no_route, page_request, page_response, path_param, respond, route,
 };
@@ -139,7 +139,7 @@ async fn current_board(store: &KioskStore) -> Result<Board, Error> {
 /// Every saga event: fold it into its order's view and tell its watchers (`saga`).
 pub async fn saga_events(service: &KioskSaga, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
-        saga::on_event(&service.store, &service.live, message)
+        saga::on_event(&service.store, &service.live, &service.sign_outs, message)
     })
     .await
 }
@@ -195,13 +195,18 @@ async fn watch(service: &KioskLive, connection_id: &str, body: Option<&str>) -> 
             }))
         }
         (Watch::Order(order_id), token) => {
-            let caller = service.credentials.caller_with_token(token.unwrap_or_default()).await?;
+            let token = token.unwrap_or_default();
+            let caller = service.credentials.caller_with_token(token).await?;
             caller.require_identified()?;
             let only_for = match &caller {
                 Caller::Receipt { order_id: own } if *own != order_id => {
                     return Err(ApiError::not_found("order", &order_id));
                 }
-                Caller::Customer(customer_id) => Some(customer_id.as_str()),
+                // A valid customer token says when it ends (checked just now).
+                Caller::Customer(customer_id) => Some(WatchingAs {
+                    customer_id: customer_id.clone(),
+                    token_ends: token_end(token).unwrap_or_default(),
+                }),
                 _ => None,
             };
             if let Some(order) = service.store.get(&order_id).await?
@@ -212,7 +217,7 @@ async fn watch(service: &KioskLive, connection_id: &str, body: Option<&str>) -> 
             // Watcher first, then the mark, then the view: an event applied before the mark is in
             // the view sent now, one after it finds the watcher.
             let watch = Watch::Order(order_id.clone());
-            service.live.watch(connection_id, &watch, only_for).await?;
+            service.live.watch(connection_id, &watch, only_for.as_ref()).await?;
             service.store.mark_watched(&order_id).await?;
             let view = service.store.get(&order_id).await?;
             Ok(view.map(|order| LiveUpdate::Order { order }))

@@ -46,6 +46,8 @@ pub struct KioskSaga {
     pub live: live::LiveConnections,
     /// Where the saga step sets aside the events it can never handle.
     pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
+    /// Who signed out everywhere: their pages are closed.
+    pub sign_outs: cafe_shared::auth::SignOuts,
 }
 
 impl KioskSaga {
@@ -55,6 +57,7 @@ impl KioskSaga {
             store: KioskStore::new(&sdk, config::required_env("KIOSK_TABLE")?),
             live: live::LiveConnections::from_env(&sdk)?,
             dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk)?,
+            sign_outs: cafe_shared::auth::SignOuts::from_env(&sdk)?,
         })
     }
 }

@@ -5,24 +5,36 @@
 use crate::domain::{LiveUpdate, Watch};
 use aws_config::SdkConfig;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
 use cafe_shared::clock;
 use cafe_shared::dynamo::{self, SortOrder, n, s};
 use cafe_shared::{Error, config};
+use std::collections::HashMap;
 use std::future::Future;
 
 /// API Gateway closes a WebSocket connection after 2 hours at most: its watch goes with it (TTL),
 /// even if `$disconnect` never came.
 const CONNECTION_LASTS_SECONDS: i64 = 2 * 3600;
-/// The most connections one update goes to: a cafe's screens and phones, with room to spare.
-const MOST_WATCHERS: i32 = 500;
+/// Watchers read a page at a time: every one of them is sent the update, however many there are.
+const WATCHERS_A_PAGE: i32 = 500;
 
-/// A connection watching something; a customer's, only while it is theirs.
+/// A connection watching something; a customer's, only while it is theirs and their token holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watcher {
     pub connection_id: String,
     /// The customer whose token it watches with: it is sent an order only if the order is
-    /// theirs (a page may start watching before the order's view exists to check it against).
-    pub only_for: Option<String>,
+    /// theirs (a page may start watching before the order's view exists to check it against),
+    /// and nothing once they signed out everywhere.
+    pub only_for: Option<WatchingAs>,
+}
+
+/// The customer a connection watches as, and when the token it proved that with ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchingAs {
+    pub customer_id: String,
+    /// Unix seconds: the watch goes then, and a sign-out of the tokens ending by a later moment
+    /// closes it.
+    pub token_ends: i64,
 }
 
 /// The port to the pages that watch: who watches what, and sending to them.
@@ -33,17 +45,20 @@ pub trait LiveUpdates: Sync {
         &self,
         connection_id: &str,
         watch: &Watch,
-        only_for: Option<&str>,
+        only_for: Option<&WatchingAs>,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// The connection closed: it watches nothing more.
     fn forget(&self, connection_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// The connections watching `watch`.
+    /// The connections watching `watch`, every one of them.
     fn watchers(&self, watch: &Watch) -> impl Future<Output = Result<Vec<Watcher>, Error>> + Send;
 
     /// Sends `update` to one connection; a connection that has gone is forgotten.
     fn send(&self, connection_id: &str, update: &LiveUpdate) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Closes the connection (its page sees it close) and forgets it; one already gone too.
+    fn close(&self, connection_id: &str) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 pub struct LiveConnections {
@@ -76,8 +91,9 @@ impl LiveConnections {
 }
 
 impl LiveUpdates for LiveConnections {
-    async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
-        let expires_at = clock::now().timestamp() + CONNECTION_LASTS_SECONDS;
+    async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&WatchingAs>) -> Result<(), Error> {
+        let connection_ends = clock::now().timestamp() + CONNECTION_LASTS_SECONDS;
+        let expires_at = only_for.map_or(connection_ends, |holder| holder.token_ends.min(connection_ends));
         let mut put = self
             .dynamo
             .put_item()
@@ -85,8 +101,13 @@ impl LiveUpdates for LiveConnections {
             .item("connectionId", s(connection_id))
             .item("topic", s(watch.topic()))
             .item("expiresAt", n(expires_at));
-        if let Some(customer_id) = only_for {
-            put = put.item("onlyFor", s(customer_id));
+        if let Some(holder) = only_for {
+            // One attribute, so that the `byTopic` index (which projects `onlyFor`) carries both.
+            let holder = HashMap::from([
+                ("customerId".to_string(), s(&holder.customer_id)),
+                ("tokenEnds".to_string(), n(holder.token_ends)),
+            ]);
+            put = put.item("onlyFor", AttributeValue::M(holder));
         }
         put.send().await?;
         Ok(())
@@ -103,31 +124,36 @@ impl LiveUpdates for LiveConnections {
     }
 
     async fn watchers(&self, watch: &Watch) -> Result<Vec<Watcher>, Error> {
-        let page = dynamo::PageRequest {
-            limit: MOST_WATCHERS,
-            start: None,
-        };
         let topic = watch.topic();
-        let found = dynamo::query_page(
-            &self.dynamo,
-            &self.table,
-            Some("byTopic"),
-            ("topic", &topic),
-            SortOrder::Ascending,
-            page,
-        )
-        .await?;
         let text = |item: &dynamo::Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-        Ok(found
-            .items
-            .iter()
-            .filter_map(|item| {
+        let mut watchers = Vec::new();
+        let mut start = None;
+        loop {
+            let page = dynamo::PageRequest {
+                limit: WATCHERS_A_PAGE,
+                start,
+            };
+            let index = ("topic", topic.as_str());
+            let found = dynamo::query_page(
+                &self.dynamo,
+                &self.table,
+                Some("byTopic"),
+                index,
+                SortOrder::Ascending,
+                page,
+            )
+            .await?;
+            watchers.extend(found.items.iter().filter_map(|item| {
                 Some(Watcher {
                     connection_id: text(item, "connectionId")?,
-                    only_for: text(item, "onlyFor"),
+                    only_for: item.get("onlyFor").map(watching_as),
                 })
-            })
-            .collect())
+            }));
+            match found.next {
+                Some(next) => start = Some(next),
+                None => return Ok(watchers),
+            }
+        }
     }
 
     async fn send(&self, connection_id: &str, update: &LiveUpdate) -> Result<(), Error> {
@@ -143,6 +169,31 @@ impl LiveUpdates for LiveConnections {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => self.forget(connection_id).await,
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn close(&self, connection_id: &str) -> Result<(), Error> {
+        let closed = self.api.delete_connection().connection_id(connection_id).send().await;
+        match closed {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.forget(connection_id).await
+    }
+}
+
+/// Whose a customer's watch is, as kept. A customer id alone (kept before watches kept their
+/// token's end) is a token that ended at 0: closed by any sign-out of that customer.
+fn watching_as(kept: &AttributeValue) -> WatchingAs {
+    let field = |name: &str| kept.as_m().ok().and_then(|holder| holder.get(name));
+    let customer_id = (field("customerId").or(Some(kept)))
+        .and_then(|id| id.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let token_ends = (field("tokenEnds").and_then(|end| end.as_n().ok()?.parse().ok())).unwrap_or(0);
+    WatchingAs {
+        customer_id,
+        token_ends,
     }
 }
 
@@ -188,7 +239,9 @@ pub mod fake {
     #[derive(Default)]
     pub struct MemoryLive {
         /// (connection, topic, only for) of each watcher.
-        pub watching: Mutex<Vec<(String, String, Option<String>)>>,
+        pub watching: Mutex<Vec<(String, String, Option<WatchingAs>)>>,
+        /// The connections closed, in order.
+        pub closed: Mutex<Vec<String>>,
         /// What each connection was sent, in order.
         pub sent: Mutex<Vec<(String, serde_json::Value)>>,
         /// The topics whose watchers were looked up, in order.
@@ -206,11 +259,11 @@ pub mod fake {
     }
 
     impl LiveUpdates for MemoryLive {
-        async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&str>) -> Result<(), Error> {
+        async fn watch(&self, connection_id: &str, watch: &Watch, only_for: Option<&WatchingAs>) -> Result<(), Error> {
             self.reachable()?;
             let mut watching = self.watching.lock().unwrap();
             watching.retain(|(connection, _, _)| connection != connection_id);
-            watching.push((connection_id.into(), watch.topic(), only_for.map(Into::into)));
+            watching.push((connection_id.into(), watch.topic(), only_for.cloned()));
             Ok(())
         }
 
@@ -242,6 +295,12 @@ pub mod fake {
             let update = serde_json::to_value(update)?;
             self.sent.lock().unwrap().push((connection_id.to_string(), update));
             Ok(())
+        }
+
+        async fn close(&self, connection_id: &str) -> Result<(), Error> {
+            self.reachable()?;
+            self.closed.lock().unwrap().push(connection_id.into());
+            self.forget(connection_id).await
         }
     }
 }

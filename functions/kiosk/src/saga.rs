@@ -5,6 +5,7 @@
 use crate::domain::{KioskOrder, LiveUpdate, Watch, board_order, moves_on_board};
 use crate::live::{LiveUpdates, Watcher};
 use crate::store::OrderViews;
+use cafe_shared::auth::SignOutList;
 use cafe_shared::events::BusMessage;
 use cafe_shared::sqs::StepError;
 use futures::StreamExt;
@@ -12,17 +13,24 @@ use futures::StreamExt;
 /// Live updates sent at once by one saga step.
 const SENDS_AT_ONCE: usize = 32;
 
-pub async fn on_event(views: &impl OrderViews, live: &impl LiveUpdates, message: BusMessage) -> Result<(), StepError> {
+pub async fn on_event(
+    views: &impl OrderViews,
+    live: &impl LiveUpdates,
+    sign_outs: &impl SignOutList,
+    message: BusMessage,
+) -> Result<(), StepError> {
     let view = views.apply(&message).await?;
-    tell_watchers(live, &view, &message).await;
+    tell_watchers(live, sign_outs, &view, &message).await;
     Ok(())
 }
 
 /// The order's watchers get its view as it is now (looked up only if a page marked it watched);
-/// the pickup screens, the order's move when the event moves it. Best effort: the view is stored
-/// whatever happens here, and a page that missed an update gets the whole of it again when it
-/// reads or watches anew. Sent `SENDS_AT_ONCE` at a time, so many screens do not hold up the step.
-async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &BusMessage) {
+/// the pickup screens, the order's move when the event moves it. A page watching as a customer
+/// gets only that customer's orders, and is closed once they signed out everywhere. Best effort:
+/// the view is stored whatever happens here, and a page that missed an update gets the whole of
+/// it again when it reads or watches anew. Sent `SENDS_AT_ONCE` at a time, so many screens do not
+/// hold up the step.
+async fn tell_watchers(live: &impl LiveUpdates, sign_outs: &impl SignOutList, view: &KioskOrder, message: &BusMessage) {
     let mut updates = Vec::new();
     if view.watched {
         updates.push((
@@ -44,9 +52,26 @@ async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &Bus
             }
         };
         // A customer's page that started watching before the view existed gets only their own.
-        let theirs = |watcher: &Watcher| watcher.only_for.as_ref().is_none_or(|c| *c == view.customer_id);
+        let theirs =
+            |watcher: &Watcher| (watcher.only_for.as_ref()).is_none_or(|holder| holder.customer_id == view.customer_id);
         let sends = watchers.iter().filter(|w| theirs(w)).map(|watcher| async {
             let connection_id = &watcher.connection_id;
+            if let Some(holder) = &watcher.only_for {
+                match sign_outs.has_signed_out(&holder.customer_id, holder.token_ends).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if let Err(error) = live.close(connection_id).await {
+                            tracing::warn!(%error, connection_id, "a signed-out page was not closed");
+                        }
+                        return;
+                    }
+                    // Nothing goes to a page whose token cannot be checked now.
+                    Err(error) => {
+                        tracing::warn!(%error, connection_id, "sign-outs unread; no update sent");
+                        return;
+                    }
+                }
+            }
             if let Err(error) = live.send(connection_id, &update).await {
                 tracing::warn!(%error, connection_id, "a live update was not sent");
             }
@@ -62,11 +87,12 @@ async fn tell_watchers(live: &impl LiveUpdates, view: &KioskOrder, message: &Bus
 mod tests {
     use super::*;
     use crate::domain::KioskOrder;
+    use crate::live::WatchingAs;
     use crate::live::fake::MemoryLive;
     use crate::store::fake::MemoryViews;
     use aws_sdk_dynamodb::types::AttributeValue;
     use cafe_shared::events::*;
-    use cafe_shared::fakes::{FakeDeadLetters, envelope, sqs_batch};
+    use cafe_shared::fakes::{FakeDeadLetters, FakeSignOuts, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::collections::HashMap;
 
@@ -128,7 +154,7 @@ mod tests {
         );
         for event in events {
             let batch = sqs_batch(&[envelope(event)]);
-            let response = handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
+            let response = handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
             assert!(response.batch_item_failures.is_empty());
         }
         views.get("o-1").await.unwrap().unwrap()
@@ -247,7 +273,7 @@ mod tests {
             .push(("phone".into(), "order#o-1".into(), None));
         views.down.set(true);
         let batch = sqs_batch(&[envelope(&completed_saga()[0])]);
-        let response = handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
+        let response = handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
         assert_eq!(response.batch_item_failures.len(), 1);
         assert!(views.items.lock().unwrap().is_empty() && dead.set_aside().is_empty());
         assert!(live.sent.lock().unwrap().is_empty(), "nothing stored, nothing sent");
@@ -265,11 +291,11 @@ mod tests {
             ("screen".to_string(), "board".to_string(), None),
             ("other-phone".to_string(), "order#o-2".to_string(), None),
             // Customer 1's own token, watching before the view existed, and another customer's.
-            ("own-token".to_string(), "order#o-1".to_string(), Some("1".to_string())),
+            ("own-token".to_string(), "order#o-1".to_string(), Some(watching_as("1"))),
             (
                 "other-token".to_string(),
                 "order#o-1".to_string(),
-                Some("2".to_string()),
+                Some(watching_as("2")),
             ),
         ]);
         // A page marked the order watched before its first event (as `watch` does).
@@ -282,7 +308,7 @@ mod tests {
         );
         for event in completed_saga() {
             let batch = sqs_batch(&[envelope(&event)]);
-            handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
+            handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
         }
         let sent = live.sent.lock().unwrap().clone();
         let to = |connection: &str| -> Vec<serde_json::Value> {
@@ -327,10 +353,77 @@ mod tests {
         );
         for event in completed_saga() {
             let batch = sqs_batch(&[envelope(&event)]);
-            handle_batch(batch, &dead, |m| on_event(&views, &live, m)).await;
+            handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
         }
         // Only the 3 events that move it on the board (making, made, ready) look for screens.
         assert_eq!(*live.looked_up.lock().unwrap(), ["board", "board", "board"]);
         assert!(!views.get("o-1").await.unwrap().unwrap().watched);
+    }
+
+    static NOBODY_SIGNED_OUT: std::sync::LazyLock<FakeSignOuts> = std::sync::LazyLock::new(FakeSignOuts::default);
+
+    fn watching_as(customer_id: &str) -> WatchingAs {
+        WatchingAs {
+            customer_id: customer_id.into(),
+            token_ends: 2_000_000_000,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_page_of_a_customer_who_signed_out_is_closed_and_sent_nothing() {
+        let (views, dead, live, sign_outs) = (
+            MemoryViews::default(),
+            FakeDeadLetters::default(),
+            MemoryLive::default(),
+            FakeSignOuts::default(),
+        );
+        live.watching.lock().unwrap().extend([
+            ("before".to_string(), "order#o-1".to_string(), Some(watching_as("1"))),
+            ("receipt".to_string(), "order#o-1".to_string(), None),
+        ]);
+        let events = completed_saga();
+        let deliver = |event: &CafeEvent| {
+            let batch = sqs_batch(&[envelope(event)]);
+            handle_batch(batch, &dead, |m| on_event(&views, &live, &sign_outs, m))
+        };
+        deliver(&events[0]).await;
+        views
+            .items
+            .lock()
+            .unwrap()
+            .get_mut("o-1")
+            .unwrap()
+            .insert("watched".into(), AttributeValue::Bool(true));
+        deliver(&events[1]).await;
+        // Customer 1 signs out everywhere: every token of theirs ending by then is revoked.
+        sign_outs.revoked.lock().unwrap().insert("1".into(), 2_000_000_000);
+        deliver(&events[2]).await;
+        let sent_to = |connection: &str| {
+            live.sent
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(c, _)| c == connection)
+                .count()
+        };
+        assert_eq!(sent_to("before"), 1, "only the update before the sign-out");
+        assert_eq!(*live.closed.lock().unwrap(), ["before"]);
+        assert_eq!(sent_to("receipt"), 2, "a receipt's page is not the customer's token");
+        // A token issued after the sign-out holds.
+        live.watching.lock().unwrap().push((
+            "after".into(),
+            "order#o-1".into(),
+            Some(WatchingAs {
+                token_ends: 2_000_000_001,
+                ..watching_as("1")
+            }),
+        ));
+        deliver(&events[3]).await;
+        assert_eq!(sent_to("after"), 1);
+        // Sign-outs that cannot be read send nothing to a customer's page.
+        sign_outs.down.set(true);
+        deliver(&events[4]).await;
+        assert_eq!(sent_to("after"), 1);
+        assert_eq!(sent_to("receipt"), 4);
     }
 }

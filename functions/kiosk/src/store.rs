@@ -9,10 +9,10 @@ use crate::domain::{
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use cafe_shared::Error;
 use cafe_shared::dynamo::SortOrder::Descending;
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use cafe_shared::events::{BusMessage, CafeEvent};
+use cafe_shared::{Error, clock};
 use std::future::Future;
 
 const STEP_PREFIX: &str = "step#";
@@ -20,6 +20,8 @@ const STEP_PREFIX: &str = "step#";
 const LISTED_AS: &str = "listedAs";
 /// The latest orders the pickup screen looks through: well past the orders a cafe makes at once.
 const BOARD_LOOKS_AT: i32 = 200;
+/// How long a page's mark on an order with no view yet waits for the order's first event.
+const UNSEEN_MARK_SECONDS: i64 = 3600;
 
 /// The saga step's port: each order's view, folded from its events.
 pub trait OrderViews: Sync {
@@ -95,18 +97,37 @@ impl KioskStore {
         }
     }
 
-    /// A page watches the order live: from now on its saga step looks up who watches it (the view
-    /// may not exist yet, a page watches an order right after placing it: the mark waits for it).
+    /// A page watches the order live: from now on its saga step looks up who watches it. The view
+    /// may not exist yet (a page watches an order right after placing it): the mark then waits
+    /// for the order's first event, which keeps it, and is gone (DynamoDB TTL) a while later if
+    /// no event ever comes, so watching an id that is no order leaves nothing behind.
     pub async fn mark_watched(&self, order_id: &str) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("orderId", s(order_id))
-            .update_expression("SET watched = :yes")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .send()
-            .await?;
-        Ok(())
+        let mark = |expression: &str, condition: &str| {
+            (self.client.update_item())
+                .table_name(&self.table)
+                .key("orderId", s(order_id))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        };
+        let soon = clock::now().timestamp() + UNSEEN_MARK_SECONDS;
+        let waiting = mark(
+            "SET watched = :yes, expiresAt = :soon",
+            "attribute_not_exists(customerId)",
+        )
+        .expression_attribute_values(":soon", n(soon))
+        .send()
+        .await;
+        match waiting {
+            Err(e) if dynamo::is_conditional_check_failed(&e) => {
+                // A view already: marked for good (it exists once an event made it).
+                mark("SET watched = :yes", "attribute_exists(customerId)")
+                    .send()
+                    .await?;
+                Ok(())
+            }
+            other => Ok(other.map(drop)?),
+        }
     }
 
     /// The latest orders' views, newest first, for the pickup screen.
@@ -146,8 +167,9 @@ impl OrderViews for KioskStore {
                 Write::Always => format!("#a{i} = :v{i}"),
             });
         }
+        // A mark that waited for the view (see `mark_watched`) is kept from now on.
         let out = request
-            .update_expression(format!("SET {}", writes.join(", ")))
+            .update_expression(format!("SET {} REMOVE expiresAt", writes.join(", ")))
             .return_values(ReturnValue::AllNew)
             .send()
             .await?;
@@ -225,6 +247,7 @@ pub mod fake {
             let order_id = &message.event.order().order_id;
             let mut items = self.items.lock().unwrap();
             let item = (items.entry(order_id.clone())).or_insert_with(|| dynamo::key("orderId", order_id));
+            item.remove("expiresAt");
             for (name, value, write) in attributes_of(message)? {
                 match write {
                     Write::Always => {

@@ -6,7 +6,7 @@
 
 use cafe_kiosk::domain::{Board, LiveUpdate, Watch};
 use cafe_kiosk::live::fake::MemoryLive;
-use cafe_kiosk::live::{LiveConnections, LiveUpdates, Watcher};
+use cafe_kiosk::live::{LiveConnections, LiveUpdates, Watcher, WatchingAs};
 use cafe_shared::fakes::api::unreachable_cloud;
 use cafe_testkit::Tables;
 
@@ -42,6 +42,8 @@ cafe_testkit::contract!(
         a_connection_watches_one_thing_at_a_time,
         a_forgotten_connection_watches_nothing,
         a_send_to_a_page_that_has_gone_forgets_it,
+        a_closed_connection_is_forgotten,
+        every_watcher_is_found_however_many_watch,
     ]
 );
 
@@ -59,20 +61,28 @@ async fn watchers(live: &impl Subject, watch: &Watch) -> Vec<Watcher> {
     found
 }
 
-fn watcher(connection_id: &str, only_for: Option<&str>) -> Watcher {
+fn watcher(connection_id: &str, only_for: Option<&WatchingAs>) -> Watcher {
     Watcher {
         connection_id: connection_id.into(),
-        only_for: only_for.map(Into::into),
+        only_for: only_for.cloned(),
+    }
+}
+
+fn customer(customer_id: &str) -> WatchingAs {
+    WatchingAs {
+        customer_id: customer_id.into(),
+        token_ends: 2_000_000_000,
     }
 }
 
 async fn a_watch_is_found_by_its_topic_with_whose_it_is(live: &impl Subject) {
     let (screen, phone, other) = (connection(), connection(), connection());
     live.watch(&screen, &Watch::Board, None).await.unwrap();
-    live.watch(&phone, &order("o-1"), Some("cust-1")).await.unwrap();
+    let holder = customer("cust-1");
+    live.watch(&phone, &order("o-1"), Some(&holder)).await.unwrap();
     live.watch(&other, &order("o-2"), None).await.unwrap();
     assert_eq!(watchers(live, &Watch::Board).await, [watcher(&screen, None)]);
-    assert_eq!(watchers(live, &order("o-1")).await, [watcher(&phone, Some("cust-1"))]);
+    assert_eq!(watchers(live, &order("o-1")).await, [watcher(&phone, Some(&holder))]);
     assert!(watchers(live, &order("o-3")).await.is_empty());
 }
 
@@ -112,6 +122,34 @@ async fn a_send_to_a_page_that_has_gone_forgets_it(live: &impl Subject) {
     assert!(watchers(live, &Watch::Board).await.is_empty(), "and it is forgotten");
 }
 
+async fn a_closed_connection_is_forgotten(live: &impl Subject) {
+    let (page, stays) = (connection(), connection());
+    live.watch(&page, &order("o-1"), Some(&customer("cust-1")))
+        .await
+        .unwrap();
+    live.watch(&stays, &order("o-1"), None).await.unwrap();
+    live.close(&page)
+        .await
+        .expect("closing a page is no error, gone or not");
+    assert_eq!(watchers(live, &order("o-1")).await, [watcher(&stays, None)]);
+}
+
+async fn every_watcher_is_found_however_many_watch(live: &impl Subject) {
+    // More than a page of the live table's index: no screen is crowded out by the others.
+    let screens: Vec<String> = (0..1_200).map(|_| connection()).collect();
+    for chunk in screens.chunks(100) {
+        let watches = chunk.iter().map(|screen| live.watch(screen, &Watch::Board, None));
+        for watched in futures::future::join_all(watches).await {
+            watched.unwrap();
+        }
+    }
+    let found = watchers(live, &Watch::Board).await;
+    let mut expected = screens.clone();
+    expected.sort();
+    let found: Vec<String> = found.into_iter().map(|w| w.connection_id).collect();
+    assert_eq!(found, expected);
+}
+
 /// With the table out of reach, every call is an error, never a default answer.
 mod unreachable {
     use super::*;
@@ -132,5 +170,6 @@ mod unreachable {
         assert!(live.watch("c-1", &Watch::Board, None).await.is_err());
         assert!(live.forget("c-1").await.is_err());
         assert!(live.watchers(&Watch::Board).await.is_err());
+        assert!(live.close("c-1").await.is_err());
     }
 }

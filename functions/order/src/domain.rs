@@ -82,9 +82,6 @@ impl Order {
                 qty: request.beverage_qty,
             });
         }
-        if let Some(phone) = &request.phone_number {
-            check_phone_number(phone)?;
-        }
         Ok(Self {
             order_id,
             customer_id: request.customer_id,
@@ -165,17 +162,6 @@ pub fn event_for_change(before: Option<&Order>, after: Option<&Order>, time_allo
     }
 }
 
-/// An E.164 number (`+` and 7 to 15 digits), the form SNS sends SMS to.
-fn check_phone_number(phone: &str) -> Result<(), OrderError> {
-    let digits = phone.strip_prefix('+').unwrap_or("");
-    let valid =
-        (7..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
-    match valid {
-        true => Ok(()),
-        false => Err(OrderError::PhoneNotE164),
-    }
-}
-
 /// Why the cafe refuses an order, a kiosk's registration, a sign-in or a cancel, in the words the
 /// caller reads; `handlers` gives each its HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,13 +172,16 @@ pub enum OrderError {
     UnknownBeverage { name: String, choices: String },
     #[error("beverageQty must be from {} to {}, not {qty}", BEVERAGE_QTY_RANGE.start(), BEVERAGE_QTY_RANGE.end())]
     QuantityOutOfRange { qty: i64 },
-    #[error("phoneNumber must be in E.164 form, such as +821012345678")]
+    #[error("phoneNumber must be a phone number in international form, such as +821012345678")]
     PhoneNotE164,
     /// The cafe texts only some countries (`TextCountryCodes`), listed here as `+82, +1`.
     #[error("the cafe texts only numbers with the country codes {0}; order without a phone number")]
     PhoneNotTextable(String),
     #[error("code must be the six digits texted")]
     CodeNotSixDigits,
+    /// No code was asked for with this handle (or it was used, ended or tried too often).
+    #[error("handle must be the one POST /sign-in answered when the code was asked for")]
+    UnknownHandle,
     #[error(
         "the cafe is closed: it takes orders again when the operator opens it (GET /cafe says when it \
          is open)"
@@ -215,6 +204,15 @@ pub enum OrderError {
     /// The kiosk placed as many orders this minute as allowed (`MaxOrdersPerKioskPerMinute`).
     #[error("this kiosk has placed {0} orders this minute, the most allowed; try again in a minute")]
     KioskBusy(u32),
+    /// More beverages than one order may hold (`MaxBeveragesPerOrder`).
+    #[error("one order holds at most {0} beverages; place another order for more")]
+    TooManyBeverages(u32),
+    /// The customer has as many orders in progress as allowed (`MaxOrdersInProgressPerCustomer`).
+    #[error("customer {0:?} has {1} orders in progress, the most allowed; order again when one is ready")]
+    CustomerBusy(String, u32),
+    /// The order would take the customer past their cups this hour (`MaxCupsPerCustomerPerHour`).
+    #[error("customer {0:?} may take at most {1} cups an hour; order fewer, or later")]
+    TooManyCups(String, u32),
     /// The customer placed as many orders this minute as allowed (`MaxOrdersPerMinute`).
     #[error("customer {0:?} has placed {1} orders this minute, the most allowed; try again in a minute")]
     TooManyOrders(String, u32),
@@ -224,9 +222,16 @@ pub enum OrderError {
          number, or try again later"
     )]
     TooManyTexts(u32),
-    /// A sign-in code asked for a number texted as often this hour as allowed.
-    #[error("this phone number has been texted {0} times this hour, the most allowed; try again later")]
+    /// A sign-in code asked for a number sent as many codes this hour as allowed
+    /// (`MaxCodesPerNumberPerHour`).
+    #[error("this phone number has been sent {0} sign-in codes this hour, the most allowed; try again later")]
     TooManyCodes(u32),
+    /// The caller has had as many texts sent this hour as allowed (`MaxTextsPerCallerPerHour`).
+    #[error("you have had the cafe send {0} texts this hour, the most allowed; try again later")]
+    CallerTexts(u32),
+    /// The cafe's texts this hour are spent (`MaxTextsPerCafePerHour`).
+    #[error("the cafe has sent all the texts it sends in an hour; order without a phone number, or try again later")]
+    CafeTexts,
     /// A kiosk typed the id of a customer who signs in with their phone.
     #[error("customer {0:?} signs in with their phone: they order with their own token")]
     SignsInByPhone(String),
@@ -369,32 +374,39 @@ mod tests {
     }
 
     #[test]
-    fn texts_go_only_to_the_allowed_countries() {
+    fn every_way_of_writing_a_number_is_one_number_in_an_allowed_country() {
         let limits = OrderLimits {
-            orders_per_minute: 20,
-            orders_per_kiosk_per_minute: 30,
-            texts_per_hour: 5,
             text_country_codes: vec!["82".into(), "1".into()],
-            max_orders_in_progress: 100,
+            ..crate::use_cases::tests::limits()
         };
-        assert!(limits.check_textable("+821012345678").is_ok());
-        assert!(limits.check_textable("+12025550100").is_ok());
+        for written in [
+            "+821055500013",
+            "+8201055500013",
+            "+82 10-5550-0013",
+            "+82 (010) 5550 0013",
+        ] {
+            assert_eq!(limits.textable(written).as_deref(), Ok("+821055500013"), "{written}");
+        }
+        assert_eq!(limits.textable("+1 202-555-0100").as_deref(), Ok("+12025550100"));
         assert_eq!(
-            limits.check_textable("+447700900123"),
+            limits.textable("+447700900123"),
             Err(OrderError::PhoneNotTextable("+82, +1".into()))
         );
-    }
-
-    #[test]
-    fn phone_numbers_must_be_e164() {
-        for bad in ["12345678", "+0123456789", "+12ab4567", "+123", ""] {
-            let mut r = request("americano", 1);
-            r.phone_number = Some(bad.into());
-            assert_eq!(place(r).unwrap_err(), OrderError::PhoneNotE164, "{bad}");
+        let not_numbers = [
+            "12345678",
+            "+0123456789",
+            "+12ab4567",
+            "+123",
+            "",
+            "821055500013",
+            "+82101234",
+        ];
+        for bad in not_numbers
+            .into_iter()
+            .chain(["+8210555000130", "+82\u{0661}0", "+82 10 5550 0013 ext 5"])
+        {
+            assert_eq!(limits.textable(bad), Err(OrderError::PhoneNotE164), "{bad}");
         }
-        let mut r = request("americano", 1);
-        r.phone_number = Some("+821012345678".into());
-        assert!(place(r).is_ok());
     }
 
     #[test]

@@ -26,11 +26,14 @@ impl From<OrderError> for ApiError {
         match refused {
             OrderError::Invalid(invalid) => invalid.into(),
             OrderError::UnknownBeverage { .. } => ApiError::bad_request("unknown_beverage", message),
-            OrderError::QuantityOutOfRange { .. } => ApiError::bad_request("invalid_quantity", message),
+            OrderError::QuantityOutOfRange { .. } | OrderError::TooManyBeverages(_) => {
+                ApiError::bad_request("invalid_quantity", message)
+            }
             OrderError::PhoneNotE164 | OrderError::PhoneNotTextable(_) => {
                 ApiError::bad_request("invalid_phone_number", message)
             }
             OrderError::CodeNotSixDigits => ApiError::bad_request("invalid_code", message),
+            OrderError::UnknownHandle => ApiError::bad_request("invalid_handle", message),
             OrderError::PhoneNotProven => ApiError::new(StatusCode::FORBIDDEN, "phone_not_proven", message),
             OrderError::NotCancellable(_) => ApiError::new(StatusCode::CONFLICT, "not_cancellable", message),
             OrderError::CafeClosed => ApiError::new(StatusCode::CONFLICT, "cafe_closed", message),
@@ -40,8 +43,12 @@ impl From<OrderError> for ApiError {
             OrderError::SignsInByPhone(_) => ApiError::forbidden(message),
             OrderError::KioskBusy(_)
             | OrderError::TooManyOrders(..)
+            | OrderError::CustomerBusy(..)
+            | OrderError::TooManyCups(..)
             | OrderError::TooManyTexts(_)
-            | OrderError::TooManyCodes(_) => ApiError::too_many_requests(message),
+            | OrderError::TooManyCodes(_)
+            | OrderError::CallerTexts(_)
+            | OrderError::CafeTexts => ApiError::too_many_requests(message),
             OrderError::CodeExpired => ApiError::new(StatusCode::UNAUTHORIZED, "code_expired", message),
             OrderError::WrongCode(_) => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_code", message),
             OrderError::UnknownOrder(order_id) => ApiError::not_found("order", &order_id),

@@ -17,14 +17,14 @@ use std::time::Duration;
 /// (unless it was cancelled first); `BeverageMade` completes it and `BeverageFailed` cancels it;
 /// its deadline (`OrderDeadlineReached`, a timer) cancels it if it is still pending.
 pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result<(), StepError> {
-    let (order_id, outcome) = match &message.event {
+    let (order, outcome) = match &message.event {
         CafeEvent::CupOutOfStock(e) => (
-            &e.order.order_id,
+            &e.order,
             Outcome::Withdrawn {
                 reason: e.reason.clone(),
             },
         ),
-        CafeEvent::MakingRequested(e) => (&e.order.order_id, Outcome::Making),
+        CafeEvent::MakingRequested(e) => (&e.order, Outcome::Making),
         CafeEvent::OrderDeadlineReached(e) => {
             // Nearly every order has ended before its deadline: a read (a fifth of a write's
             // price) spares those the failed cancelling transaction (4 write units).
@@ -36,15 +36,15 @@ pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result
                 return Ok(());
             }
             (
-                &e.order.order_id,
+                &e.order,
                 Outcome::Withdrawn {
                     reason: NOT_READY_IN_TIME.into(),
                 },
             )
         }
-        CafeEvent::BeverageMade(e) => (&e.order.order_id, Outcome::Completed),
+        CafeEvent::BeverageMade(e) => (&e.order, Outcome::Completed),
         CafeEvent::BeverageFailed(e) => (
-            &e.order.order_id,
+            &e.order,
             Outcome::Failed {
                 reason: e.reason.clone(),
             },
@@ -59,9 +59,12 @@ pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result
     };
     // The move is announced by `outbox` from the table's stream; a redelivered event finds
     // the order moved already and changes nothing.
-    match store.record_outcome(order_id, &outcome).await? {
+    match store
+        .record_outcome(&order.order_id, &order.customer_id, &outcome)
+        .await?
+    {
         // Orders are never deleted and the table is read consistently: no later try finds it.
-        None => Err(StepError::Poison(format!("no order {order_id}"))),
+        None => Err(StepError::Poison(format!("no order {}", order.order_id))),
         Some(Recorded::Moved) => Ok(()),
         Some(Recorded::Unmoved(order)) => {
             if order.order_status != outcome.status() {
@@ -332,7 +335,11 @@ mod tests {
             if !cancel_first {
                 request().await;
             }
-            let cancelled = store.record_outcome("o-1", &cancel).await.unwrap().unwrap();
+            let cancelled = store
+                .record_outcome("o-1", &order.customer_id, &cancel)
+                .await
+                .unwrap()
+                .unwrap();
             if cancel_first {
                 request().await;
             }
@@ -383,9 +390,14 @@ mod tests {
     struct StaleReads<'a>(&'a MemoryOrders, std::sync::atomic::AtomicUsize);
 
     impl OrderOutcomes for StaleReads<'_> {
-        async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+        async fn record_outcome(
+            &self,
+            order_id: &str,
+            customer_id: &str,
+            outcome: &Outcome,
+        ) -> Result<Option<Recorded>, Error> {
             self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.0.record_outcome(order_id, outcome).await
+            self.0.record_outcome(order_id, customer_id, outcome).await
         }
 
         async fn status_of(&self, order_id: &str) -> Result<Option<OrderStatus>, Error> {

@@ -1,24 +1,28 @@
 //! The orders table (DynamoDB), keyed by `orderId`, with the `byCustomer` index; and the
-//! customers table, keyed by `customerKey`: `customer#<id>` records the order a customer first
-//! ordered with (their token was issued then), `rate#<id>#<minute>` counts their orders in a minute,
-//! `texts#<phone number>#<hour>` the texts a number is sent in an hour, `kiosk#<kiosk id>` is a
-//! registered kiosk (the hash of its secret; the `kiosks` index lists them) and
-//! `kioskrate#<kiosk id>#<minute>` counts a kiosk's orders in a minute. A customer who signed in
-//! with their phone has its number on `customer#<id>`, and `phone#<number>` keeps the customer id
-//! it signs in as and the hash of the code last texted to it, (see `sign_in`). `cafe` is the cafe itself: whether it is open
-//! (`isOpen`, open until the operator first closes it), its orders in progress (`inProgress`,
-//! one more in each order's own transaction, one less in the one that ends it) and each day's
-//! last order number (`number#<day>`).
+//! customers table, keyed by `customerKey`:
+//! - `customer#<id>` records the order a customer first ordered with (their token was issued
+//!   then), and the number they proved, if they sign in with their phone;
+//! - `phone#<number>` keeps the customer id a number signs in as and the hash of the code last
+//!   texted to it (see `sign_in`);
+//! - `kiosk#<kiosk id>` is a registered kiosk (the hash of its secret; the `kiosks` index lists
+//!   them);
+//! - the counters of what customers, kiosks and numbers ask of the cafe, an item each
+//!   (`domain::Tally` names them);
+//! - `cafe` is the cafe itself: whether it is open (`isOpen`, open until the operator first
+//!   closes it), its orders in progress (`inProgress`, one more in each order's own transaction,
+//!   one less in the one that ends it) and each day's last order number (`number#<day>`).
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
 mod placing;
 mod sign_in;
 
-pub use sign_in::{CodeKept, Proven};
+pub use sign_in::Proven;
 
 use crate::domain::sign_in::{LiveCode, SignInCode};
-use crate::domain::{Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration};
+use crate::domain::{
+    Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Tally, Texter,
+};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
@@ -80,27 +84,22 @@ pub trait OrderBook: Sync {
     /// consistently: checked before a kiosk's order touches the cafe (its transaction checks again).
     fn is_registered_kiosk(&self, claim: &KioskClaim) -> impl Future<Output = Result<bool, Error>> + Send;
 
-    /// The next order number of the day of `at`, counted from 1, if the cafe takes orders now;
-    /// else the cafe as it is. A closed or full cafe uses up no number.
-    fn take_order_number(
-        &self,
-        at: DateTime<Utc>,
-        limits: &OrderLimits,
-    ) -> impl Future<Output = Result<Result<u32, Cafe>, Error>> + Send;
-
-    /// Stores a new pending order, all or nothing, with what it counts and records: its place in
-    /// the cafe (open, with room), its count in the customer's minute and, with a phone number,
-    /// in that number's hour, both within `limits`, the customer's `registration`, and for a
-    /// kiosk, that it is registered with the secret it claims and within its own count a minute.
-    /// Refused, nothing is written, and the answer is the most telling refusal
-    /// ([`Refusal::most_telling`] of those that failed).
+    /// Stores a new pending order, all or nothing, as the next number of its day (counted from
+    /// 1), with what it counts and records: its place in the cafe (open, with room), its count
+    /// in the customer's minute, its cups in the customer's hour, its place among the
+    /// customer's orders in progress and, with a phone number, its text in that number's hour,
+    /// each within `limits` (the operator's orders are counted but never refused for them),
+    /// the customer's `registration`, and for a kiosk, that it is registered with the secret it
+    /// claims and within its own count a minute. The number is taken in the same write: a
+    /// refused order uses up none. Refused, nothing is written, and the answer is the most
+    /// telling refusal ([`Refusal::most_telling`] of those that failed).
     fn place(
         &self,
         order: &Order,
         placed_by: &PlacedBy,
         registration: Registration,
         limits: &OrderLimits,
-    ) -> impl Future<Output = Result<Result<(), Refusal>, Error>> + Send;
+    ) -> impl Future<Output = Result<Result<u32, Refusal>, Error>> + Send;
 
     /// Whether the cafe is open, and how full.
     fn cafe(&self, limits: &OrderLimits) -> impl Future<Output = Result<Cafe, Error>> + Send;
@@ -116,25 +115,31 @@ pub trait OrderBook: Sync {
     fn revoke_kiosk(&self, kiosk_id: &str) -> impl Future<Output = Result<Option<Kiosk>, Error>> + Send;
 }
 
-/// The sign-in port: the codes texted to phone numbers, and the numbers they prove.
+/// The sign-in port: the codes texted to phone numbers, each kept under the handle it is tried
+/// through, and the numbers they prove.
 pub trait SignIns: Sync {
-    /// Keeps a new code for `phone` (the latest texted replaces any earlier one), in one
-    /// transaction with the number's count of texts this hour and, asked from a kiosk, that the
-    /// kiosk is registered.
+    /// Keeps a new code for `phone` under its handle, in one transaction with what the text
+    /// counts (the number's codes, `asked_by`'s texts and the cafe's, this hour: see
+    /// [`Tally::of_code`]) and, asked from a kiosk, that the kiosk is registered. Refused,
+    /// nothing is kept or counted: the most telling refusal.
+    #[allow(clippy::too_many_arguments)]
     fn keep_sign_in_code(
         &self,
         phone: &str,
         code: &SignInCode,
+        asked_by: &Texter,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
         kiosk: Option<&KioskClaim>,
         limits: &OrderLimits,
-    ) -> impl Future<Output = Result<CodeKept, Error>> + Send;
+    ) -> impl Future<Output = Result<Result<(), Refusal>, Error>> + Send;
 
-    /// Counts one try at the code kept for `phone` and gives it back to be compared, if there
-    /// is one that has not ended and has tries left; `None` otherwise.
+    /// Counts one try at the code kept under `handle` and gives it back to be compared, if it
+    /// was texted to `phone`, has not ended and has tries left; `None` otherwise. A try through
+    /// one handle never touches the code under another.
     fn try_sign_in_code(
         &self,
+        handle: &str,
         phone: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<LiveCode>, Error>> + Send;
@@ -188,11 +193,13 @@ impl OrderStore {
 /// The saga step's port: an order's moves, each recorded once.
 pub trait OrderOutcomes: Sync {
     /// Moves the order, atomically, only from the status the move needs (`Outcome::from`), so a
-    /// redelivered event changes nothing and of two conflicting moves exactly one wins.
-    /// `None` when there is no such order.
+    /// redelivered event changes nothing and of two conflicting moves exactly one wins; a move
+    /// that ends the order gives back its place in the cafe and among `customer_id`'s orders in
+    /// progress. `None` when there is no such order.
     fn record_outcome(
         &self,
         order_id: &str,
+        customer_id: &str,
         outcome: &Outcome,
     ) -> impl Future<Output = Result<Option<Recorded>, Error>> + Send;
 
@@ -201,7 +208,12 @@ pub trait OrderOutcomes: Sync {
 }
 
 impl OrderOutcomes for OrderStore {
-    async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+    async fn record_outcome(
+        &self,
+        order_id: &str,
+        customer_id: &str,
+        outcome: &Outcome,
+    ) -> Result<Option<Recorded>, Error> {
         let mut moved = Update::builder()
             .table_name(&self.table)
             .key("orderId", s(order_id))
@@ -218,14 +230,21 @@ impl OrderOutcomes for OrderStore {
         let moved = moved.build()?;
         let committed = match outcome.status().is_final() {
             true => {
-                // The order gives its place in the cafe back in the move that ends it, so only once.
+                // The order gives its places back in the move that ends it, so only once.
                 let release = Update::builder()
                     .table_name(&self.customers_table)
                     .key("customerKey", s(CAFE))
                     .update_expression("ADD inProgress :less")
                     .expression_attribute_values(":less", n(-1))
                     .build()?;
-                let writes = [moved, release].map(|update| TransactWriteItem::builder().update(update).build());
+                let customer_release = Update::builder()
+                    .table_name(&self.customers_table)
+                    .key("customerKey", s(Tally::active(customer_id, None).key))
+                    .update_expression("ADD placed :less")
+                    .expression_attribute_values(":less", n(-1))
+                    .build()?;
+                let writes = [moved, release, customer_release]
+                    .map(|update| TransactWriteItem::builder().update(update).build());
                 dynamo::transact(&self.client, writes.into()).await?.is_empty()
             }
             // A move that ends nothing writes the order alone: a conditional update is as atomic

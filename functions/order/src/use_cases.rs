@@ -9,10 +9,10 @@ use crate::domain::{
     Registration, cancelled_by, not_cancellable, order_id_for_key,
 };
 use crate::store::{OrderBook, OrderOutcomes, Recorded};
-use cafe_shared::Error;
 use cafe_shared::auth::NewKiosk;
 use cafe_shared::checks::check_id;
 use cafe_shared::http::MAX_ID_CHARS;
+use cafe_shared::{Error, metrics};
 use chrono::{DateTime, Utc};
 
 /// What a use case fails with: a refusal in the cafe's words, or the cloud failing.
@@ -70,10 +70,11 @@ impl Counter<'_> {
             None => uuid::Uuid::new_v4().to_string(),
         };
         let mut order = Order::place(request, self.menu, order_id, now)?;
+        self.limits.check_quantity(order.beverage_qty, placed_by)?;
         order.kiosk_id = placed_by.kiosk_id();
         placed_by.check_phone(order.phone_number.as_deref())?;
-        if let Some(phone) = &order.phone_number {
-            self.limits.check_textable(phone)?;
+        if let Some(written) = &order.phone_number {
+            order.phone_number = Some(self.limits.textable(written)?);
         }
         // A kiosk proves its secret before anything else: a made-up token learns nothing and
         // touches nothing (the order's transaction checks it again).
@@ -87,15 +88,17 @@ impl Counter<'_> {
         {
             return replayed(stored, &order);
         }
-        // The number first: a closed or full cafe refuses here, using up none.
-        let number = book.take_order_number(order.order_date, self.limits).await?;
-        order.order_number = Some(number.map_err(|cafe| cafe.refusal())?);
         let mut registration = placed_by.registration();
         loop {
+            // The order takes its number as it is stored, so a refused order uses up none.
             // OrderPlaced goes out from the orders table's stream: a stored order is announced
             // even if the bus is down at this moment.
             match book.place(&order, placed_by, registration, self.limits).await? {
-                Ok(()) => {
+                Ok(number) => {
+                    order.order_number = Some(number);
+                    if order.phone_number.is_some() {
+                        text_counted(self.limits);
+                    }
                     let new_customer = registration == Registration::New;
                     return Ok(Placing { order, new_customer });
                 }
@@ -118,6 +121,13 @@ impl Counter<'_> {
             }
         }
     }
+}
+
+/// A text counted in the cafe's hourly budget: its share of the budget, for the alarm that
+/// watches the hour's sum (`TextBudgetAlarm`).
+pub(crate) fn text_counted(limits: &OrderLimits) {
+    let share = 100.0 / f64::from(limits.texts_per_cafe_per_hour.max(1));
+    metrics::emit("TextBudgetUsed", share, "Percent", "order");
 }
 
 /// The stored order for a retried request: the same order, or a key used for another.
@@ -143,7 +153,7 @@ pub async fn cancel_order(
     let unknown = || Failure::Refused(OrderError::UnknownOrder(order_id.into()));
     let mut order = book.get(order_id).await?.filter(&may_see).ok_or_else(unknown)?;
     let cancel = cancelled_by(by_operator);
-    match book.record_outcome(order_id, &cancel).await? {
+    match book.record_outcome(order_id, &order.customer_id, &cancel).await? {
         Some(Recorded::Moved) => {
             order.apply(&cancel);
             Ok(order)
@@ -168,4 +178,4 @@ pub async fn register_kiosk(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

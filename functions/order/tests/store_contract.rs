@@ -1,30 +1,18 @@
-//! The order stores' contract: the saga's moves (`OrderOutcomes`), placing orders with the
-//! cafe's item and the kiosks (`OrderBook`) and signing in (`SignIns`). Each case holds for the
-//! in-memory orders (which the saga's and the use cases' in-process tests and the simulation
-//! run) and for the DynamoDB store on the template's `OrdersTable` and `CustomersTable`.
+//! The order stores' contract for the saga's moves (`OrderOutcomes`) and placing orders with
+//! the cafe's item and the kiosks (`OrderBook`). Each case holds for the in-memory orders
+//! (which the saga's and the use cases' in-process tests and the simulation run) and for the
+//! DynamoDB store on the template's `OrdersTable` and `CustomersTable`.
 
-use cafe_order::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode};
-use cafe_order::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration};
+mod common;
+
+use cafe_order::domain::sign_in::SignInCode;
+use cafe_order::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Texter};
+use cafe_order::store::OrderStore;
 use cafe_order::store::fake::MemoryOrders;
-use cafe_order::store::{CodeKept, OrderBook, OrderOutcomes, OrderStore, Proven, Recorded, SignIns};
 use cafe_shared::auth::{KioskClaim, NewKiosk};
 use cafe_shared::fakes::api::unreachable_cloud;
-use cafe_testkit::Tables;
-use chrono::{DateTime, Duration, Utc};
-use std::sync::LazyLock;
-
-trait Subject: OrderOutcomes + OrderBook + SignIns {}
-impl<T: OrderOutcomes + OrderBook + SignIns> Subject for T {}
-
-async fn fake_orders() -> MemoryOrders {
-    MemoryOrders::default()
-}
-
-async fn dynamodb_orders() -> OrderStore {
-    let tables = Tables::new(&["OrdersTable", "CustomersTable"]);
-    let sdk = tables.sdk().await;
-    OrderStore::new(&sdk, tables.name("OrdersTable"), tables.name("CustomersTable"))
-}
+use chrono::Duration;
+use common::*;
 
 cafe_testkit::contract!(
     fake: fake_orders,
@@ -40,6 +28,10 @@ cafe_testkit::contract!(
         a_full_cafe_takes_no_order_until_one_ends,
         of_two_orders_racing_for_the_last_place_exactly_one_is_placed,
         order_numbers_count_from_one_each_day,
+        ten_racing_orders_take_ten_numbers,
+        a_refused_order_uses_up_no_number,
+        a_customer_takes_at_most_their_cups_an_hour,
+        a_customer_has_at_most_their_orders_in_progress,
         a_customer_places_at_most_their_orders_a_minute,
         a_kiosk_places_at_most_its_orders_a_minute,
         a_number_is_texted_at_most_its_texts_an_hour,
@@ -48,106 +40,40 @@ cafe_testkit::contract!(
         a_kiosk_registers_a_new_customer_once,
         a_customer_who_signs_in_by_phone_orders_only_with_their_own_token,
         a_kiosk_id_is_registered_once,
-        a_code_takes_a_few_tries_before_it_ends,
-        a_code_proves_its_number_once,
-        a_number_signs_in_as_the_same_customer_every_time,
-        codes_and_orders_share_a_number_s_texts,
-        only_a_registered_kiosk_asks_for_a_code,
     ]
 );
-
-fn limits() -> &'static OrderLimits {
-    static LIMITS: LazyLock<OrderLimits> = LazyLock::new(|| OrderLimits {
-        orders_per_minute: 100,
-        orders_per_kiosk_per_minute: 100,
-        texts_per_hour: 5,
-        text_country_codes: vec!["82".into()],
-        max_orders_in_progress: 100,
-    });
-    &LIMITS
-}
-
-/// A pending order of customer `customer_id`, placed at `at`.
-fn order_at(customer_id: &str, at: DateTime<Utc>) -> Order {
-    serde_json::from_value(serde_json::json!({
-        "orderId": uuid::Uuid::new_v4().to_string(), "customerId": customer_id, "beverageName": "latte",
-        "beverageQty": 2, "stockName": "cup", "orderStatus": "pending", "orderDate": at,
-    }))
-    .unwrap()
-}
-
-fn pending_order() -> Order {
-    order_at(&new_customer_id(), noon())
-}
-
-fn new_customer_id() -> String {
-    format!("c-{}", uuid::Uuid::new_v4().simple())
-}
-
-fn noon() -> DateTime<Utc> {
-    "2026-12-01T12:00:00Z".parse().unwrap()
-}
-
-fn with_phone(mut order: Order, phone: &str) -> Order {
-    order.phone_number = Some(phone.into());
-    order
-}
-
-async fn stored(store: &impl Subject, order: &Order) {
-    let placed = store
-        .place(order, &PlacedBy::Operator, Registration::IfNew, limits())
-        .await;
-    assert_eq!(placed.unwrap(), Ok(()), "the order is stored");
-}
-
-/// A kiosk registered on the store, and its claim.
-async fn registered_kiosk(store: &impl Subject) -> KioskClaim {
-    let new = NewKiosk::generate();
-    let kiosk = Kiosk {
-        kiosk_id: new.kiosk_id.clone(),
-        kiosk_name: "by the door".into(),
-        registered_at: noon(),
-    };
-    store.register_kiosk(&kiosk, &new.secret_hash).await.unwrap();
-    KioskClaim {
-        kiosk_id: new.kiosk_id,
-        secret_hash: new.secret_hash,
-    }
-}
-
-fn withdrawn(reason: &str) -> Outcome {
-    Outcome::Withdrawn { reason: reason.into() }
-}
-
-/// The order as it is when the move did not happen; `None` when it moved.
-fn unmoved(recorded: Option<Recorded>) -> Option<Order> {
-    match recorded.expect("the order exists") {
-        Recorded::Moved => None,
-        Recorded::Unmoved(order) => Some(order),
-    }
-}
-
-async fn status(store: &impl Subject, order: &Order) -> Option<OrderStatus> {
-    store.status_of(&order.order_id).await.unwrap()
-}
-
-async fn in_progress(store: &impl Subject) -> u32 {
-    store.cafe(limits()).await.unwrap().orders_in_progress
-}
 
 async fn an_order_moves_only_from_the_status_each_move_needs(store: &impl Subject) {
     let order = pending_order();
     stored(store, &order).await;
     let id = &order.order_id;
     assert_eq!(status(store, &order).await, Some(OrderStatus::Pending));
-    let early = unmoved(store.record_outcome(id, &Outcome::Completed).await.unwrap());
+    let early = unmoved(
+        store
+            .record_outcome(id, &order.customer_id, &Outcome::Completed)
+            .await
+            .unwrap(),
+    );
     assert_eq!(
         early.map(|o| o.order_status),
         Some(OrderStatus::Pending),
         "a pending order is not completed"
     );
-    assert_eq!(unmoved(store.record_outcome(id, &Outcome::Making).await.unwrap()), None);
-    let late = unmoved(store.record_outcome(id, &withdrawn("changed my mind")).await.unwrap());
+    assert_eq!(
+        unmoved(
+            store
+                .record_outcome(id, &order.customer_id, &Outcome::Making)
+                .await
+                .unwrap()
+        ),
+        None
+    );
+    let late = unmoved(
+        store
+            .record_outcome(id, &order.customer_id, &withdrawn("changed my mind"))
+            .await
+            .unwrap(),
+    );
     assert_eq!(
         late.map(|o| o.order_status),
         Some(OrderStatus::Making),
@@ -159,7 +85,12 @@ async fn an_order_moves_only_from_the_status_each_move_needs(store: &impl Subjec
         "a move that ends nothing keeps the order's place"
     );
     assert_eq!(
-        unmoved(store.record_outcome(id, &Outcome::Completed).await.unwrap()),
+        unmoved(
+            store
+                .record_outcome(id, &order.customer_id, &Outcome::Completed)
+                .await
+                .unwrap()
+        ),
         None
     );
     assert_eq!(status(store, &order).await, Some(OrderStatus::Completed));
@@ -175,10 +106,20 @@ async fn a_redelivered_move_changes_nothing(store: &impl Subject) {
     stored(store, &order).await;
     let id = &order.order_id;
     assert_eq!(
-        unmoved(store.record_outcome(id, &withdrawn("no cups")).await.unwrap()),
+        unmoved(
+            store
+                .record_outcome(id, &order.customer_id, &withdrawn("no cups"))
+                .await
+                .unwrap()
+        ),
         None
     );
-    let again = unmoved(store.record_outcome(id, &withdrawn("a later reason")).await.unwrap());
+    let again = unmoved(
+        store
+            .record_outcome(id, &order.customer_id, &withdrawn("a later reason"))
+            .await
+            .unwrap(),
+    );
     let again = again.expect("a second move finds the order moved");
     assert_eq!(
         (again.order_status, again.reason.as_deref()),
@@ -192,7 +133,10 @@ async fn of_a_cancel_and_the_machine_racing_exactly_one_wins(store: &impl Subjec
     stored(store, &order).await;
     let id = &order.order_id;
     let (cancel, making) = (withdrawn("cancelled by the customer"), Outcome::Making);
-    let (a, b) = tokio::join!(store.record_outcome(id, &cancel), store.record_outcome(id, &making));
+    let (a, b) = tokio::join!(
+        store.record_outcome(id, &order.customer_id, &cancel),
+        store.record_outcome(id, &order.customer_id, &making)
+    );
     let (cancelled, made) = (unmoved(a.unwrap()).is_none(), unmoved(b.unwrap()).is_none());
     assert!(
         cancelled ^ made,
@@ -212,7 +156,7 @@ async fn a_missing_order_has_no_status_and_takes_no_move(store: &impl Subject) {
     assert_eq!(store.get(&order.order_id).await.unwrap(), None);
     assert!(
         store
-            .record_outcome(&order.order_id, &withdrawn("x"))
+            .record_outcome(&order.order_id, &order.customer_id, &withdrawn("x"))
             .await
             .unwrap()
             .is_none()
@@ -223,7 +167,11 @@ async fn a_missing_order_has_no_status_and_takes_no_move(store: &impl Subject) {
 async fn an_order_is_stored_once(store: &impl Subject) {
     let order = pending_order();
     stored(store, &order).await;
-    assert_eq!(store.get(&order.order_id).await.unwrap(), Some(order.clone()));
+    let numbered = Order {
+        order_number: Some(1),
+        ..order.clone()
+    };
+    assert_eq!(store.get(&order.order_id).await.unwrap(), Some(numbered));
     let again = store
         .place(&order, &PlacedBy::Operator, Registration::IfNew, limits())
         .await;
@@ -235,7 +183,7 @@ async fn of_two_placings_of_one_order_exactly_one_stores_it(store: &impl Subject
     let order = pending_order();
     let place = || store.place(&order, &PlacedBy::Operator, Registration::IfNew, limits());
     let (a, b) = tokio::join!(place(), place());
-    let mut outcomes = [a.unwrap(), b.unwrap()];
+    let mut outcomes = [a.unwrap().map(drop), b.unwrap().map(drop)];
     outcomes.sort();
     assert_eq!(outcomes, [Ok(()), Err(Refusal::AlreadyPlaced)]);
     assert_eq!(in_progress(store).await, 1);
@@ -243,8 +191,6 @@ async fn of_two_placings_of_one_order_exactly_one_stores_it(store: &impl Subject
 
 async fn a_closed_cafe_takes_no_order_and_uses_up_no_number(store: &impl Subject) {
     assert!(!store.set_open(false, limits()).await.unwrap().open);
-    let cafe = store.take_order_number(noon(), limits()).await.unwrap().unwrap_err();
-    assert!(!cafe.open);
     let order = pending_order();
     let placed = store
         .place(&order, &PlacedBy::Operator, Registration::IfNew, limits())
@@ -252,11 +198,10 @@ async fn a_closed_cafe_takes_no_order_and_uses_up_no_number(store: &impl Subject
     assert_eq!(placed.unwrap(), Err(Refusal::CafeRefused));
     assert_eq!(store.get(&order.order_id).await.unwrap(), None);
     assert!(store.set_open(true, limits()).await.unwrap().open);
-    assert_eq!(
-        store.take_order_number(noon(), limits()).await.unwrap(),
-        Ok(1),
-        "no number was used up"
-    );
+    let placed = store
+        .place(&order, &PlacedBy::Operator, Registration::IfNew, limits())
+        .await;
+    assert_eq!(placed.unwrap(), Ok(1), "no number was used up");
 }
 
 async fn a_full_cafe_takes_no_order_until_one_ends(store: &impl Subject) {
@@ -266,22 +211,21 @@ async fn a_full_cafe_takes_no_order_until_one_ends(store: &impl Subject) {
     };
     let (first, second) = (pending_order(), pending_order());
     let place = |order| store.place(order, &PlacedBy::Operator, Registration::IfNew, &one_at_a_time);
-    assert_eq!(place(&first).await.unwrap(), Ok(()));
+    assert_eq!(place(&first).await.unwrap(), Ok(1));
     assert_eq!(place(&second).await.unwrap(), Err(Refusal::CafeRefused));
-    let full = store
-        .take_order_number(noon(), &one_at_a_time)
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert_eq!((full.open, full.orders_in_progress), (true, 1));
+    let full = store.cafe(&one_at_a_time).await.unwrap();
+    assert_eq!(
+        (full.open, full.orders_in_progress, full.takes_orders()),
+        (true, 1, false)
+    );
     store
-        .record_outcome(&first.order_id, &withdrawn("no cups"))
+        .record_outcome(&first.order_id, &first.customer_id, &withdrawn("no cups"))
         .await
         .unwrap();
     assert_eq!(
         place(&second).await.unwrap(),
-        Ok(()),
-        "the ended order gave its place back"
+        Ok(2),
+        "the ended order gave its place back, and the refused one used up no number"
     );
 }
 
@@ -293,20 +237,153 @@ async fn of_two_orders_racing_for_the_last_place_exactly_one_is_placed(store: &i
     let (first, second) = (pending_order(), pending_order());
     let place = |order| store.place(order, &PlacedBy::Operator, Registration::IfNew, &one_at_a_time);
     let (a, b) = tokio::join!(place(&first), place(&second));
-    let mut outcomes = [a.unwrap(), b.unwrap()];
+    let mut outcomes = [a.unwrap().map(drop), b.unwrap().map(drop)];
     outcomes.sort();
     assert_eq!(outcomes, [Ok(()), Err(Refusal::CafeRefused)]);
     assert_eq!(in_progress(store).await, 1);
 }
 
 async fn order_numbers_count_from_one_each_day(store: &impl Subject) {
-    let take = |at| store.take_order_number(at, limits());
-    let (a, b) = tokio::join!(take(noon()), take(noon()));
-    let mut today = [a.unwrap().unwrap(), b.unwrap().unwrap()];
+    let place = |at| async move {
+        let order = order_at(&new_customer_id(), at);
+        let number = store
+            .place(&order, &PlacedBy::Operator, Registration::IfNew, limits())
+            .await
+            .unwrap()
+            .expect("placed");
+        let stored = store.get(&order.order_id).await.unwrap().expect("stored");
+        assert_eq!(stored.order_number, Some(number), "the order is stored with its number");
+        number
+    };
+    let (a, b) = tokio::join!(place(noon()), place(noon()));
+    let mut today = [a, b];
     today.sort();
-    assert_eq!(today, [1, 2], "racing takers get a number each");
-    assert_eq!(take(noon() + Duration::days(1)).await.unwrap(), Ok(1));
-    assert_eq!(take(noon() + Duration::days(1)).await.unwrap(), Ok(2));
+    assert_eq!(today, [1, 2], "racing orders get a number each");
+    assert_eq!(place(noon() + Duration::days(1)).await, 1);
+    assert_eq!(place(noon() + Duration::days(1)).await, 2);
+}
+
+async fn ten_racing_orders_take_ten_numbers(store: &impl Subject) {
+    let place = || async {
+        let order = pending_order();
+        (store.place(&order, &PlacedBy::Operator, Registration::IfNew, limits()))
+            .await
+            .unwrap()
+            .expect("placed")
+    };
+    let placed = futures::future::join_all((0..10).map(|_| place())).await;
+    let mut numbers = placed.clone();
+    numbers.sort();
+    assert_eq!(numbers, (1..=10).collect::<Vec<u32>>());
+    assert_eq!(in_progress(store).await, 10);
+}
+
+async fn a_refused_order_uses_up_no_number(store: &impl Subject) {
+    let one_a_minute = &OrderLimits {
+        orders_per_minute: 1,
+        ..limits().clone()
+    };
+    let customer = new_customer_id();
+    let place = |order| async move {
+        (store.place(&order, &PlacedBy::Operator, Registration::IfNew, one_a_minute))
+            .await
+            .unwrap()
+    };
+    assert_eq!(place(order_at(&customer, noon())).await, Ok(1));
+    for _ in 0..3 {
+        assert_eq!(place(order_at(&customer, noon())).await, Err(Refusal::TooManyOrders));
+    }
+    assert_eq!(place(order_at(&new_customer_id(), noon())).await, Ok(2));
+}
+
+/// A customer's order of `qty` cups, placed by `placed_by` (their own token, or the operator).
+fn cups(customer: &str, qty: u32) -> Order {
+    Order {
+        beverage_qty: qty,
+        ..order_at(customer, noon())
+    }
+}
+
+async fn a_customer_takes_at_most_their_cups_an_hour(store: &impl Subject) {
+    let ten_an_hour = &OrderLimits {
+        cups_per_customer_per_hour: 10,
+        ..limits().clone()
+    };
+    let customer = new_customer_id();
+    let place = |order: Order, by: PlacedBy| async move {
+        (store.place(&order, &by, Registration::None, ten_an_hour))
+            .await
+            .unwrap()
+            .map(drop)
+    };
+    assert_eq!(place(cups(&customer, 6), PlacedBy::Customer).await, Ok(()));
+    assert_eq!(
+        place(cups(&customer, 5), PlacedBy::Customer).await,
+        Err(Refusal::TooManyCups)
+    );
+    assert_eq!(
+        place(cups(&customer, 4), PlacedBy::Customer).await,
+        Ok(()),
+        "up to the cap"
+    );
+    assert_eq!(
+        place(cups(&customer, 3), PlacedBy::Operator).await,
+        Ok(()),
+        "the operator's order is not refused"
+    );
+    assert_eq!(in_progress(store).await, 3, "the refused order took no place");
+    let next_hour = Order {
+        order_date: noon() + Duration::hours(1),
+        ..cups(&customer, 10)
+    };
+    assert_eq!(place(next_hour, PlacedBy::Customer).await, Ok(()), "the next hour");
+}
+
+async fn a_customer_has_at_most_their_orders_in_progress(store: &impl Subject) {
+    let two_at_a_time = &OrderLimits {
+        orders_in_progress_per_customer: 2,
+        ..limits().clone()
+    };
+    let customer = new_customer_id();
+    let place = |order: Order, by: PlacedBy| async move {
+        (store.place(&order, &by, Registration::None, two_at_a_time))
+            .await
+            .unwrap()
+            .map(drop)
+    };
+    let first = cups(&customer, 1);
+    assert_eq!(place(first.clone(), PlacedBy::Customer).await, Ok(()));
+    assert_eq!(place(cups(&customer, 1), PlacedBy::Operator).await, Ok(()));
+    assert_eq!(
+        place(cups(&customer, 1), PlacedBy::Customer).await,
+        Err(Refusal::CustomerBusy),
+        "the operator's order counts"
+    );
+    assert_eq!(
+        place(cups(&new_customer_id(), 1), PlacedBy::Customer).await,
+        Ok(()),
+        "another customer is counted apart"
+    );
+    let ended = store
+        .record_outcome(&first.order_id, &customer, &withdrawn("no cups"))
+        .await
+        .unwrap();
+    assert_eq!(unmoved(ended), None);
+    assert_eq!(
+        place(cups(&customer, 1), PlacedBy::Customer).await,
+        Ok(()),
+        "the ended order gave its place back"
+    );
+    let again = store
+        .record_outcome(&first.order_id, &customer, &withdrawn("no cups"))
+        .await
+        .unwrap();
+    assert!(unmoved(again).is_some());
+    assert_eq!(
+        place(cups(&customer, 1), PlacedBy::Customer).await,
+        Err(Refusal::CustomerBusy),
+        "a redelivered end gives nothing back twice"
+    );
 }
 
 async fn a_customer_places_at_most_their_orders_a_minute(store: &impl Subject) {
@@ -319,6 +396,7 @@ async fn a_customer_places_at_most_their_orders_a_minute(store: &impl Subject) {
         (store.place(&order, &PlacedBy::Operator, Registration::IfNew, two_a_minute))
             .await
             .unwrap()
+            .map(drop)
     };
     assert_eq!(place(order_at(&customer, noon())).await, Ok(()));
     assert_eq!(place(order_at(&customer, noon())).await, Ok(()));
@@ -348,6 +426,7 @@ async fn a_kiosk_places_at_most_its_orders_a_minute(store: &impl Subject) {
         (store.place(&order, kiosk, Registration::New, one_a_minute))
             .await
             .unwrap()
+            .map(drop)
     };
     assert_eq!(place(pending_order()).await, Ok(()));
     assert_eq!(place(pending_order()).await, Err(Refusal::KioskBusy));
@@ -366,6 +445,7 @@ async fn a_number_is_texted_at_most_its_texts_an_hour(store: &impl Subject) {
         (store.place(&order, &PlacedBy::Operator, Registration::IfNew, two_an_hour))
             .await
             .unwrap()
+            .map(drop)
     };
     let texted = |at| with_phone(order_at(&new_customer_id(), at), "+821055500001");
     assert_eq!(place(texted(noon())).await, Ok(()));
@@ -390,7 +470,7 @@ async fn only_a_registered_kiosk_with_its_secret_places_orders(store: &impl Subj
     assert!(!store.is_registered_kiosk(&wrong).await.unwrap());
     let place = |by: PlacedBy| async move { store.place(&pending_order(), &by, Registration::New, limits()).await };
     assert_eq!(place(PlacedBy::Kiosk(wrong)).await.unwrap(), Err(Refusal::UnknownKiosk));
-    assert_eq!(place(PlacedBy::Kiosk(claim.clone())).await.unwrap(), Ok(()));
+    assert_eq!(place(PlacedBy::Kiosk(claim.clone())).await.unwrap().map(drop), Ok(()));
     let revoked = store
         .revoke_kiosk(&claim.kiosk_id)
         .await
@@ -434,10 +514,10 @@ async fn a_kiosk_registers_a_new_customer_once(store: &impl Subject) {
         let order = order_at(&customer, noon());
         async move { store.place(&order, kiosk, registration, limits()).await }
     };
-    assert_eq!(place(Registration::New).await.unwrap(), Ok(()));
+    assert_eq!(place(Registration::New).await.unwrap().map(drop), Ok(()));
     assert_eq!(place(Registration::New).await.unwrap(), Err(Refusal::CustomerKnown));
     assert_eq!(
-        place(Registration::None).await.unwrap(),
+        place(Registration::None).await.unwrap().map(drop),
         Ok(()),
         "a returning customer orders"
     );
@@ -450,26 +530,6 @@ async fn a_kiosk_registers_a_new_customer_once(store: &impl Subject) {
         Err(Refusal::CustomerKnown),
         "the operator's order registered them"
     );
-}
-
-/// Proves `phone` with a code kept and answered on the store: the customer id it signs in as.
-async fn proven(store: &impl Subject, phone: &str) -> String {
-    let code = SignInCode::generate();
-    let kept = store.keep_sign_in_code(phone, &code, noon(), noon() + Duration::minutes(5), None, limits());
-    assert!(matches!(kept.await.unwrap(), CodeKept::Kept));
-    let live = store
-        .try_sign_in_code(phone, noon())
-        .await
-        .unwrap()
-        .expect("a live code");
-    match store
-        .prove_phone(phone, &live, &new_customer_id(), noon())
-        .await
-        .unwrap()
-    {
-        Proven::Customer(customer_id) => customer_id,
-        Proven::CodeUsed => panic!("a fresh code proves its number"),
-    }
 }
 
 async fn a_customer_who_signs_in_by_phone_orders_only_with_their_own_token(store: &impl Subject) {
@@ -485,7 +545,10 @@ async fn a_customer_who_signs_in_by_phone_orders_only_with_their_own_token(store
             .await
     };
     assert_eq!(
-        own(with_phone(order_at(&customer, noon()), phone)).await.unwrap(),
+        own(with_phone(order_at(&customer, noon()), phone))
+            .await
+            .unwrap()
+            .map(drop),
         Ok(())
     );
     let other_number = with_phone(order_at(&customer, noon()), "+821055500004");
@@ -512,124 +575,6 @@ async fn a_kiosk_id_is_registered_once(store: &impl Subject) {
     );
 }
 
-async fn keep(store: &impl Subject, phone: &str, at: DateTime<Utc>, kiosk: Option<&KioskClaim>) -> CodeKept {
-    let code = SignInCode::generate();
-    let expires_at = at + Duration::minutes(5);
-    store
-        .keep_sign_in_code(phone, &code, at, expires_at, kiosk, limits())
-        .await
-        .unwrap()
-}
-
-async fn a_code_takes_a_few_tries_before_it_ends(store: &impl Subject) {
-    let phone = "+821055500005";
-    assert!(matches!(keep(store, phone, noon(), None).await, CodeKept::Kept));
-    for tried in 1..=CODE_TRIES {
-        let live = store
-            .try_sign_in_code(phone, noon())
-            .await
-            .unwrap()
-            .expect("tries are left");
-        assert_eq!(live.tries, tried);
-    }
-    assert_eq!(
-        store.try_sign_in_code(phone, noon()).await.unwrap(),
-        None,
-        "no tries left"
-    );
-    assert!(matches!(keep(store, phone, noon(), None).await, CodeKept::Kept));
-    let later = noon() + Duration::minutes(5);
-    assert_eq!(
-        store.try_sign_in_code(phone, later).await.unwrap(),
-        None,
-        "the new code ended"
-    );
-    assert_eq!(
-        store.try_sign_in_code("+821055500099", noon()).await.unwrap(),
-        None,
-        "no code kept"
-    );
-}
-
-async fn a_code_proves_its_number_once(store: &impl Subject) {
-    let phone = "+821055500006";
-    keep(store, phone, noon(), None).await;
-    let live: LiveCode = store.try_sign_in_code(phone, noon()).await.unwrap().unwrap();
-    assert_eq!(live.customer_id, None, "a number never proven signs in as nobody yet");
-    let (a, b) = tokio::join!(
-        store.prove_phone(phone, &live, "cust-a", noon()),
-        store.prove_phone(phone, &live, "cust-b", noon())
-    );
-    let proved: Vec<String> = [a.unwrap(), b.unwrap()]
-        .into_iter()
-        .filter_map(|proven| match proven {
-            Proven::Customer(id) => Some(id),
-            Proven::CodeUsed => None,
-        })
-        .collect();
-    assert_eq!(proved.len(), 1, "one of two racing answers proved it");
-    assert_eq!(
-        store.try_sign_in_code(phone, noon()).await.unwrap(),
-        None,
-        "the code is used up"
-    );
-}
-
-async fn a_number_signs_in_as_the_same_customer_every_time(store: &impl Subject) {
-    let phone = "+821055500007";
-    let first = proven(store, phone).await;
-    keep(store, phone, noon(), None).await;
-    let live = store.try_sign_in_code(phone, noon()).await.unwrap().unwrap();
-    assert_eq!(live.customer_id.as_deref(), Some(first.as_str()));
-    let again = store
-        .prove_phone(phone, &live, &new_customer_id(), noon())
-        .await
-        .unwrap();
-    assert!(matches!(again, Proven::Customer(id) if id == first));
-    let twice = store
-        .prove_phone(phone, &live, &new_customer_id(), noon())
-        .await
-        .unwrap();
-    assert!(matches!(twice, Proven::CodeUsed), "a used code proves nothing again");
-    // A live code that names another customer (as one read before the number was first proven
-    // may): the number keeps its own.
-    keep(store, phone, noon(), None).await;
-    let mut stale = store.try_sign_in_code(phone, noon()).await.unwrap().unwrap();
-    stale.customer_id = Some(new_customer_id());
-    let taken = store.prove_phone(phone, &stale, "x", noon()).await.unwrap();
-    assert!(matches!(taken, Proven::CodeUsed), "a number never changes its customer");
-}
-
-async fn codes_and_orders_share_a_number_s_texts(store: &impl Subject) {
-    let phone = "+821055500008";
-    let two_an_hour = &OrderLimits {
-        texts_per_hour: 2,
-        ..limits().clone()
-    };
-    let order = with_phone(order_at(&new_customer_id(), noon()), phone);
-    let placed = store.place(&order, &PlacedBy::Operator, Registration::IfNew, two_an_hour);
-    assert_eq!(placed.await.unwrap(), Ok(()));
-    let code = SignInCode::generate();
-    let keep = |at| store.keep_sign_in_code(phone, &code, at, noon() + Duration::minutes(5), None, two_an_hour);
-    assert!(matches!(keep(noon()).await.unwrap(), CodeKept::Kept));
-    assert!(matches!(keep(noon()).await.unwrap(), CodeKept::TooManyTexts));
-    assert!(matches!(
-        keep(noon() + Duration::hours(1)).await.unwrap(),
-        CodeKept::Kept
-    ));
-}
-
-async fn only_a_registered_kiosk_asks_for_a_code(store: &impl Subject) {
-    let claim = registered_kiosk(store).await;
-    let phone = "+821055500009";
-    assert!(matches!(keep(store, phone, noon(), Some(&claim)).await, CodeKept::Kept));
-    store.revoke_kiosk(&claim.kiosk_id).await.unwrap();
-    assert!(matches!(
-        keep(store, phone, noon(), Some(&claim)).await,
-        CodeKept::UnknownKiosk
-    ));
-}
-
 /// With the tables out of reach, every call is an error, never a default answer.
 mod unreachable {
     use super::*;
@@ -652,11 +597,15 @@ mod unreachable {
             kiosk_id: "kiosk-1".into(),
             secret_hash: "x".into(),
         };
-        assert!(store.record_outcome(&order.order_id, &Outcome::Making).await.is_err());
+        assert!(
+            store
+                .record_outcome(&order.order_id, &order.customer_id, &Outcome::Making)
+                .await
+                .is_err()
+        );
         assert!(store.status_of(&order.order_id).await.is_err());
         assert!(store.get(&order.order_id).await.is_err());
         assert!(store.is_registered_kiosk(&claim).await.is_err());
-        assert!(store.take_order_number(noon(), limits()).await.is_err());
         assert!(
             store
                 .place(&order, &PlacedBy::Operator, Registration::IfNew, limits())
@@ -667,8 +616,9 @@ mod unreachable {
         assert!(store.set_open(false, limits()).await.is_err());
         assert!(store.revoke_kiosk("kiosk-1").await.is_err());
         let code = SignInCode::generate();
-        let kept = store.keep_sign_in_code("+821055500010", &code, noon(), noon(), None, limits());
+        let (phone, by) = ("+821055500010", &Texter::Operator);
+        let kept = store.keep_sign_in_code(phone, &code, by, noon(), noon(), None, limits());
         assert!(kept.await.is_err());
-        assert!(store.try_sign_in_code("+821055500010", noon()).await.is_err());
+        assert!(store.try_sign_in_code(&code.handle, phone, noon()).await.is_err());
     }
 }

@@ -88,7 +88,17 @@ pub fn is_revoked(revoked: &BTreeMap<String, i64>, customer_id: &str, expires_at
 
 /// When a signed token (`<prefix><subject>.<end>.<signature>`) ends, as it says (check it first).
 pub fn token_end(token: &str) -> Option<i64> {
-    token.split('.').nth(2)?.parse().ok()
+    unix_seconds(token.split('.').nth(2)?)
+}
+
+/// A moment written as the tokens write it: Unix seconds in plain digits, with no sign and no
+/// leading zero, so that one signed claim has one spelling.
+fn unix_seconds(text: &str) -> Option<i64> {
+    let canonical = !text.is_empty()
+        && text.len() <= 12
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// What a signed token with an end (a customer token, a receipt) is at a moment.
@@ -120,7 +130,7 @@ fn sign_claim(key: &SigningKey, prefix: &str, kind: &str, subject: &str, expires
 fn verify_claim(key: &VerifyingKey, prefix: &str, kind: &str, token: &str, now: i64) -> Option<Signed> {
     let mut parts = token.strip_prefix(prefix)?.splitn(3, '.');
     let subject = String::from_utf8(B64.decode(parts.next()?).ok()?).ok()?;
-    let expires_at: i64 = parts.next()?.parse().ok()?;
+    let expires_at = unix_seconds(parts.next()?)?;
     let signature = Signature::from_slice(&B64.decode(parts.next()?).ok()?).ok()?;
     key.verify_strict(&claim(kind, &subject, expires_at), &signature).ok()?;
     Some(if now < expires_at {
@@ -175,7 +185,7 @@ pub enum Session {
 pub fn verify_operator_session(operator_token: &str, token: &str, now: i64) -> Session {
     let parsed = token.strip_prefix(SESSION_PREFIX).and_then(|rest| {
         let mut parts = rest.splitn(3, '.');
-        let expires_at: i64 = parts.next()?.parse().ok()?;
+        let expires_at = unix_seconds(parts.next()?)?;
         let nonce = parts.next()?;
         let signature = B64.decode(parts.next()?).ok()?;
         Some((expires_at, nonce, signature))
@@ -226,6 +236,11 @@ mod tests {
         );
         let stretched = token.replacen(".1000.", ".9000.", 1);
         assert_eq!(verify_customer_token(&verify, &stretched, 999), None, "an edited end");
+        for respelled in [".01000.", ".+1000.", ". 1000.", ".1000 ."] {
+            let token = token.replacen(".1000.", respelled, 1);
+            assert_eq!(verify_customer_token(&verify, &token, 999), None, "{respelled}");
+            assert_eq!(token_end(&token), None, "{respelled}");
+        }
         assert_eq!(
             verify_receipt(&verify, &token.replacen("c2.", "r1.", 1), 999),
             None,
@@ -264,6 +279,10 @@ mod tests {
         );
         let stretched = session.replacen("1000", "9000", 1);
         assert_eq!(verify_operator_session("operator-1", &stretched, 999), Session::Invalid);
+        for respelled in ["01000", "+1000"] {
+            let session = session.replacen("1000", respelled, 1);
+            assert_eq!(verify_operator_session("operator-1", &session, 999), Session::Invalid);
+        }
         for junk in ["s1.", "s1.x.n.sig", "s1.1000.n", "c1.abc.def", ""] {
             assert_eq!(
                 verify_operator_session("operator-1", junk, 999),
@@ -312,6 +331,8 @@ mod tests {
         assert_eq!(verify_receipt(&keys("other key").1, &receipt, 999), None);
         let stretched = receipt.replacen(".1000.", ".9000.", 1);
         assert_eq!(verify_receipt(&verify, &stretched, 999), None, "an edited expiry");
+        let respelled = receipt.replacen(".1000.", ".+1000.", 1);
+        assert_eq!(verify_receipt(&verify, &respelled, 999), None, "a respelled expiry");
         let other_order = receipt.replacen(&B64.encode("o-1"), &B64.encode("o-2"), 1);
         assert_eq!(verify_receipt(&verify, &other_order, 999), None, "an edited order");
         for junk in ["r1.", "r1.o-1.1000", "r1.o-1.x.sig", "c1.abc.def", ""] {

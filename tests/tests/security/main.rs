@@ -2,7 +2,10 @@
 //! minute, operator sessions of 6 s): only the operator token (or a session opened with it, until it
 //! ends) restocks, registers kiosks or sees everyone's data; only a registered kiosk (or the
 //! operator, or a customer with their token) places orders, within its own limit, until revoked;
-//! a customer's token, issued with their first order at a kiosk, reaches only that customer's orders; look-alike ids and other bad input get clear 4xx answers and change nothing;
+//! a customer's token, issued with their first order at a kiosk, reaches only that customer's
+//! orders; look-alike ids and other bad input get clear 4xx answers and change nothing; one
+//! customer takes at most 10 beverages an order, 12 cups an hour and 3 orders in progress; a
+//! number gets at most 3 codes an hour, a receipt or customer 3 texts and a kiosk 30;
 //! pages and answers carry protective headers; a cancelled customer is not told the stock level;
 //! and no token shows up in an answer or in the functions' logs.
 
@@ -12,6 +15,7 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 use tokio::sync::Mutex;
 
+mod abuse;
 mod customers;
 mod kiosks;
 mod operator;
@@ -24,6 +28,12 @@ const CUSTOMER_TOKEN_SECONDS: i64 = 20;
 const SESSION_SECONDS: i64 = 6;
 const TEXTS_PER_HOUR: usize = 3;
 const SECRETS_REFRESH_SECONDS: u64 = 3;
+const BEVERAGES_PER_ORDER: u32 = 10;
+const CUPS_PER_CUSTOMER_PER_HOUR: u32 = 12;
+const ORDERS_IN_PROGRESS_PER_CUSTOMER: u32 = 3;
+const CODES_PER_NUMBER_PER_HOUR: u32 = 3;
+const TEXTS_PER_CALLER_PER_HOUR: u32 = 3;
+const TEXTS_PER_KIOSK_PER_HOUR: u32 = 30;
 
 fn cloud() -> &'static LocalCloud {
     static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
@@ -36,6 +46,15 @@ fn cloud() -> &'static LocalCloud {
             ("OperatorSessionSeconds", &SESSION_SECONDS.to_string()),
             ("MaxTextsPerNumberPerHour", &TEXTS_PER_HOUR.to_string()),
             ("SecretsRefreshSeconds", &SECRETS_REFRESH_SECONDS.to_string()),
+            ("MaxBeveragesPerOrder", &BEVERAGES_PER_ORDER.to_string()),
+            ("MaxCupsPerCustomerPerHour", &CUPS_PER_CUSTOMER_PER_HOUR.to_string()),
+            (
+                "MaxOrdersInProgressPerCustomer",
+                &ORDERS_IN_PROGRESS_PER_CUSTOMER.to_string(),
+            ),
+            ("MaxCodesPerNumberPerHour", &CODES_PER_NUMBER_PER_HOUR.to_string()),
+            ("MaxTextsPerCallerPerHour", &TEXTS_PER_CALLER_PER_HOUR.to_string()),
+            ("MaxTextsPerKioskPerHour", &TEXTS_PER_KIOSK_PER_HOUR.to_string()),
         ])
     })
 }

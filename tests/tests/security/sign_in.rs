@@ -27,9 +27,13 @@ async fn sign_in(kiosk: &Api, phone: &str) -> (String, String) {
     let asked = kiosk.post("/sign-in", &json!({"phoneNumber": phone})).await;
     assert_eq!(asked.status, 202, "{asked:?}");
     let code = code_texted_to(phone, texted).await;
+    let handle = &asked.body["handle"];
     let signed_in = cloud()
         .anonymous_api()
-        .post("/sign-in/verify", &json!({"phoneNumber": phone, "code": code}))
+        .post(
+            "/sign-in/verify",
+            &json!({"phoneNumber": phone, "code": code, "handle": handle}),
+        )
         .await;
     assert_eq!(signed_in.status, 200, "{signed_in:?}");
     let token = signed_in.body["customerToken"].as_str().unwrap().to_string();
@@ -172,7 +176,8 @@ async fn a_phone_is_texted_only_once_proven_by_a_code_and_a_proven_phone_is_its_
     let asked = at_kiosk.post("/sign-in", &json!({"phoneNumber": phone})).await;
     assert_eq!(asked.status, 202, "{asked:?}");
     let code = code_texted_to(phone, 0).await;
-    let answer = |code: &str| json!({"phoneNumber": phone, "code": code});
+    let handle = asked.body["handle"].clone();
+    let answer = |code: &str| json!({"phoneNumber": phone, "code": code, "handle": handle});
     let wrong = anonymous.post("/sign-in/verify", &answer(&not(&code))).await;
     refused(&wrong, 401, "wrong_code");
     assert!(
@@ -232,31 +237,26 @@ async fn a_phone_is_texted_only_once_proven_by_a_code_and_a_proven_phone_is_its_
     assert!(texts[1]["Message"].as_str().unwrap().contains("1 latte"), "{texts:?}");
 
     // Signing in again, from the customer's phone with their token, is the same customer.
-    assert_eq!(
-        customer.post("/sign-in", &json!({"phoneNumber": phone})).await.status,
-        202
-    );
+    let asked = customer.post("/sign-in", &json!({"phoneNumber": phone})).await;
+    assert_eq!(asked.status, 202, "{asked:?}");
+    let code = code_texted_to(phone, 2).await;
     let again = anonymous
         .post(
             "/sign-in/verify",
-            &json!({"phoneNumber": phone, "code": code_texted_to(phone, 2).await}),
+            &json!({"phoneNumber": phone, "code": code, "handle": asked.body["handle"]}),
         )
         .await;
     assert_eq!(again.body["customerId"], customer_id.as_str(), "{again:?}");
 
     // Five wrong tries end a code: the right one then proves nothing.
     let other = "+821077770003";
-    assert_eq!(
-        at_kiosk.post("/sign-in", &json!({"phoneNumber": other})).await.status,
-        202
-    );
+    let asked = at_kiosk.post("/sign-in", &json!({"phoneNumber": other})).await;
+    assert_eq!(asked.status, 202, "{asked:?}");
     let other_code = code_texted_to(other, 0).await;
+    let other_answer = |code: &str| json!({"phoneNumber": other, "code": code, "handle": asked.body["handle"]});
     for left in (0..5).rev() {
         let wrong = anonymous
-            .post(
-                "/sign-in/verify",
-                &json!({"phoneNumber": other, "code": not(&other_code)}),
-            )
+            .post("/sign-in/verify", &other_answer(&not(&other_code)))
             .await;
         refused(&wrong, 401, "wrong_code");
         assert!(
@@ -266,9 +266,7 @@ async fn a_phone_is_texted_only_once_proven_by_a_code_and_a_proven_phone_is_its_
                 .contains(&format!("{left} tries left"))
         );
     }
-    let late = anonymous
-        .post("/sign-in/verify", &json!({"phoneNumber": other, "code": other_code}))
-        .await;
+    let late = anonymous.post("/sign-in/verify", &other_answer(&other_code)).await;
     refused(&late, 401, "code_expired");
 
     // A flood of codes to one number: at most its texts an hour.
@@ -281,11 +279,11 @@ async fn a_phone_is_texted_only_once_proven_by_a_code_and_a_proven_phone_is_its_
             _ => refused(&asked, 429, "too_many_requests"),
         }
     }
-    assert_eq!(sent, TEXTS_PER_HOUR, "codes texted");
+    assert_eq!(sent, CODES_PER_NUMBER_PER_HOUR as usize, "codes texted");
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     assert_eq!(
         cloud.texts_to(flooded).await.len(),
-        TEXTS_PER_HOUR,
+        CODES_PER_NUMBER_PER_HOUR as usize,
         "texts to one number in an hour"
     );
     println!(

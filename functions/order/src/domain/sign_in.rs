@@ -1,9 +1,10 @@
 //! Signing in with a phone: a one-time code texted to the number proves the customer holds it.
 //! A proven number is a customer: the same number always signs in as the same customer id (issued
 //! by the cafe at its first proof, so nobody can type it into being), and only a proven number
-//! is ever texted about an order.
+//! is ever texted about an order. A code is tried only through the handle given to whoever asked
+//! for it, so guesses by anyone else never use up its tries.
 
-use super::{OrderError, OrderLimits, check_phone_number};
+use super::{OrderError, OrderLimits};
 use cafe_shared::auth::sha256_hex;
 use serde::Deserialize;
 
@@ -14,6 +15,9 @@ pub const CODE_SECONDS: i64 = 300;
 /// 200,000 codes, and every code is a text the number's hourly limit counts.
 pub const CODE_TRIES: u32 = 5;
 
+/// A handle's length: 128 random bits, in hex.
+const HANDLE_CHARS: usize = 32;
+
 /// The body of `POST /sign-in`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -21,37 +25,43 @@ pub struct CodeRequest {
     pub phone_number: String,
 }
 
-/// The body of `POST /sign-in/verify`.
+/// The body of `POST /sign-in/verify`: the code texted, tried through the handle that
+/// `POST /sign-in` gave whoever asked for it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CodeAnswer {
     pub phone_number: String,
     pub code: String,
+    pub handle: String,
 }
 
 impl CodeRequest {
-    /// A number the cafe may text.
-    pub fn check(&self, limits: &OrderLimits) -> Result<(), OrderError> {
-        check_phone_number(&self.phone_number)?;
-        limits.check_textable(&self.phone_number)
+    /// The number to text, in E.164, if the cafe may text it.
+    pub fn number(&self, limits: &OrderLimits) -> Result<String, OrderError> {
+        limits.textable(&self.phone_number)
     }
 }
 
 impl CodeAnswer {
-    pub fn check(&self) -> Result<(), OrderError> {
-        check_phone_number(&self.phone_number)?;
-        if self.code.len() == 6 && self.code.chars().all(|c| c.is_ascii_digit()) {
-            Ok(())
-        } else {
-            Err(OrderError::CodeNotSixDigits)
+    /// The number answered for, in E.164, once the answer is well formed.
+    pub fn number(&self, limits: &OrderLimits) -> Result<String, OrderError> {
+        let number = limits.textable(&self.phone_number)?;
+        if !(self.code.len() == 6 && self.code.chars().all(|c| c.is_ascii_digit())) {
+            return Err(OrderError::CodeNotSixDigits);
         }
+        if !(self.handle.len() == HANDLE_CHARS && self.handle.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err(OrderError::UnknownHandle);
+        }
+        Ok(number)
     }
 }
 
-/// A one-time code, as texted, and the salt its kept hash is made with.
+/// A one-time code, as texted, the salt its kept hash is made with, and the handle it is tried
+/// through.
 pub struct SignInCode {
     pub code: String,
     pub salt: String,
+    pub handle: String,
 }
 
 impl SignInCode {
@@ -61,6 +71,7 @@ impl SignInCode {
         Self {
             code: format!("{:06}", random % 1_000_000),
             salt: uuid::Uuid::new_v4().simple().to_string(),
+            handle: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 
@@ -84,9 +95,16 @@ pub fn code_hash(phone_number: &str, salt: &str, code: &str) -> String {
     sha256_hex(&format!("cafe sign-in code\n{phone_number}\n{salt}\n{code}"))
 }
 
-/// The code kept for a number, as a try found it (the try already counted).
+/// What the cafe keeps a code under: the hash of its handle, never the handle itself.
+pub fn handle_key(handle: &str) -> String {
+    sha256_hex(&format!("cafe sign-in handle\n{handle}"))
+}
+
+/// The code kept under a handle, as a try found it (the try already counted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveCode {
+    /// The key of the handle it is kept under.
+    pub handle_key: String,
     pub code_hash: String,
     pub salt: String,
     /// Tries made, this one included.
@@ -96,8 +114,9 @@ pub struct LiveCode {
 }
 
 impl LiveCode {
-    pub fn matches(&self, answer: &CodeAnswer) -> bool {
-        code_hash(&answer.phone_number, &self.salt, &answer.code) == self.code_hash
+    /// Whether `code` is the one texted to `phone_number` (in E.164).
+    pub fn matches(&self, phone_number: &str, code: &str) -> bool {
+        code_hash(phone_number, &self.salt, code) == self.code_hash
     }
 
     pub fn tries_left(&self) -> u32 {
@@ -113,16 +132,7 @@ pub fn new_phone_customer_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn limits() -> OrderLimits {
-        OrderLimits {
-            orders_per_minute: 1,
-            orders_per_kiosk_per_minute: 1,
-            texts_per_hour: 1,
-            text_country_codes: vec!["82".into()],
-            max_orders_in_progress: 100,
-        }
-    }
+    use crate::use_cases::tests::limits;
 
     #[test]
     fn a_code_is_six_digits_and_only_its_number_and_salt_match_it() {
@@ -131,42 +141,62 @@ mod tests {
         assert!(code.code.chars().all(|c| c.is_ascii_digit()));
         assert!(code.message().starts_with(&code.code));
         let kept = LiveCode {
+            handle_key: handle_key(&code.handle),
             code_hash: code.hash("+821012345678"),
             salt: code.salt.clone(),
             tries: 1,
             customer_id: None,
         };
         assert!(!kept.code_hash.contains(&code.code));
-        let answer = |phone: &str, digits: &str| CodeAnswer {
-            phone_number: phone.into(),
-            code: digits.into(),
-        };
-        assert!(kept.matches(&answer("+821012345678", &code.code)));
-        assert!(!kept.matches(&answer("+821012345679", &code.code)), "another number");
+        assert!(!kept.handle_key.contains(&code.handle));
+        assert!(kept.matches("+821012345678", &code.code));
+        assert!(!kept.matches("+821012345679", &code.code), "another number");
         let wrong = format!("{:06}", (code.code.parse::<u32>().unwrap() + 1) % 1_000_000);
-        assert!(!kept.matches(&answer("+821012345678", &wrong)));
+        assert!(!kept.matches("+821012345678", &wrong));
         assert_eq!(kept.tries_left(), CODE_TRIES - 1);
-        assert_ne!(SignInCode::generate().salt, code.salt);
+        let other = SignInCode::generate();
+        assert_ne!((&other.salt, &other.handle), (&code.salt, &code.handle));
     }
 
     #[test]
-    fn only_textable_numbers_get_codes_and_only_six_digits_answer_them() {
+    fn only_textable_numbers_get_codes_and_only_six_digits_and_a_handle_answer_them() {
         let request = |phone: &str| CodeRequest {
             phone_number: phone.into(),
         };
-        assert!(request("+821012345678").check(&limits()).is_ok());
+        let asked = request("+82 010-1234-5678").number(&limits());
+        assert_eq!(asked.as_deref(), Ok("+821012345678"));
         assert!(matches!(
-            request("+12025550100").check(&limits()),
+            request("+12025550100").number(&limits()),
             Err(OrderError::PhoneNotTextable(_))
         ));
-        assert_eq!(request("0101234").check(&limits()), Err(OrderError::PhoneNotE164));
-        let answer = |code: &str| CodeAnswer {
-            phone_number: "+821012345678".into(),
+        assert_eq!(request("0101234").number(&limits()), Err(OrderError::PhoneNotE164));
+        let handle = SignInCode::generate().handle;
+        let answer = |code: &str, handle: &str| CodeAnswer {
+            phone_number: "+8201012345678".into(),
             code: code.into(),
+            handle: handle.into(),
         };
-        assert!(answer("012345").check().is_ok());
-        for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦", ""] {
-            assert_eq!(answer(bad).check(), Err(OrderError::CodeNotSixDigits), "{bad}");
+        let answered = answer("012345", &handle).number(&limits());
+        assert_eq!(answered.as_deref(), Ok("+821012345678"));
+        for bad in [
+            "12345",
+            "1234567",
+            "12345a",
+            "\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}",
+            "",
+        ] {
+            let answered = answer(bad, &handle).number(&limits());
+            assert_eq!(answered, Err(OrderError::CodeNotSixDigits), "{bad}");
+        }
+        for bad in [
+            "",
+            "xyz",
+            &handle[1..],
+            &format!("{handle}0"),
+            &format!("{}g", &handle[1..]),
+        ] {
+            let answered = answer("012345", bad).number(&limits());
+            assert_eq!(answered, Err(OrderError::UnknownHandle), "{bad}");
         }
     }
 

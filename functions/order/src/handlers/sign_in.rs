@@ -5,6 +5,7 @@
 //! cafe's texts cannot be turned on the world.
 
 use crate::OrderApi;
+use crate::domain::Texter;
 use crate::domain::sign_in::{CodeAnswer, CodeRequest, new_phone_customer_id};
 use crate::use_cases::sign_in;
 use cafe_shared::auth::Caller;
@@ -24,35 +25,41 @@ struct SignedIn {
     expires_at: DateTime<Utc>,
 }
 
-/// `POST /sign-in`: texts a new code (`use_cases::sign_in::send_code`).
+/// `POST /sign-in`: texts a new code (`use_cases::sign_in::send_code`), counted in the texts of
+/// whoever asks.
 pub async fn send_code(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
-    let kiosk = match service.credentials.caller(req).await? {
+    let (asked_by, kiosk) = match service.credentials.caller(req).await? {
         Caller::Anonymous => {
             return Err(ApiError::unauthorized(
                 "a code is asked for from the cafe's kiosk, or from an order's receipt on your phone",
             ));
         }
-        Caller::Kiosk(claim) => Some(claim),
-        Caller::Receipt { .. } | Caller::Customer(_) | Caller::Operator => None,
+        Caller::Kiosk(claim) => (Texter::Kiosk(claim.kiosk_id.clone()), Some(claim)),
+        Caller::Receipt { order_id } => (Texter::Receipt(order_id), None),
+        Caller::Customer(customer_id) => (Texter::Customer(customer_id), None),
+        Caller::Operator => (Texter::Operator, None),
     };
     let request: CodeRequest = json_body(req)?;
     let (store, texts, limits) = (&service.store, &service.texts, &service.limits);
-    let sent = sign_in::send_code(store, texts, request, kiosk.as_ref(), limits, clock::now()).await?;
+    let sent = sign_in::send_code(store, texts, request, &asked_by, kiosk.as_ref(), limits, clock::now()).await?;
     tracing::info!("sign-in code texted");
     Ok(json_response(StatusCode::ACCEPTED, &sent))
 }
 
-/// `POST /sign-in/verify`: a right code gives the customer the number is, and their token.
+/// `POST /sign-in/verify`: a right code, through its handle, gives the customer the number is,
+/// and their token.
 pub async fn verify_code(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let answer: CodeAnswer = json_body(req)?;
-    let customer_id = sign_in::verify_code(&service.store, &answer, &new_phone_customer_id(), clock::now()).await?;
+    let (store, limits) = (&service.store, &service.limits);
+    let (customer_id, phone_number) =
+        sign_in::verify_code(store, &answer, &new_phone_customer_id(), limits, clock::now()).await?;
     let (customer_token, expires_at) = super::issue_customer_token(service, &customer_id).await?;
     tracing::info!(customer_id, "phone proven");
     Ok(json_response(
         StatusCode::OK,
         &SignedIn {
             customer_id,
-            phone_number: answer.phone_number,
+            phone_number,
             customer_token,
             expires_at,
         },

@@ -2,9 +2,11 @@
 //! order API's use cases. Each method checks and writes what the store's one request or
 //! transaction does, under one lock; `tests/store_contract.rs` holds the two to the same cases.
 
-use super::{CodeKept, OrderBook, OrderOutcomes, Proven, Recorded, SignIns};
-use crate::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode};
-use crate::domain::{Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration};
+use super::{OrderBook, OrderOutcomes, Proven, Recorded, SignIns};
+use crate::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode, handle_key};
+use crate::domain::{
+    Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Tally, Texter,
+};
 use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::fakes::Outage;
@@ -30,21 +32,24 @@ struct Customers {
     customers: HashMap<String, Option<String>>,
     /// `kiosk#<id>`: the kiosk and the hash of its secret.
     kiosks: HashMap<String, (Kiosk, String)>,
-    /// The window counters (`rate#…`, `kioskrate#…`, `texts#…`), by the store's keys.
-    counts: HashMap<String, u32>,
+    /// The counters ([`Tally`]), by their keys.
+    counts: HashMap<String, i64>,
     /// `cafe`: closed once the operator closed it, the orders in progress, the day's numbers.
     closed: bool,
     in_progress: i64,
     numbers: HashMap<NaiveDate, u32>,
-    /// `phone#<number>`.
-    phones: HashMap<String, Phone>,
+    /// `phone#<number>`: the customer the number signs in as.
+    phones: HashMap<String, String>,
+    /// `code#<handle key>`.
+    codes: HashMap<String, KeptCode>,
 }
 
-#[derive(Default)]
-struct Phone {
-    customer_id: Option<String>,
-    code: Option<LiveCode>,
-    code_expires_at: i64,
+struct KeptCode {
+    phone: String,
+    code_hash: String,
+    salt: String,
+    tries: u32,
+    expires_at: i64,
 }
 
 impl Customers {
@@ -57,25 +62,21 @@ impl Customers {
     }
 
     fn takes_orders(&self, limits: &OrderLimits) -> bool {
-        !self.closed && self.in_progress < i64::from(limits.max_orders_in_progress)
+        self.cafe(limits).takes_orders()
     }
 
     fn is_registered(&self, claim: &KioskClaim) -> bool {
         (self.kiosks.get(&claim.kiosk_id)).is_some_and(|(_, hash)| *hash == claim.secret_hash)
     }
 
-    fn full(&self, key: &str, max: u32) -> bool {
-        self.counts.get(key).copied().unwrap_or(0) >= max
+    fn fits(&self, tally: &Tally) -> bool {
+        let now = self.counts.get(&tally.key).copied().unwrap_or(0);
+        tally.fits(now.clamp(0, u32::MAX.into()) as u32)
     }
-}
 
-/// The counters' keys, as the store writes them.
-fn minute_of(at: DateTime<Utc>) -> i64 {
-    at.timestamp() / 60
-}
-
-fn texts_key(phone: &str, at: DateTime<Utc>) -> String {
-    format!("texts#{phone}#{}", at.timestamp() / 3600)
+    fn count(&mut self, tally: &Tally, amount: i64) {
+        *self.counts.entry(tally.key.clone()).or_insert(0) += amount;
+    }
 }
 
 impl MemoryOrders {
@@ -98,7 +99,12 @@ impl MemoryOrders {
 }
 
 impl OrderOutcomes for MemoryOrders {
-    async fn record_outcome(&self, order_id: &str, outcome: &Outcome) -> Result<Option<Recorded>, Error> {
+    async fn record_outcome(
+        &self,
+        order_id: &str,
+        customer_id: &str,
+        outcome: &Outcome,
+    ) -> Result<Option<Recorded>, Error> {
         let mut customers = self.customers()?;
         let mut orders = self.orders.lock().unwrap();
         let Some(order) = orders.get_mut(order_id) else {
@@ -111,6 +117,7 @@ impl OrderOutcomes for MemoryOrders {
         order.apply(outcome);
         if outcome.status().is_final() {
             customers.in_progress -= 1;
+            customers.count(&Tally::active(customer_id, None), -1);
         }
         self.changes.lock().unwrap().push((Some(before), order.clone()));
         Ok(Some(Recorded::Moved))
@@ -137,44 +144,22 @@ impl OrderBook for MemoryOrders {
         Ok(self.customers()?.is_registered(claim))
     }
 
-    async fn take_order_number(&self, at: DateTime<Utc>, limits: &OrderLimits) -> Result<Result<u32, Cafe>, Error> {
-        let mut customers = self.customers()?;
-        if !customers.takes_orders(limits) {
-            return Ok(Err(customers.cafe(limits)));
-        }
-        let day = at.date_naive();
-        customers
-            .numbers
-            .remove(&day.checked_sub_days(Days::new(1)).unwrap_or(day));
-        let number = customers.numbers.entry(day).or_insert(0);
-        *number += 1;
-        Ok(Ok(*number))
-    }
-
     async fn place(
         &self,
         order: &Order,
         placed_by: &PlacedBy,
         registration: Registration,
         limits: &OrderLimits,
-    ) -> Result<Result<(), Refusal>, Error> {
+    ) -> Result<Result<u32, Refusal>, Error> {
         let mut customers = self.customers()?;
         let mut orders = self.orders.lock().unwrap();
-        let minute = minute_of(order.order_date);
         let customer = &order.customer_id;
-        let mut counted = vec![(format!("rate#{customer}#{minute}"), limits.orders_per_minute)];
+        let counted = Tally::of_placing(order, placed_by, limits);
         let mut refused = Vec::new();
-        if let PlacedBy::Kiosk(claim) = placed_by {
-            if !customers.is_registered(claim) {
-                refused.push(Refusal::UnknownKiosk);
-            }
-            counted.push((
-                format!("kioskrate#{}#{minute}", claim.kiosk_id),
-                limits.orders_per_kiosk_per_minute,
-            ));
-        }
-        if let Some(phone) = &order.phone_number {
-            counted.push((texts_key(phone, order.order_date), limits.texts_per_hour));
+        if let PlacedBy::Kiosk(claim) = placed_by
+            && !customers.is_registered(claim)
+        {
+            refused.push(Refusal::UnknownKiosk);
         }
         if orders.contains_key(&order.order_id) {
             refused.push(Refusal::AlreadyPlaced);
@@ -182,13 +167,9 @@ impl OrderBook for MemoryOrders {
         if !customers.takes_orders(limits) {
             refused.push(Refusal::CafeRefused);
         }
-        for (key, max) in &counted {
-            if customers.full(key, *max) {
-                refused.push(match key.split('#').next() {
-                    Some("kioskrate") => Refusal::KioskBusy,
-                    Some("texts") => Refusal::TooManyTexts,
-                    _ => Refusal::TooManyOrders,
-                });
+        for (refusal, tally) in &counted {
+            if !customers.fits(tally) {
+                refused.push(*refusal);
             }
         }
         let proven = customers.customers.get(customer);
@@ -207,16 +188,24 @@ impl OrderBook for MemoryOrders {
         if let Some(refusal) = Refusal::most_telling(refused) {
             return Ok(Err(refusal));
         }
-        for (key, _) in counted {
-            *customers.counts.entry(key).or_insert(0) += 1;
+        for (_, tally) in &counted {
+            customers.count(tally, tally.amount.into());
         }
         customers.in_progress += 1;
         if registration != Registration::None {
             customers.customers.entry(customer.clone()).or_insert(None);
         }
-        self.changes.lock().unwrap().push((None, order.clone()));
-        orders.insert(order.order_id.clone(), order.clone());
-        Ok(Ok(()))
+        let day = order.order_date.date_naive();
+        (customers.numbers).remove(&day.checked_sub_days(Days::new(1)).unwrap_or(day));
+        let number = customers.numbers.entry(day).or_insert(0);
+        *number += 1;
+        let numbered = Order {
+            order_number: Some(*number),
+            ..order.clone()
+        };
+        self.changes.lock().unwrap().push((None, numbered.clone()));
+        orders.insert(order.order_id.clone(), numbered);
+        Ok(Ok(*number))
     }
 
     async fn cafe(&self, limits: &OrderLimits) -> Result<Cafe, Error> {
@@ -248,44 +237,57 @@ impl SignIns for MemoryOrders {
         &self,
         phone: &str,
         code: &SignInCode,
+        asked_by: &Texter,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
         kiosk: Option<&KioskClaim>,
         limits: &OrderLimits,
-    ) -> Result<CodeKept, Error> {
+    ) -> Result<Result<(), Refusal>, Error> {
         let mut customers = self.customers()?;
+        let counted = Tally::of_code(phone, asked_by, now, limits);
+        let mut refused = Vec::new();
         if kiosk.is_some_and(|claim| !customers.is_registered(claim)) {
-            return Ok(CodeKept::UnknownKiosk);
+            refused.push(Refusal::UnknownKiosk);
         }
-        let texts = texts_key(phone, now);
-        if customers.full(&texts, limits.texts_per_hour) {
-            return Ok(CodeKept::TooManyTexts);
+        for (refusal, tally) in &counted {
+            if !customers.fits(tally) {
+                refused.push(*refusal);
+            }
         }
-        *customers.counts.entry(texts).or_insert(0) += 1;
-        let kept = customers.phones.entry(phone.into()).or_default();
-        kept.code = Some(LiveCode {
+        if let Some(refusal) = Refusal::most_telling(refused) {
+            return Ok(Err(refusal));
+        }
+        for (_, tally) in &counted {
+            customers.count(tally, tally.amount.into());
+        }
+        let kept = KeptCode {
+            phone: phone.into(),
             code_hash: code.hash(phone),
             salt: code.salt.clone(),
             tries: 0,
-            customer_id: None,
-        });
-        kept.code_expires_at = expires_at.timestamp();
-        Ok(CodeKept::Kept)
+            expires_at: expires_at.timestamp(),
+        };
+        customers.codes.insert(handle_key(&code.handle), kept);
+        Ok(Ok(()))
     }
 
-    async fn try_sign_in_code(&self, phone: &str, now: DateTime<Utc>) -> Result<Option<LiveCode>, Error> {
+    async fn try_sign_in_code(&self, handle: &str, phone: &str, now: DateTime<Utc>) -> Result<Option<LiveCode>, Error> {
         let mut customers = self.customers()?;
-        let Some(kept) = customers.phones.get_mut(phone) else {
+        let key = handle_key(handle);
+        let Some(kept) = customers.codes.get_mut(&key) else {
             return Ok(None);
         };
-        let live = kept.code_expires_at > now.timestamp();
-        let Some(code) = kept.code.as_mut().filter(|code| live && code.tries < CODE_TRIES) else {
+        if !(kept.phone == phone && kept.expires_at > now.timestamp() && kept.tries < CODE_TRIES) {
             return Ok(None);
-        };
-        code.tries += 1;
+        }
+        kept.tries += 1;
+        let (code_hash, salt, tries) = (kept.code_hash.clone(), kept.salt.clone(), kept.tries);
         Ok(Some(LiveCode {
-            customer_id: kept.customer_id.clone(),
-            ..code.clone()
+            handle_key: key,
+            code_hash,
+            salt,
+            tries,
+            customer_id: customers.phones.get(phone).cloned(),
         }))
     }
 
@@ -298,14 +300,14 @@ impl SignIns for MemoryOrders {
     ) -> Result<Proven, Error> {
         let mut customers = self.customers()?;
         let customer_id = code.customer_id.as_deref().unwrap_or(new_customer_id).to_string();
-        let kept = customers.phones.entry(phone.into()).or_default();
-        let same_code = kept.code.as_ref().is_some_and(|kept| kept.code_hash == code.code_hash);
-        let same_customer = kept.customer_id.as_ref().is_none_or(|id| *id == customer_id);
+        let kept = customers.codes.get(&code.handle_key);
+        let same_code = kept.is_some_and(|kept| kept.code_hash == code.code_hash);
+        let same_customer = customers.phones.get(phone).is_none_or(|id| *id == customer_id);
         if !(same_code && same_customer) {
             return Ok(Proven::CodeUsed);
         }
-        kept.code = None;
-        kept.customer_id = Some(customer_id.clone());
+        customers.codes.remove(&code.handle_key);
+        customers.phones.insert(phone.into(), customer_id.clone());
         customers.customers.insert(customer_id.clone(), Some(phone.into()));
         Ok(Proven::Customer(customer_id))
     }

@@ -1,25 +1,16 @@
-//! Phone sign-in, kept in the customers table: `phone#<number>` holds the customer id the number
-//! signs in as and the code last texted to it (its salted hash, its end, the tries made);
-//! `customer#<id>` holds the number a customer proved, which their orders' texts must go to.
+//! Phone sign-in, kept in the customers table: `code#<handle key>` holds a code texted (its
+//! number, salted hash, end and tries made) under the key of the handle it is tried through;
+//! `phone#<number>` holds the customer id the number signs in as; `customer#<id>` holds the
+//! number a customer proved, which their orders' texts must go to.
 
 use super::{OrderStore, SignIns};
-use crate::domain::OrderLimits;
-use crate::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode};
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use crate::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode, handle_key};
+use crate::domain::{OrderLimits, Refusal, Tally, Texter};
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
 use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
 use cafe_shared::dynamo::{self, n, s};
 use chrono::{DateTime, Utc};
-
-/// What keeping a new code found.
-pub enum CodeKept {
-    /// Kept: it may be texted.
-    Kept,
-    /// Asked by a kiosk token that names no registered kiosk.
-    UnknownKiosk,
-    /// The number has been texted as often this hour as allowed.
-    TooManyTexts,
-}
 
 /// What proving a number with a matching code found.
 pub enum Proven {
@@ -33,54 +24,65 @@ fn phone_key(phone: &str) -> aws_sdk_dynamodb::types::AttributeValue {
     s(format!("phone#{phone}"))
 }
 
+fn code_key(handle_key: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    s(format!("code#{handle_key}"))
+}
+
 impl SignIns for OrderStore {
     async fn keep_sign_in_code(
         &self,
         phone: &str,
         code: &SignInCode,
+        asked_by: &Texter,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
         kiosk: Option<&KioskClaim>,
         limits: &OrderLimits,
-    ) -> Result<CodeKept, Error> {
+    ) -> Result<Result<(), Refusal>, Error> {
         let mut writes = Vec::new();
         if let Some(claim) = kiosk {
-            writes.push((CodeKept::UnknownKiosk, self.kiosk_registered(claim)?));
+            writes.push((Refusal::UnknownKiosk, self.kiosk_registered(claim)?));
         }
-        writes.push((CodeKept::TooManyTexts, self.count_text(phone, now, limits)?));
-        let code = Update::builder()
+        for (refusal, tally) in Tally::of_code(phone, asked_by, now, limits) {
+            writes.push((refusal, self.count(tally)?));
+        }
+        // Handles are random: one already kept is a fault, not a retry to absorb.
+        let kept = Put::builder()
             .table_name(&self.customers_table)
-            .key("customerKey", phone_key(phone))
-            .update_expression("SET codeHash = :hash, codeSalt = :salt, codeExpiresAt = :end, codeTries = :none")
-            .expression_attribute_values(":hash", s(code.hash(phone)))
-            .expression_attribute_values(":salt", s(&code.salt))
-            .expression_attribute_values(":end", n(expires_at.timestamp()))
-            .expression_attribute_values(":none", n(0))
+            .item("customerKey", code_key(&handle_key(&code.handle)))
+            .item("phoneNumber", s(phone))
+            .item("codeHash", s(code.hash(phone)))
+            .item("codeSalt", s(&code.salt))
+            .item("codeExpiresAt", n(expires_at.timestamp()))
+            .item("codeTries", n(0))
+            // Gone (DynamoDB TTL) a day after it ends: a code leaves nothing behind.
+            .item("expiresAt", n(expires_at.timestamp() + 24 * 3600))
+            .condition_expression("attribute_not_exists(customerKey)")
             .build()?;
-        writes.push((CodeKept::Kept, TransactWriteItem::builder().update(code).build()));
-        let transaction = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes.iter().map(|(_, write)| write.clone()).collect()));
-        let failed = dynamo::failed_conditions(transaction.send().await)?;
-        Ok(match failed.first() {
-            None => CodeKept::Kept,
-            Some(&i) => match writes.swap_remove(i).0 {
-                CodeKept::UnknownKiosk => CodeKept::UnknownKiosk,
-                _ => CodeKept::TooManyTexts,
-            },
-        })
+        writes.push((Refusal::AlreadyPlaced, TransactWriteItem::builder().put(kept).build()));
+        let items = writes.iter().map(|(_, write)| write.clone()).collect();
+        let refused = dynamo::transact(&self.client, items)
+            .await?
+            .into_iter()
+            .map(|i| writes[i].0);
+        match Refusal::most_telling(refused) {
+            None => Ok(Ok(())),
+            Some(Refusal::AlreadyPlaced) => Err("a new sign-in handle is taken".into()),
+            Some(refusal) => Ok(Err(refusal)),
+        }
     }
 
-    async fn try_sign_in_code(&self, phone: &str, now: DateTime<Utc>) -> Result<Option<LiveCode>, Error> {
+    async fn try_sign_in_code(&self, handle: &str, phone: &str, now: DateTime<Utc>) -> Result<Option<LiveCode>, Error> {
+        let key = handle_key(handle);
         let counted = self
             .client
             .update_item()
             .table_name(&self.customers_table)
-            .key("customerKey", phone_key(phone))
+            .key("customerKey", code_key(&key))
             .update_expression("ADD codeTries :one")
-            .condition_expression("attribute_exists(codeHash) AND codeExpiresAt > :now AND codeTries < :tries")
+            .condition_expression("phoneNumber = :phone AND codeExpiresAt > :now AND codeTries < :tries")
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":phone", s(phone))
             .expression_attribute_values(":now", n(now.timestamp()))
             .expression_attribute_values(":tries", n(CODE_TRIES))
             .return_values(ReturnValue::AllNew)
@@ -96,11 +98,19 @@ impl SignIns for OrderStore {
             .get("codeTries")
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok());
+        let number = dynamo::get_item(
+            &self.client,
+            &self.customers_table,
+            dynamo::key("customerKey", format!("phone#{phone}")),
+        )
+        .await?;
+        let customer_id = number.and_then(|item| item.get("customerId").and_then(|v| v.as_s().ok()).cloned());
         Ok(Some(LiveCode {
+            handle_key: key,
             code_hash: text("codeHash").ok_or("a kept code has no hash")?,
             salt: text("codeSalt").ok_or("a kept code has no salt")?,
             tries: tries.ok_or("a kept code has no tries")?,
-            customer_id: text("customerId"),
+            customer_id,
         }))
     }
 
@@ -112,14 +122,17 @@ impl SignIns for OrderStore {
         now: DateTime<Utc>,
     ) -> Result<Proven, Error> {
         let customer_id = code.customer_id.as_deref().unwrap_or(new_customer_id);
-        let use_code = Update::builder()
+        let use_code = Delete::builder()
+            .table_name(&self.customers_table)
+            .key("customerKey", code_key(&code.handle_key))
+            .condition_expression("codeHash = :hash")
+            .expression_attribute_values(":hash", s(&code.code_hash))
+            .build()?;
+        let keep_customer = Update::builder()
             .table_name(&self.customers_table)
             .key("customerKey", phone_key(phone))
-            .update_expression(
-                "REMOVE codeHash, codeSalt, codeExpiresAt, codeTries SET customerId = :id, provenAt = :now",
-            )
-            .condition_expression("codeHash = :hash AND (attribute_not_exists(customerId) OR customerId = :id)")
-            .expression_attribute_values(":hash", s(&code.code_hash))
+            .update_expression("SET customerId = :id, provenAt = :now")
+            .condition_expression("attribute_not_exists(customerId) OR customerId = :id")
             .expression_attribute_values(":id", s(customer_id))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .build()?;
@@ -130,11 +143,12 @@ impl SignIns for OrderStore {
             .expression_attribute_values(":phone", s(phone))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .build()?;
-        let transaction = self.client.transact_write_items().set_transact_items(Some(vec![
-            TransactWriteItem::builder().update(use_code).build(),
+        let writes = vec![
+            TransactWriteItem::builder().delete(use_code).build(),
+            TransactWriteItem::builder().update(keep_customer).build(),
             TransactWriteItem::builder().update(give_number).build(),
-        ]));
-        Ok(match dynamo::failed_conditions(transaction.send().await)?.is_empty() {
+        ];
+        Ok(match dynamo::transact(&self.client, writes).await?.is_empty() {
             true => Proven::Customer(customer_id.to_string()),
             false => Proven::CodeUsed,
         })

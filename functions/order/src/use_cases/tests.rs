@@ -11,13 +11,20 @@ fn menu() -> Menu {
 }
 
 /// The limits every use case test runs within (the sign-in tests too).
-pub(super) fn limits() -> OrderLimits {
+pub(crate) fn limits() -> OrderLimits {
     OrderLimits {
         orders_per_minute: 3,
         orders_per_kiosk_per_minute: 5,
         texts_per_hour: 2,
+        codes_per_number_per_hour: 2,
+        texts_per_caller_per_hour: 3,
+        texts_per_kiosk_per_hour: 4,
+        texts_per_cafe_per_hour: 6,
         text_country_codes: vec!["82".into()],
         max_orders_in_progress: 10,
+        beverages_per_order: 10,
+        cups_per_customer_per_hour: 12,
+        orders_in_progress_per_customer: 5,
     }
 }
 
@@ -259,15 +266,17 @@ async fn a_customer_who_signs_in_by_phone_orders_only_with_their_own_token() {
     let asked = crate::domain::sign_in::CodeRequest {
         phone_number: phone.into(),
     };
-    sign_in::send_code(&cafe.store, &texts, asked, None, &cafe.limits, noon())
+    let by = crate::domain::Texter::Operator;
+    let sent = sign_in::send_code(&cafe.store, &texts, asked, &by, None, &cafe.limits, noon())
         .await
         .unwrap();
     let code = texts.sent()[0].1[..6].to_string();
     let answer = crate::domain::sign_in::CodeAnswer {
         phone_number: phone.into(),
         code,
+        handle: sent.handle,
     };
-    let customer = sign_in::verify_code(&cafe.store, &answer, "cust-1", noon())
+    let (customer, _) = sign_in::verify_code(&cafe.store, &answer, "cust-1", &cafe.limits, noon())
         .await
         .unwrap();
     let kiosk = cafe.kiosk().await;
@@ -332,7 +341,7 @@ async fn a_pending_order_is_cancelled_once_and_a_started_one_never() {
         .unwrap()
         .order;
     cafe.store
-        .record_outcome(&started.order_id, &crate::domain::Outcome::Making)
+        .record_outcome(&started.order_id, "bob", &crate::domain::Outcome::Making)
         .await
         .unwrap();
     let late = cancel_order(&cafe.store, &started.order_id, anyone, false).await;
@@ -346,4 +355,62 @@ async fn a_pending_order_is_cancelled_once_and_a_started_one_never() {
         matches!(hidden, Err(Failure::Refused(OrderError::UnknownOrder(_)))),
         "{hidden:?}"
     );
+}
+
+#[tokio::test]
+async fn an_order_of_more_than_the_cafe_takes_at_once_is_refused_and_stores_nothing() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    let eleven = cafe.place(&kiosk, request("ann", 11), None).await;
+    assert_eq!(refused(eleven), OrderError::TooManyBeverages(10));
+    assert_eq!(cafe.in_progress().await, 0);
+    assert!(cafe.store.orders.lock().unwrap().is_empty());
+    let ten = cafe.place(&kiosk, request("ann", 10), None).await.unwrap();
+    assert_eq!(ten.order.order_number, Some(1), "the refused order used up no number");
+}
+
+#[tokio::test]
+async fn one_customer_takes_at_most_their_cups_an_hour() {
+    let cafe = Cafe::new(limits());
+    cafe.place(&PlacedBy::Customer, request("ann", 10), None).await.unwrap();
+    let more = cafe.place(&PlacedBy::Customer, request("ann", 3), None).await;
+    assert_eq!(refused(more), OrderError::TooManyCups("ann".into(), 12));
+    cafe.place(&PlacedBy::Customer, request("ann", 2), None).await.unwrap();
+    assert_eq!(cafe.in_progress().await, 2);
+    let numbers: Vec<_> = (cafe.store.orders.lock().unwrap().values())
+        .map(|order| order.order_number)
+        .collect();
+    assert!(
+        numbers.contains(&Some(2)),
+        "the refused order used up no number: {numbers:?}"
+    );
+}
+
+#[tokio::test]
+async fn one_customer_has_at_most_their_orders_in_progress() {
+    let cafe = Cafe::new(limits());
+    let mut placed = Vec::new();
+    for _ in 0..3 {
+        placed.push(
+            cafe.place(&PlacedBy::Customer, request("ann", 1), None)
+                .await
+                .unwrap()
+                .order,
+        );
+    }
+    // A minute later, so that the minute's count is not what refuses.
+    let later = noon() + chrono::Duration::minutes(1);
+    let counter = Counter {
+        menu: &cafe.menu,
+        limits: &OrderLimits {
+            orders_in_progress_per_customer: 3,
+            ..limits()
+        },
+    };
+    let place = || counter.place_order(&cafe.store, &PlacedBy::Customer, request("ann", 1), None, later);
+    assert_eq!(refused(place().await), OrderError::CustomerBusy("ann".into(), 3));
+    cancel_order(&cafe.store, &placed[0].order_id, |_| true, false)
+        .await
+        .unwrap();
+    place().await.expect("the cancelled order gave its place back");
 }
