@@ -1,32 +1,34 @@
 //! Who is calling the API. Operators send the operator token (a Secrets Manager secret); a
-//! customer sends the token issued with their first order: their id and its end signed (Ed25519)
-//! by the order function, the only one holding the signing key (derived from the customer token
-//! key secret). It publishes the public key, and who signed out everywhere, in the token checks
-//! table (see [`published`]), which every API function reads to check a token without a lookup
-//! per request and without being able to make one.
+//! customer sends the token issued with their first order or a proven phone (`c3.`, a PASETO
+//! v4.public token naming the customer, its end, and the kiosk it was issued through), signed
+//! (Ed25519) by the order function, the only one holding the signing key (derived from the
+//! customer token key secret). It publishes the public key, who signed out everywhere and which
+//! kiosks were revoked in the token checks table (see [`published`]), which every API function
+//! reads to check a token without a lookup per request and without being able to make one.
 //! Both arrive as `Authorization: Bearer <token>`. The operator's page does not keep the operator
-//! token: it trades it for a short session (`s1.…`, signed with the operator token, so every API
-//! function checks it without a lookup and a rotated operator token ends every session).
-//! Each order a kiosk places comes with a receipt (`r1.<order id>.<expires at>.<signature>`,
-//! signed the same way): a capability for that one order until it expires, which
-//! the customer carries to their phone by the QR code the kiosk shows.
+//! token: it trades it for a short session (`s2.`, a PASETO v4.local token under a key derived
+//! from the operator token, so every API function checks it without a lookup and a rotated
+//! operator token ends every session).
+//! Each order a kiosk places comes with a receipt (`r2.`, signed as customer tokens are, naming
+//! the order and the kiosk): a capability for that one order until it expires, which the customer
+//! carries to their phone by the QR code the kiosk shows.
 //! A registered kiosk sends its own token (`k1.<kiosk id>.<secret>`); only the order function
 //! keeps kiosks (the secret's SHA-256, never the secret), so only it can tell a real one, and
 //! it does so inside the order's own transaction: every other function refuses a kiosk token.
+//! Revoking a kiosk ends what it issued, customer tokens and receipts, everywhere.
 
 mod published;
 mod tokens;
 pub use tokens::*;
 
 use crate::clock;
-use published::TokenChecks;
+use published::{Holder, TokenChecks};
 
 use crate::http::{ApiError, header};
 use crate::{Error, config};
 use aws_config::SdkConfig;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use lambda_http::Request;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -119,8 +121,8 @@ struct Keys {
     /// What customer tokens and receipts are checked with; `None` until the order function has
     /// published it.
     verify_key: Option<VerifyingKey>,
-    /// The customers who signed out everywhere, as published (see [`published::Published`]).
-    revoked: BTreeMap<String, i64>,
+    /// The customers who signed out everywhere and the revoked kiosks, as published.
+    revoked: Revoked,
     /// Only in the order function, which issues them.
     signing_key: Option<SigningKey>,
 }
@@ -139,11 +141,17 @@ pub struct Credentials {
     cached: tokio::sync::Mutex<Option<(Instant, Keys)>>,
 }
 
-/// Whether a customer signed out everywhere since their token was issued: for a function that
-/// keeps serving what a customer's token opened after the request that proved it (a live page).
+/// Whether a customer's token was revoked since it was issued (they signed out everywhere, or
+/// the kiosk it came through was revoked): for a function that keeps serving what a customer's
+/// token opened after the request that proved it (a live page).
 pub trait SignOutList: Sync {
-    /// Whether the customer's token that ends at `token_ends` was revoked.
-    fn has_signed_out(&self, customer_id: &str, token_ends: i64) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Whether the customer's token issued through `kiosk_id` that ends at `token_ends` was revoked.
+    fn has_signed_out(
+        &self,
+        customer_id: &str,
+        kiosk_id: Option<&str>,
+        token_ends: i64,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
 /// The sign-outs the order function publishes in the token checks, read again at most every
@@ -151,7 +159,7 @@ pub trait SignOutList: Sync {
 pub struct SignOuts {
     checks: TokenChecks,
     refresh_after: Duration,
-    cached: tokio::sync::Mutex<Option<(Instant, BTreeMap<String, i64>)>>,
+    cached: tokio::sync::Mutex<Option<(Instant, Revoked)>>,
 }
 
 impl SignOuts {
@@ -168,7 +176,7 @@ impl SignOuts {
 }
 
 impl SignOutList for SignOuts {
-    async fn has_signed_out(&self, customer_id: &str, token_ends: i64) -> Result<bool, Error> {
+    async fn has_signed_out(&self, customer_id: &str, kiosk_id: Option<&str>, token_ends: i64) -> Result<bool, Error> {
         let mut cached = self.cached.lock().await;
         let fresh = cached
             .as_ref()
@@ -177,7 +185,7 @@ impl SignOutList for SignOuts {
             *cached = Some((Instant::now(), self.checks.read().await?.revoked));
         }
         let revoked = cached.as_ref().map(|(_, revoked)| revoked).expect("read just now");
-        Ok(is_revoked(revoked, customer_id, token_ends))
+        Ok(revoked.ends_customer_token(customer_id, kiosk_id, token_ends))
     }
 }
 
@@ -212,7 +220,7 @@ impl Credentials {
         let keys = Keys {
             operator_token: operator_token.into(),
             verify_key: Some(signing_key.verifying_key()),
-            revoked: BTreeMap::new(),
+            revoked: Revoked::default(),
             signing_key: Some(signing_key),
         };
         Self {
@@ -268,8 +276,18 @@ impl Credentials {
     /// holds, here at once, in every other function when it next reads the token checks (within
     /// `SECRETS_REFRESH_SECONDS`). Only the order function, which issues tokens, may.
     pub async fn revoke_customer_tokens(&self, customer_id: &str, ends_by: i64, now: i64) -> Result<(), Error> {
+        self.revoke(Holder::Customer(customer_id), ends_by, now).await
+    }
+
+    /// Ends every token issued through the kiosk (customer tokens and receipts) that ends by
+    /// `ends_by`, as [`Self::revoke_customer_tokens`] does a customer's.
+    pub async fn revoke_kiosk_tokens(&self, kiosk_id: &str, ends_by: i64, now: i64) -> Result<(), Error> {
+        self.revoke(Holder::Kiosk(kiosk_id), ends_by, now).await
+    }
+
+    async fn revoke(&self, holder: Holder<'_>, ends_by: i64, now: i64) -> Result<(), Error> {
         self.signing_key().await?;
-        let published = self.checks.revoke(customer_id, ends_by, now).await?;
+        let published = self.checks.revoke(holder, ends_by, now).await?;
         if let Some((_, keys)) = self.cached.lock().await.as_mut() {
             keys.revoked = published.revoked;
         }
@@ -346,10 +364,10 @@ impl Credentials {
                 "a session is opened with the operator token, not with a session",
             ));
         }
-        let expires_at = clock::now().timestamp() + lifetime.as_secs() as i64;
+        let now = clock::now().timestamp();
+        let expires_at = now + lifetime.as_secs() as i64;
         let operator_token = self.keys(self.refresh_after).await?.operator_token;
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        Ok((sign_operator_session(&operator_token, expires_at, &nonce), expires_at))
+        Ok((sign_operator_session(&operator_token, now, expires_at), expires_at))
     }
 
     /// For endpoints only operators use.
@@ -365,42 +383,68 @@ impl Credentials {
             .ok_or_else(|| "only the order function signs tokens (CUSTOMER_TOKEN_KEY_SECRET is not set)".into())
     }
 
-    /// The receipt of an order, good until `expires_at` (Unix seconds).
-    pub async fn receipt(&self, order_id: &str, expires_at: i64) -> Result<String, Error> {
-        Ok(sign_receipt(&self.signing_key().await?, order_id, expires_at))
+    /// The receipt of an order placed at a kiosk at `placed_at`, good until `expires_at` (Unix
+    /// seconds): the same order's receipt is the same token each time it is asked for.
+    pub async fn receipt(
+        &self,
+        order_id: &str,
+        kiosk_id: &str,
+        placed_at: i64,
+        expires_at: i64,
+    ) -> Result<String, Error> {
+        let claim = Claim {
+            subject: order_id.into(),
+            ends_at: expires_at,
+            kiosk_id: Some(kiosk_id.into()),
+        };
+        Ok(sign_receipt(&self.signing_key().await?, &claim, placed_at))
     }
 
-    /// The token a customer uses from their first order on, good until `expires_at`.
-    pub async fn customer_token(&self, customer_id: &str, expires_at: i64) -> Result<String, Error> {
-        Ok(sign_customer_token(&self.signing_key().await?, customer_id, expires_at))
+    /// The token a customer uses from their first order on (at `kiosk_id`) or from proving their
+    /// phone (no kiosk), good until `expires_at`.
+    pub async fn customer_token(
+        &self,
+        customer_id: &str,
+        kiosk_id: Option<&str>,
+        expires_at: i64,
+    ) -> Result<String, Error> {
+        let claim = Claim {
+            subject: customer_id.into(),
+            ends_at: expires_at,
+            kiosk_id: kiosk_id.map(Into::into),
+        };
+        Ok(sign_customer_token(
+            &self.signing_key().await?,
+            &claim,
+            clock::now().timestamp(),
+        ))
     }
 }
 
 /// The caller a customer token or a receipt names, if `token` is one signed with the key `key`
-/// checks; refused once it has ended or (a customer token) was revoked.
-fn signed_caller(
-    key: &VerifyingKey,
-    revoked: &BTreeMap<String, i64>,
-    token: &str,
-    now: i64,
-) -> Option<Result<Caller, ApiError>> {
+/// checks; refused once it has ended or was revoked.
+fn signed_caller(key: &VerifyingKey, revoked: &Revoked, token: &str, now: i64) -> Option<Result<Caller, ApiError>> {
     if let Some(signed) = verify_customer_token(key, token, now) {
         return Some(match signed {
-            Signed::Valid(customer_id)
-                if token_end(token).is_some_and(|end| is_revoked(revoked, &customer_id, end)) =>
-            {
-                Err(ApiError::unauthorized(
-                    "this customer token was revoked (signed out everywhere): sign in again",
-                ))
-            }
-            Signed::Valid(customer_id) => Ok(Caller::Customer(customer_id)),
+            Signed::Valid(claim) if revoked.ends_kiosks_token(claim.kiosk_id.as_deref(), claim.ends_at) => Err(
+                ApiError::unauthorized("the kiosk that issued this customer token was revoked: sign in again"),
+            ),
+            Signed::Valid(claim) if revoked.ends_customer_token(&claim.subject, None, claim.ends_at) => Err(
+                ApiError::unauthorized("this customer token was revoked (signed out everywhere): sign in again"),
+            ),
+            Signed::Valid(claim) => Ok(Caller::Customer(claim.subject)),
             Signed::Expired => Err(ApiError::unauthorized(
                 "this customer token has expired: it comes anew with a first order",
             )),
         });
     }
     verify_receipt(key, token, now).map(|signed| match signed {
-        Signed::Valid(order_id) => Ok(Caller::Receipt { order_id }),
+        Signed::Valid(claim) if revoked.ends_kiosks_token(claim.kiosk_id.as_deref(), claim.ends_at) => Err(
+            ApiError::unauthorized("the kiosk that issued this receipt was revoked: ask the cafe's staff"),
+        ),
+        Signed::Valid(claim) => Ok(Caller::Receipt {
+            order_id: claim.subject,
+        }),
         Signed::Expired => Err(ApiError::unauthorized(
             "this receipt has expired: ask the cafe's staff about the order",
         )),
@@ -410,31 +454,44 @@ fn signed_caller(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    fn claim(subject: &str, ends_at: i64, kiosk_id: Option<&str>) -> Claim {
+        Claim {
+            subject: subject.into(),
+            ends_at,
+            kiosk_id: kiosk_id.map(Into::into),
+        }
+    }
 
     #[test]
     fn a_revoked_customer_token_is_refused_and_a_later_one_holds() {
         let signing = signing_key_from("key");
         let key = signing.verifying_key();
-        let revoked = BTreeMap::from([("alice".to_string(), 1_000)]);
-        let before = sign_customer_token(&signing, "alice", 1_000);
-        let refused = signed_caller(&key, &revoked, &before, 10).unwrap().unwrap_err();
-        assert!(refused.message.contains("revoked"), "{}", refused.message);
-        let after = sign_customer_token(&signing, "alice", 1_001);
-        assert_eq!(
-            signed_caller(&key, &revoked, &after, 10).unwrap().unwrap(),
-            Caller::Customer("alice".into())
-        );
-        let bob = sign_customer_token(&signing, "bob", 1_000);
-        assert_eq!(
-            signed_caller(&key, &revoked, &bob, 10).unwrap().unwrap(),
-            Caller::Customer("bob".into())
-        );
-        let receipt = sign_receipt(&signing, "o-1", 1_000);
-        assert_eq!(
-            signed_caller(&key, &revoked, &receipt, 10).unwrap().unwrap(),
-            Caller::Receipt { order_id: "o-1".into() }
-        );
-        assert!(signed_caller(&key, &revoked, "c2.junk", 10).is_none());
+        let revoked = Revoked {
+            customers: BTreeMap::from([("alice".to_string(), 1_000)]),
+            kiosks: BTreeMap::from([("kiosk-stolen".to_string(), 1_000)]),
+        };
+        let caller = |token: &str| signed_caller(&key, &revoked, token, 10).unwrap();
+        let before = sign_customer_token(&signing, &claim("alice", 1_000, None), 5);
+        let refused = caller(&before).unwrap_err();
+        assert!(refused.message.contains("signed out"), "{}", refused.message);
+        let after = sign_customer_token(&signing, &claim("alice", 1_001, None), 5);
+        assert_eq!(caller(&after).unwrap(), Caller::Customer("alice".into()));
+        let bob = sign_customer_token(&signing, &claim("bob", 1_000, Some("kiosk-1")), 5);
+        assert_eq!(caller(&bob).unwrap(), Caller::Customer("bob".into()));
+        let receipt = sign_receipt(&signing, &claim("o-1", 1_000, Some("kiosk-1")), 5);
+        assert_eq!(caller(&receipt).unwrap(), Caller::Receipt { order_id: "o-1".into() });
+        assert!(signed_caller(&key, &revoked, "c3.junk", 10).is_none());
+        // What a revoked kiosk issued, a customer's token or a receipt, holds no more.
+        for issued in [
+            sign_customer_token(&signing, &claim("carol", 1_000, Some("kiosk-stolen")), 5),
+            sign_receipt(&signing, &claim("o-2", 1_000, Some("kiosk-stolen")), 5),
+        ] {
+            let refused = caller(&issued).unwrap_err();
+            assert_eq!(refused.status, 401);
+            assert!(refused.message.contains("kiosk"), "{}", refused.message);
+        }
     }
 
     #[test]

@@ -77,21 +77,17 @@ impl crate::sms::SendText for FakeTexts {
     }
 }
 
-/// Customers signed out everywhere: their tokens ending by the moment kept no longer hold.
+/// Customers signed out everywhere and revoked kiosks: the tokens they end no longer hold.
 #[derive(Default)]
 pub struct FakeSignOuts {
-    pub revoked: Mutex<std::collections::BTreeMap<String, i64>>,
+    pub revoked: Mutex<crate::auth::Revoked>,
     pub down: Outage,
 }
 
 impl crate::auth::SignOutList for FakeSignOuts {
-    async fn has_signed_out(&self, customer_id: &str, token_ends: i64) -> Result<bool, Error> {
+    async fn has_signed_out(&self, customer_id: &str, kiosk_id: Option<&str>, token_ends: i64) -> Result<bool, Error> {
         self.down.check("the token checks are unreachable")?;
-        Ok(crate::auth::is_revoked(
-            &self.revoked.lock().unwrap(),
-            customer_id,
-            token_ends,
-        ))
+        Ok((self.revoked.lock().unwrap()).ends_customer_token(customer_id, kiosk_id, token_ends))
     }
 }
 

@@ -113,7 +113,7 @@ try {
 
   step("customer 1's phone scans the code and follows the order there; the kiosk forgets it on Done");
   const first = placedOrders.at(-1);
-  assert.ok(first.receiptToken.startsWith("r1."), "a kiosk order comes with its receipt");
+  assert.ok(first.receiptToken.startsWith("r2.v4.public."), "a kiosk order comes with its receipt");
   const link1 = await scanQr();
   assert.equal(link1, `${url}receipt#r=${first.receiptToken}`);
   const receiptPage = await phone.newPage();
@@ -163,8 +163,13 @@ try {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
   await small.screenshot({ path: join(shots, "phone.png"), fullPage: true });
   const other = await phone.newPage();
-  const asToken = (id) => Buffer.from(id).toString("base64url");
-  await other.goto(`${url}receipt#r=${second.receiptToken.replace(asToken(second.orderId), asToken(first.orderId))}`);
+  // The second receipt edited to name the first order, its signature kept.
+  const message = Buffer.from(second.receiptToken.slice("r2.v4.public.".length), "base64url");
+  const claims = message.subarray(0, -64).toString();
+  assert.ok(claims.includes(`"sub":"${second.orderId}"`), claims);
+  const edited = Buffer.from(claims.replace(`"sub":"${second.orderId}"`, `"sub":"${first.orderId}"`));
+  const forged = `r2.v4.public.${Buffer.concat([edited, message.subarray(-64)]).toString("base64url")}`;
+  await other.goto(`${url}receipt#r=${forged}`);
   await other.getByText("the token is not valid").waitFor();
 
   step("the operator sees 9 cups and both orders");

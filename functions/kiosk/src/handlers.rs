@@ -11,7 +11,7 @@ use crate::store::{CUSTOMER_PAGE_KEY, KioskStore, OrderViews};
 use crate::{KioskApi, KioskLive, KioskSaga, saga};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::auth::{Caller, token_end};
+use cafe_shared::auth::{Caller, customer_token_claim};
 use cafe_shared::http::{
     ApiError, header, json_response, no_route, page_request, page_response, path_param, respond, route,
 };
@@ -202,11 +202,15 @@ async fn watch(service: &KioskLive, connection_id: &str, body: Option<&str>) -> 
                 Caller::Receipt { order_id: own } if *own != order_id => {
                     return Err(ApiError::not_found("order", &order_id));
                 }
-                // A valid customer token says when it ends (checked just now).
-                Caller::Customer(customer_id) => Some(WatchingAs {
-                    customer_id: customer_id.clone(),
-                    token_ends: token_end(token).unwrap_or_default(),
-                }),
+                // A valid customer token (checked just now) says when it ends and where it came from.
+                Caller::Customer(customer_id) => {
+                    let claim = customer_token_claim(token);
+                    Some(WatchingAs {
+                        customer_id: customer_id.clone(),
+                        token_ends: claim.as_ref().map_or(0, |claim| claim.ends_at),
+                        kiosk_id: claim.and_then(|claim| claim.kiosk_id),
+                    })
+                }
                 _ => None,
             };
             if let Some(order) = service.store.get(&order_id).await?

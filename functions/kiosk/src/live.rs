@@ -35,6 +35,8 @@ pub struct WatchingAs {
     /// Unix seconds: the watch goes then, and a sign-out of the tokens ending by a later moment
     /// closes it.
     pub token_ends: i64,
+    /// The kiosk the token was issued through, if any: revoking it closes the watch.
+    pub kiosk_id: Option<String>,
 }
 
 /// The port to the pages that watch: who watches what, and sending to them.
@@ -103,10 +105,14 @@ impl LiveUpdates for LiveConnections {
             .item("expiresAt", n(expires_at));
         if let Some(holder) = only_for {
             // One attribute, so that the `byTopic` index (which projects `onlyFor`) carries both.
-            let holder = HashMap::from([
+            let mut kept = HashMap::from([
                 ("customerId".to_string(), s(&holder.customer_id)),
                 ("tokenEnds".to_string(), n(holder.token_ends)),
             ]);
+            if let Some(kiosk_id) = &holder.kiosk_id {
+                kept.insert("kioskId".to_string(), s(kiosk_id));
+            }
+            let holder = kept;
             put = put.item("onlyFor", AttributeValue::M(holder));
         }
         put.send().await?;
@@ -191,9 +197,11 @@ fn watching_as(kept: &AttributeValue) -> WatchingAs {
         .cloned()
         .unwrap_or_default();
     let token_ends = (field("tokenEnds").and_then(|end| end.as_n().ok()?.parse().ok())).unwrap_or(0);
+    let kiosk_id = field("kioskId").and_then(|id| id.as_s().ok()).cloned();
     WatchingAs {
         customer_id,
         token_ends,
+        kiosk_id,
     }
 }
 

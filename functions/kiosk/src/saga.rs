@@ -57,7 +57,9 @@ async fn tell_watchers(live: &impl LiveUpdates, sign_outs: &impl SignOutList, vi
         let sends = watchers.iter().filter(|w| theirs(w)).map(|watcher| async {
             let connection_id = &watcher.connection_id;
             if let Some(holder) = &watcher.only_for {
-                match sign_outs.has_signed_out(&holder.customer_id, holder.token_ends).await {
+                match (sign_outs.has_signed_out(&holder.customer_id, holder.kiosk_id.as_deref(), holder.token_ends))
+                    .await
+                {
                     Ok(false) => {}
                     Ok(true) => {
                         if let Err(error) = live.close(connection_id).await {
@@ -366,6 +368,7 @@ mod tests {
         WatchingAs {
             customer_id: customer_id.into(),
             token_ends: 2_000_000_000,
+            kiosk_id: None,
         }
     }
 
@@ -396,7 +399,7 @@ mod tests {
             .insert("watched".into(), AttributeValue::Bool(true));
         deliver(&events[1]).await;
         // Customer 1 signs out everywhere: every token of theirs ending by then is revoked.
-        sign_outs.revoked.lock().unwrap().insert("1".into(), 2_000_000_000);
+        (sign_outs.revoked.lock().unwrap().customers).insert("1".into(), 2_000_000_000);
         deliver(&events[2]).await;
         let sent_to = |connection: &str| {
             live.sent
@@ -418,8 +421,20 @@ mod tests {
                 ..watching_as("1")
             }),
         ));
+        // A token issued through a kiosk that was revoked since: its page is closed too.
+        live.watching.lock().unwrap().push((
+            "stolen".into(),
+            "order#o-1".into(),
+            Some(WatchingAs {
+                kiosk_id: Some("kiosk-stolen".into()),
+                ..watching_as("1")
+            }),
+        ));
+        (sign_outs.revoked.lock().unwrap().kiosks).insert("kiosk-stolen".into(), 2_000_000_000);
         deliver(&events[3]).await;
         assert_eq!(sent_to("after"), 1);
+        assert_eq!(sent_to("stolen"), 0);
+        assert_eq!(*live.closed.lock().unwrap(), ["before", "stolen"]);
         // Sign-outs that cannot be read send nothing to a customer's page.
         sign_outs.down.set(true);
         deliver(&events[4]).await;

@@ -20,7 +20,12 @@ async fn every_route_answers_a_json_500_without_detail() {
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";
     let receipt = (service
         .credentials
-        .receipt(o, chrono::Utc::now().timestamp() + 600)
+        .receipt(
+            o,
+            "kiosk-1",
+            chrono::Utc::now().timestamp(),
+            chrono::Utc::now().timestamp() + 600,
+        )
         .await)
         .unwrap();
     let calls = [

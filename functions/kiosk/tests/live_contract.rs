@@ -72,6 +72,7 @@ fn customer(customer_id: &str) -> WatchingAs {
     WatchingAs {
         customer_id: customer_id.into(),
         token_ends: 2_000_000_000,
+        kiosk_id: Some("kiosk-1".into()),
     }
 }
 

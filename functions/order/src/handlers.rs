@@ -90,12 +90,16 @@ pub async fn http(service: &OrderApi, req: Request) -> Response<Body> {
     respond(outcome)
 }
 
-/// A new token for `customer_id`, the only kind this function issues (with a first order at a
-/// kiosk, or a proven phone): the token and when it ends.
-async fn issue_customer_token(service: &OrderApi, customer_id: &str) -> Result<(String, DateTime<Utc>), Error> {
+/// A new token for `customer_id`, issued with a first order at `kiosk_id` or for a proven phone
+/// (no kiosk): the token and when it ends.
+async fn issue_customer_token(
+    service: &OrderApi,
+    customer_id: &str,
+    kiosk_id: Option<&str>,
+) -> Result<(String, DateTime<Utc>), Error> {
     let expires_at = clock::now() + service.customer_token_lifetime;
     let token = (service.credentials)
-        .customer_token(customer_id, expires_at.timestamp())
+        .customer_token(customer_id, kiosk_id, expires_at.timestamp())
         .await?;
     Ok((token, expires_at))
 }
@@ -155,19 +159,27 @@ fn placed_by(caller: &Caller) -> Result<PlacedBy, ApiError> {
 /// same one.
 async fn placed_order(service: &OrderApi, placing: Placing, placed_by: &PlacedBy) -> Result<PlacedOrder, Error> {
     let order = placing.order;
+    let kiosk_id = match placed_by {
+        PlacedBy::Kiosk(claim) => Some(claim.kiosk_id.as_str()),
+        PlacedBy::Operator | PlacedBy::Customer => None,
+    };
     let customer_token = match placing.new_customer {
-        true => Some(issue_customer_token(service, &order.customer_id).await?.0),
+        true => Some(issue_customer_token(service, &order.customer_id, kiosk_id).await?.0),
         false => None,
     };
     let receipt_expires_at = order.order_date + service.receipt_lifetime;
-    let receipt_token = match placed_by {
-        PlacedBy::Kiosk(_) => Some(
-            (service
-                .credentials
-                .receipt(&order.order_id, receipt_expires_at.timestamp()))
-            .await?,
+    let receipt_token = match kiosk_id {
+        Some(kiosk_id) => Some(
+            (service.credentials)
+                .receipt(
+                    &order.order_id,
+                    kiosk_id,
+                    order.order_date.timestamp(),
+                    receipt_expires_at.timestamp(),
+                )
+                .await?,
         ),
-        PlacedBy::Operator | PlacedBy::Customer => None,
+        None => None,
     };
     Ok(PlacedOrder {
         receipt_expires_at: receipt_token.as_ref().map(|_| receipt_expires_at),
@@ -198,24 +210,41 @@ async fn register_kiosk(service: &OrderApi, req: &Request) -> Result<Response<Bo
     ))
 }
 
-/// `GET /kiosks` (operator): the registered kiosks, by id, without their secrets.
+/// `GET /kiosks` (operator): the registered kiosks, by id, with what each issued, without their
+/// secrets.
 async fn list_kiosks(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.require_operator(req).await?;
     let page = page_request(req, &KIOSK_PAGE_KEY, &[])?;
     Ok(page_response(&service.store.list_kiosks(page).await?))
 }
 
-/// `DELETE /kiosks/{kioskId}` (operator): the kiosk's token places no more orders.
+/// What a kiosk issued as it was placing an order when it was revoked may be signed this long
+/// after: its revocation covers it.
+const ISSUING_IN_FLIGHT: chrono::Duration = chrono::Duration::minutes(5);
+
+/// `DELETE /kiosks/{kioskId}` (operator): the kiosk's token places no more orders, and what it
+/// issued (customer tokens, receipts) stops working everywhere. The revocation is published
+/// before the kiosk goes, so a retry after a failure finds the kiosk and finishes.
 async fn revoke_kiosk(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     service.credentials.require_operator(req).await?;
     let kiosk_id = path_param(req, "kioskId")?;
-    match service.store.revoke_kiosk(&kiosk_id).await? {
-        Some(kiosk) => {
-            tracing::info!(kiosk_id, "kiosk revoked");
-            Ok(json_response(StatusCode::OK, &kiosk))
-        }
-        None => Err(ApiError::not_found("kiosk", &kiosk_id)),
-    }
+    let Some(kiosk) = service.store.kiosk(&kiosk_id).await? else {
+        return Err(ApiError::not_found("kiosk", &kiosk_id));
+    };
+    let now = clock::now();
+    let longest = service.customer_token_lifetime.max(service.receipt_lifetime);
+    let ends_by = now + longest + ISSUING_IN_FLIGHT;
+    (service.credentials)
+        .revoke_kiosk_tokens(&kiosk_id, ends_by.timestamp(), now.timestamp())
+        .await?;
+    let kiosk = service.store.revoke_kiosk(&kiosk_id).await?.unwrap_or(kiosk);
+    tracing::info!(
+        kiosk_id,
+        kiosk.orders_placed,
+        kiosk.customer_tokens_issued,
+        "kiosk revoked"
+    );
+    Ok(json_response(StatusCode::OK, &kiosk))
 }
 
 /// A page of a customer's orders, or of everyone's (the operator), newest first.

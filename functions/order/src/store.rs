@@ -110,6 +110,9 @@ pub trait OrderBook: Sync {
     /// Registers a kiosk with the hash of its secret (never the secret itself).
     fn register_kiosk(&self, kiosk: &Kiosk, secret_hash: &str) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// The registered kiosk, with what it issued, read consistently.
+    fn kiosk(&self, kiosk_id: &str) -> impl Future<Output = Result<Option<Kiosk>, Error>> + Send;
+
     /// Removes a kiosk, so its token places no more orders: the kiosk as it was, `None` if
     /// there was no such kiosk.
     fn revoke_kiosk(&self, kiosk_id: &str) -> impl Future<Output = Result<Option<Kiosk>, Error>> + Send;
@@ -174,18 +177,13 @@ impl OrderStore {
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 
-    /// A page of the registered kiosks, by id (the `kiosks` index, which only kiosks are in).
+    /// A page of the registered kiosks, by id (the `kiosks` index, which only kiosks are in),
+    /// each read whole: the index does not carry what a kiosk issued.
     pub async fn list_kiosks(&self, page: PageRequest) -> Result<Page<Kiosk>, Error> {
         let index = (LISTED_AS, KIOSK);
-        let found = dynamo::query_page(
-            &self.client,
-            &self.customers_table,
-            Some("kiosks"),
-            index,
-            Ascending,
-            page,
-        )
-        .await?;
+        let table = &self.customers_table;
+        let found = dynamo::query_page(&self.client, table, Some("kiosks"), index, Ascending, page).await?;
+        let found = dynamo::items_of(&self.client, table, "customerKey", found).await?;
         Ok(found.try_map(serde_dynamo::from_item)?)
     }
 }

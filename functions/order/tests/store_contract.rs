@@ -477,7 +477,9 @@ async fn only_a_registered_kiosk_with_its_secret_places_orders(store: &impl Subj
         .unwrap()
         .expect("it was registered");
     assert_eq!(revoked.kiosk_id, claim.kiosk_id);
+    assert_eq!(revoked.orders_placed, 1);
     assert_eq!(store.revoke_kiosk(&claim.kiosk_id).await.unwrap(), None, "revoked once");
+    assert_eq!(store.kiosk(&claim.kiosk_id).await.unwrap(), None);
     assert!(!store.is_registered_kiosk(&claim).await.unwrap());
     assert_eq!(place(PlacedBy::Kiosk(claim)).await.unwrap(), Err(Refusal::UnknownKiosk));
     assert_eq!(in_progress(store).await, 1, "no refused order took a place");
@@ -508,7 +510,8 @@ async fn the_most_telling_refusal_is_answered(store: &impl Subject) {
 }
 
 async fn a_kiosk_registers_a_new_customer_once(store: &impl Subject) {
-    let kiosk = &PlacedBy::Kiosk(registered_kiosk(store).await);
+    let claim = registered_kiosk(store).await;
+    let kiosk = &PlacedBy::Kiosk(claim.clone());
     let customer = new_customer_id();
     let place = |registration| {
         let order = order_at(&customer, noon());
@@ -529,6 +532,12 @@ async fn a_kiosk_registers_a_new_customer_once(store: &impl Subject) {
         claimed.unwrap(),
         Err(Refusal::CustomerKnown),
         "the operator's order registered them"
+    );
+    let issued = store.kiosk(&claim.kiosk_id).await.unwrap().expect("registered");
+    assert_eq!(
+        (issued.orders_placed, issued.customer_tokens_issued),
+        (2, 1),
+        "two orders placed, one new customer's token; refusals issue nothing"
     );
 }
 
@@ -567,6 +576,8 @@ async fn a_kiosk_id_is_registered_once(store: &impl Subject) {
         kiosk_id: claim.kiosk_id.clone(),
         kiosk_name: "a second kiosk".into(),
         registered_at: noon(),
+        orders_placed: 0,
+        customer_tokens_issued: 0,
     };
     assert!(store.register_kiosk(&again, "other").await.is_err());
     assert!(
@@ -615,6 +626,7 @@ mod unreachable {
         assert!(store.cafe(limits()).await.is_err());
         assert!(store.set_open(false, limits()).await.is_err());
         assert!(store.revoke_kiosk("kiosk-1").await.is_err());
+        assert!(store.kiosk("kiosk-1").await.is_err());
         let code = SignInCode::generate();
         let (phone, by) = ("+821055500010", &Texter::Operator);
         let kept = store.keep_sign_in_code(phone, &code, by, noon(), noon(), None, limits());

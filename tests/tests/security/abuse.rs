@@ -120,10 +120,18 @@ async fn a_respelled_token_or_a_key_that_is_not_text_is_refused() {
     let operator = cloud.api();
     let kiosk = kiosk("abuse: parsing").await;
     let (_, token) = first_order(&kiosk, "speller").await;
-    // One signed end has one spelling: a leading zero or a plus sign makes another token.
-    let end = token.split('.').nth(2).unwrap();
-    for respelled in [format!("0{end}"), format!("+{end}")] {
-        let forged = token.replacen(&format!(".{end}."), &format!(".{respelled}."), 1);
+    // One signed end has one spelling: the same moment written another way is another token.
+    let (_, claims, _) = opened(&token);
+    let end = claims["exp"].as_str().unwrap().to_string();
+    let moment = chrono::DateTime::parse_from_rfc3339(&end).unwrap();
+    for respelled in [
+        moment.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        moment.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    ] {
+        assert_ne!(respelled, end);
+        let written = format!(r#""exp":"{end}""#);
+        assert_eq!(forged(&token, &written, &written), token);
+        let forged = forged(&token, &written, &format!(r#""exp":"{respelled}""#));
         let answer = kiosk.with_token(&forged).get("/orders?customerId=speller").await;
         refused(&answer, 401, "unauthorized");
     }
@@ -137,6 +145,95 @@ async fn a_respelled_token_or_a_key_that_is_not_text_is_refused() {
         stored.body.as_array().unwrap().len(),
         1,
         "only the first order is stored"
+    );
+}
+
+/// Asks `path` until it is refused because a kiosk was revoked: at once in the order function,
+/// which publishes the revocation, and within `SECRETS_REFRESH_SECONDS` in every other one.
+async fn refused_as_revoked(holder: &Api, path: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(SECRETS_REFRESH_SECONDS + 10);
+    loop {
+        let answer = holder.get(path).await;
+        if answer.status == 401 {
+            assert!(
+                message(&answer).contains("kiosk") && message(&answer).contains("revoked"),
+                "{path}: {answer:?}"
+            );
+            return;
+        }
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} still answers after its kiosk was revoked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_stolen_kiosk_issued_ends_when_it_is_revoked() {
+    let _turn = TURNS.lock().await;
+    let cloud = cloud();
+    let operator = cloud.api();
+    let stolen = kiosk("abuse: stolen").await;
+    let kiosk_id = stolen.token.as_deref().unwrap().split('.').nth(1).unwrap().to_string();
+    // The thief mints customers: each first order comes with a customer token and a receipt.
+    let mut minted = Vec::new();
+    for i in 0..3 {
+        let customer = format!("minted-{i}-{}", std::process::id());
+        let (placed, token) = first_order(&stolen, &customer).await;
+        let receipt = placed["receiptToken"].as_str().unwrap().to_string();
+        let (_, claims, _) = opened(&token);
+        assert_eq!(claims["kiosk"], kiosk_id.as_str(), "a token says where it was issued");
+        assert_eq!(opened(&receipt).1["kiosk"], kiosk_id.as_str());
+        TOKENS_SEEN.lock().await.push(receipt.clone());
+        let order_id = placed["orderId"].as_str().unwrap().to_string();
+        minted.push((customer, order_id, token, receipt));
+    }
+    // The operator sees what the kiosk issued, and revokes it.
+    let listed = operator.get("/kiosks?limit=100").await;
+    let entry = (listed.body.as_array().unwrap().iter())
+        .find(|k| k["kioskId"] == kiosk_id.as_str())
+        .unwrap_or_else(|| panic!("the kiosk is listed: {listed:?}"))
+        .clone();
+    assert_eq!(
+        (entry["ordersPlaced"].as_u64(), entry["customerTokensIssued"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let revoked = operator
+        .send(operator.http.delete(operator.url(&format!("/kiosks/{kiosk_id}"))))
+        .await;
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+    assert_eq!(revoked.body["customerTokensIssued"], 3);
+
+    // Receipts first (they last seconds here), then the customers' tokens, in every function.
+    for (_, order_id, _, receipt) in &minted {
+        let phone = cloud.anonymous_api().with_token(receipt);
+        refused_as_revoked(&phone, &format!("/orders/{order_id}")).await;
+        refused_as_revoked(&phone, &format!("/kiosk/orders/{order_id}")).await;
+    }
+    for (customer, _, token, _) in &minted {
+        let holder = cloud.anonymous_api().with_token(token);
+        for path in [
+            format!("/orders?customerId={customer}"),
+            format!("/kiosk/customers/{customer}/orders"),
+            format!("/notifications?customerId={customer}"),
+        ] {
+            refused_as_revoked(&holder, &path).await;
+        }
+        let ordered = holder.post("/orders", &latte(customer, 1)).await;
+        refused(&ordered, 401, "unauthorized");
+        let stored = operator.get(&format!("/orders?customerId={customer}")).await;
+        assert_eq!(
+            stored.body.as_array().unwrap().len(),
+            1,
+            "only the thief's first order: {stored:?}"
+        );
+    }
+    println!(
+        "[security] stolen kiosk: listed with 3 orders placed and 3 customer tokens issued; revoked, its 3 \
+         receipts (2 functions) and 3 customer tokens (3 functions, and placing an order) answer 401, and no \
+         order was stored by them"
     );
 }
 

@@ -1,8 +1,8 @@
 //! Security, end to end on its own local cloud (at most 5 orders per customer and 10 per kiosk a
 //! minute, operator sessions of 6 s): only the operator token (or a session opened with it, until it
 //! ends) restocks, registers kiosks or sees everyone's data; only a registered kiosk (or the
-//! operator, or a customer with their token) places orders, within its own limit, until revoked;
-//! a customer's token, issued with their first order at a kiosk, reaches only that customer's
+//! operator, or a customer with their token) places orders, within its own limit, until revoked,
+//! and revoking it ends the tokens and receipts it issued; a customer's token, issued with their first order at a kiosk, reaches only that customer's
 //! orders; look-alike ids and other bad input get clear 4xx answers and change nothing; one
 //! customer takes at most 10 beverages an order, 12 cups an hour and 3 orders in progress; a
 //! number gets at most 3 codes an hour, a receipt or customer 3 texts and a kiosk 30;
@@ -23,7 +23,7 @@ mod sign_in;
 
 const ORDERS_PER_MINUTE: u32 = 5;
 const KIOSK_ORDERS_PER_MINUTE: u32 = 10;
-const RECEIPT_SECONDS: i64 = 8;
+const RECEIPT_SECONDS: i64 = 15;
 const CUSTOMER_TOKEN_SECONDS: i64 = 20;
 const SESSION_SECONDS: i64 = 6;
 const TEXTS_PER_HOUR: usize = 3;
@@ -86,6 +86,31 @@ async fn first_order(kiosk: &Api, customer: &str) -> (Value, String) {
         .to_string();
     TOKENS_SEEN.lock().await.push(token.clone());
     (placed.body, token)
+}
+
+/// A signed token's kind (`c3.`, `r2.`), its claims as anyone can read them (a PASETO
+/// v4.public token's message is its claims' JSON then a 64-byte signature), and the signature.
+fn opened(token: &str) -> (&str, Value, Vec<u8>) {
+    let (kind, rest) = token.split_at(3);
+    let message = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(rest.strip_prefix("v4.public.").expect("a PASETO v4.public token"))
+        .unwrap();
+    let (claims, signature) = message.split_at(message.len() - 64);
+    (kind, serde_json::from_slice(claims).unwrap(), signature.to_vec())
+}
+
+/// The token with `from` written as `to` in its claims' JSON and its signature kept: what a
+/// forger can make of it. (`from` written as itself gives the token back.)
+fn forged(token: &str, from: &str, to: &str) -> String {
+    let (kind, rest) = token.split_at(3);
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let message = engine.decode(rest.strip_prefix("v4.public.").unwrap()).unwrap();
+    let (claims, signature) = message.split_at(message.len() - 64);
+    let claims = String::from_utf8(claims.to_vec()).unwrap();
+    assert!(claims.contains(from), "{claims}");
+    let mut message = claims.replacen(from, to, 1).into_bytes();
+    message.extend_from_slice(signature);
+    format!("{kind}v4.public.{}", engine.encode(message))
 }
 
 fn refused(answer: &Answer, status: u16, code: &str) {

@@ -170,14 +170,23 @@ async fn an_operator_session_opens_only_with_the_operator_token_and_ends_on_time
         "forbidden",
     );
     refused(&anonymous.post("/sessions", &json!({})).await, 401, "unauthorized");
-    let end = expires_at.timestamp();
-    let stretched = session.replacen(&format!("s1.{end}."), &format!("s1.{}.", end + 3600), 1);
-    assert_ne!(stretched, session);
-    refused(
-        &anonymous.with_token(&stretched).get("/inventories").await,
-        401,
-        "unauthorized",
-    );
+    // A session is sealed (PASETO v4.local): what it says cannot be read, and any change to it
+    // is refused.
+    assert!(session.starts_with("s2.v4.local."), "{session}");
+    let middle = session.len() / 2;
+    let flipped = if session.as_bytes()[middle] == b'A' { "B" } else { "A" };
+    for edited in [
+        format!("{}{flipped}{}", &session[..middle], &session[middle + 1..]),
+        format!("{session}.e30"),
+        session.replacen("s2.", "c3.", 1),
+    ] {
+        assert_ne!(edited, session);
+        refused(
+            &anonymous.with_token(&edited).get("/inventories").await,
+            401,
+            "unauthorized",
+        );
+    }
 
     // At its end it stops working everywhere, and says why.
     tokio::time::sleep(std::time::Duration::from_secs((lasts + 1) as u64)).await;

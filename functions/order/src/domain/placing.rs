@@ -45,6 +45,12 @@ pub struct Kiosk {
     pub kiosk_id: String,
     pub kiosk_name: String,
     pub registered_at: DateTime<Utc>,
+    /// What it issued: an order (and its receipt) for each, and a customer token for each new
+    /// customer. Revoking the kiosk ends them all.
+    #[serde(default)]
+    pub orders_placed: u64,
+    #[serde(default)]
+    pub customer_tokens_issued: u64,
 }
 
 /// The body of `POST /kiosks`.
@@ -62,6 +68,8 @@ impl Kiosk {
             kiosk_id,
             kiosk_name: request.kiosk_name.trim().to_string(),
             registered_at: now,
+            orders_placed: 0,
+            customer_tokens_issued: 0,
         })
     }
 }

@@ -53,7 +53,7 @@ pub async fn verify_code(service: &OrderApi, req: &Request) -> Result<Response<B
     let (store, limits) = (&service.store, &service.limits);
     let (customer_id, phone_number) =
         sign_in::verify_code(store, &answer, &new_phone_customer_id(), limits, clock::now()).await?;
-    let (customer_token, expires_at) = super::issue_customer_token(service, &customer_id).await?;
+    let (customer_token, expires_at) = super::issue_customer_token(service, &customer_id, None).await?;
     tracing::info!(customer_id, "phone proven");
     Ok(json_response(
         StatusCode::OK,

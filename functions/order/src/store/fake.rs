@@ -192,6 +192,12 @@ impl OrderBook for MemoryOrders {
             customers.count(tally, tally.amount.into());
         }
         customers.in_progress += 1;
+        if let PlacedBy::Kiosk(claim) = placed_by
+            && let Some((kiosk, _)) = customers.kiosks.get_mut(&claim.kiosk_id)
+        {
+            kiosk.orders_placed += 1;
+            kiosk.customer_tokens_issued += u64::from(registration == Registration::New);
+        }
         if registration != Registration::None {
             customers.customers.entry(customer.clone()).or_insert(None);
         }
@@ -225,6 +231,10 @@ impl OrderBook for MemoryOrders {
         }
         (customers.kiosks).insert(kiosk.kiosk_id.clone(), (kiosk.clone(), secret_hash.into()));
         Ok(())
+    }
+
+    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<Kiosk>, Error> {
+        Ok(self.customers()?.kiosks.get(kiosk_id).map(|(kiosk, _)| kiosk.clone()))
     }
 
     async fn revoke_kiosk(&self, kiosk_id: &str) -> Result<Option<Kiosk>, Error> {

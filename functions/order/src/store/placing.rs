@@ -94,6 +94,12 @@ impl OrderBook for OrderStore {
         }
     }
 
+    async fn kiosk(&self, kiosk_id: &str) -> Result<Option<Kiosk>, Error> {
+        let key = dynamo::key("customerKey", format!("kiosk#{kiosk_id}"));
+        let item = dynamo::get_item(&self.client, &self.customers_table, key).await?;
+        Ok(item.map(serde_dynamo::from_item).transpose()?)
+    }
+
     async fn revoke_kiosk(&self, kiosk_id: &str) -> Result<Option<Kiosk>, Error> {
         let removed = self
             .client
@@ -124,7 +130,7 @@ impl OrderStore {
     ) -> Result<Vec<(Refusal, TransactWriteItem)>, Error> {
         let mut writes = Vec::new();
         if let PlacedBy::Kiosk(claim) = placed_by {
-            writes.push((Refusal::UnknownKiosk, self.kiosk_registered(claim)?));
+            writes.push((Refusal::UnknownKiosk, self.kiosk_issues(claim, registration)?));
         }
         for (refusal, tally) in Tally::of_placing(order, placed_by, limits) {
             writes.push((refusal, self.count(tally)?));
@@ -285,6 +291,22 @@ impl OrderStore {
             .expression_attribute_values(":hash", s(claim.secret_hash.clone()))
             .build()?;
         Ok(TransactWriteItem::builder().condition_check(registered).build())
+    }
+
+    /// The kiosk is registered with the secret it claims: it counts the order it places and, for
+    /// a new customer, the token it issues.
+    fn kiosk_issues(&self, claim: &KioskClaim, registration: Registration) -> Result<TransactWriteItem, Error> {
+        let new_customer = u8::from(registration == Registration::New);
+        let issues = Update::builder()
+            .table_name(&self.customers_table)
+            .key("customerKey", s(format!("kiosk#{}", claim.kiosk_id)))
+            .update_expression("ADD ordersPlaced :one, customerTokensIssued :new")
+            .condition_expression("secretHash = :hash")
+            .expression_attribute_values(":hash", s(claim.secret_hash.clone()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":new", n(new_customer))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(issues).build())
     }
 
     /// `tally.amount` more in its item, if it then holds at most its `max`.

@@ -83,6 +83,8 @@ pub async fn registered_kiosk(store: &impl Subject) -> KioskClaim {
         kiosk_id: new.kiosk_id.clone(),
         kiosk_name: "by the door".into(),
         registered_at: noon(),
+        orders_placed: 0,
+        customer_tokens_issued: 0,
     };
     store.register_kiosk(&kiosk, &new.secret_hash).await.unwrap();
     KioskClaim {
