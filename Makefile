@@ -1,7 +1,7 @@
 # The README's two commands (up, test), and the developer's loop around them. `make` alone lists
 # the targets.
 .DEFAULT_GOAL := help
-.PHONY: help up test sim mutants bench down invoke api logs kiosk kiosks revoke-kiosk
+.PHONY: help up check test sim mutants bench down invoke api logs kiosk kiosks revoke-kiosk
 NAME ?= kiosk
 # The pinned SAM CLI in .venv-sam, installed on first use (what it says goes to stderr: stdout is
 # the function's answer).
@@ -11,6 +11,10 @@ help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
 up: ## install, build, start the local cloud, deploy, print the URLs; FN=order rebuilds and updates that function only
 	FN="$(FN)" ./localstack/up.sh
+check: ## the loop while editing: formatting, lints, unit and in-process tests, the simulation; no local cloud, no installs
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	cargo test --workspace --exclude cafe-e2e --quiet -- --skip dynamodb::
 test: ## every test (unit, end to end on fresh local clouds, browser, sam local)
 	./localstack/test.sh
 sim: ## the saga's seeded simulation, no cloud: SEEDS=n seeds from FROM=s (1000 from 0), or SEED=s replayed step by step; MUTANT=name runs a broken variant

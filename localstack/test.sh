@@ -16,5 +16,6 @@ step "4/5 build the functions (cargo lambda, release)"
 build_functions
 step "5/5 tests"
 cd "$ROOT"
-# --nocapture: the end-to-end tests print their figures (orders, duplicates, time to recover).
-cargo test --workspace --no-fail-fast -- --nocapture "$@"
+# Every test binary once built; the end-to-end ones two at a time, each on its own local cloud.
+# They print their figures (orders, duplicates, time to recover). CAFE_TEST_LANES=1: one at a time.
+python3 "$ROOT/localstack/run_tests.py" "$@"

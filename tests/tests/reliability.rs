@@ -83,7 +83,7 @@ async fn no_oversell_under_concurrent_orders_and_one_notification_each() {
 
     let mut notified = HashSet::new();
     for c in 0..CUSTOMERS {
-        for n in api.notifications_of(&format!("rush-{c}")).await {
+        for n in api.notified(&format!("rush-{c}"), ORDERS_EACH).await {
             assert!(
                 notified.insert(n["orderId"].as_str().unwrap().to_string()),
                 "a second notification: {n}"
@@ -156,7 +156,7 @@ async fn orders_wait_while_a_consumer_is_down_and_all_finish_when_it_is_back() {
     }
     let recovered_in = back.elapsed();
     wait_until_drained(&sqs, &cloud.saga_queues(), SAGA_TIMEOUT).await;
-    assert_eq!(api.notifications_of("patient").await.len(), 5);
+    assert_eq!(api.notified("patient", 5).await.len(), 5);
     println!(
         "[reliability] consumer down: {} orders waited pending with {} events queued; all completed {:.1} s after \
          the beverage step came back",
@@ -204,7 +204,8 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
     let good_in = sent.elapsed();
     assert_eq!(view.body["orderStatus"], "pending");
     assert!(
-        good_in < Duration::from_secs(20),
+        // A retry comes after the 60 s visibility timeout: well under it means none, even when busy.
+        good_in < Duration::from_secs(45),
         "the good message waited for the poison's retries: {good_in:?}"
     );
 
@@ -214,7 +215,7 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
     let dead_lettered_in = sent.elapsed();
     assert_eq!(dead, 1);
     assert!(
-        dead_lettered_in < Duration::from_secs(20),
+        dead_lettered_in < Duration::from_secs(45),
         "the poison was retried before it was dead-lettered: {dead_lettered_in:?}"
     );
 
@@ -291,7 +292,8 @@ async fn a_change_the_outbox_can_never_announce_is_set_aside_and_the_orders_behi
     }
     let completed_in = started.elapsed();
     assert!(
-        completed_in < Duration::from_secs(20),
+        // A blocked shard would hold them until the test gives up.
+        completed_in < Duration::from_secs(45),
         "the orders behind the poison waited: {completed_in:?}"
     );
 

@@ -169,64 +169,69 @@ mod tests {
     use crate::auth::tokens::signing_key_from;
     use std::collections::BTreeMap;
 
-    /// The checks on a new `CustomerTokenChecksTable` of the template, on a local cloud.
-    async fn checks() -> TokenChecks {
-        let tables = cafe_testkit::Tables::new(&["CustomerTokenChecksTable"]);
-        let client = aws_sdk_dynamodb::Client::new(&tables.sdk().await);
-        TokenChecks::new(client, Some(tables.name("CustomerTokenChecksTable")))
-    }
+    /// On the template's table, on a local cloud (`make check` skips these).
+    mod dynamodb {
+        use super::*;
 
-    #[tokio::test]
-    async fn a_published_key_and_the_sign_outs_read_back_as_published() {
-        let checks = checks().await;
-        assert_eq!(
-            checks.read().await.unwrap(),
-            Published::default(),
-            "nothing published yet"
-        );
-        let (first, rotated) = (
-            signing_key_from("key-1").verifying_key(),
-            signing_key_from("key-2").verifying_key(),
-        );
-        checks.publish_key(&first).await.unwrap();
-        checks.publish_key(&rotated).await.unwrap();
-        checks.revoke(Holder::Customer("alice"), 1_000, 500).await.unwrap();
-        let after = checks.revoke(Holder::Kiosk("kiosk-1"), 1_200, 500).await.unwrap();
-        assert_eq!(after.verify_key, Some(rotated), "a rotated key replaces the first");
-        assert_eq!(after.revoked.customers, BTreeMap::from([("alice".to_string(), 1_000)]));
-        assert_eq!(after.revoked.kiosks, BTreeMap::from([("kiosk-1".to_string(), 1_200)]));
-        assert_eq!(checks.read().await.unwrap(), after);
-    }
+        /// The checks on a new `CustomerTokenChecksTable` of the template, on a local cloud.
+        async fn checks() -> TokenChecks {
+            let tables = cafe_testkit::Tables::new(&["CustomerTokenChecksTable"]);
+            let client = aws_sdk_dynamodb::Client::new(&tables.sdk().await);
+            TokenChecks::new(client, Some(tables.name("CustomerTokenChecksTable")))
+        }
 
-    #[tokio::test]
-    async fn a_sign_out_is_forgotten_once_its_tokens_have_all_ended() {
-        let checks = checks().await;
-        checks.revoke(Holder::Customer("alice"), 1_000, 500).await.unwrap();
-        checks.revoke(Holder::Kiosk("kiosk-1"), 1_000, 500).await.unwrap();
-        checks.revoke(Holder::Kiosk("kiosk-2"), 2_000, 500).await.unwrap();
-        checks.revoke(Holder::Customer("bob"), 2_000, 1_500).await.unwrap();
-        let published = checks.read().await.unwrap();
-        assert_eq!(
-            published.revoked.customers,
-            BTreeMap::from([("bob".to_string(), 2_000)]),
-            "alice's tokens ended at 1,000"
-        );
-        assert_eq!(
-            published.revoked.kiosks,
-            BTreeMap::from([("kiosk-2".to_string(), 2_000)]),
-            "kiosk-1's tokens ended at 1,000"
-        );
-    }
+        #[tokio::test]
+        async fn a_published_key_and_the_sign_outs_read_back_as_published() {
+            let checks = checks().await;
+            assert_eq!(
+                checks.read().await.unwrap(),
+                Published::default(),
+                "nothing published yet"
+            );
+            let (first, rotated) = (
+                signing_key_from("key-1").verifying_key(),
+                signing_key_from("key-2").verifying_key(),
+            );
+            checks.publish_key(&first).await.unwrap();
+            checks.publish_key(&rotated).await.unwrap();
+            checks.revoke(Holder::Customer("alice"), 1_000, 500).await.unwrap();
+            let after = checks.revoke(Holder::Kiosk("kiosk-1"), 1_200, 500).await.unwrap();
+            assert_eq!(after.verify_key, Some(rotated), "a rotated key replaces the first");
+            assert_eq!(after.revoked.customers, BTreeMap::from([("alice".to_string(), 1_000)]));
+            assert_eq!(after.revoked.kiosks, BTreeMap::from([("kiosk-1".to_string(), 1_200)]));
+            assert_eq!(checks.read().await.unwrap(), after);
+        }
 
-    #[tokio::test]
-    async fn a_sign_out_renewed_meanwhile_is_not_forgotten() {
-        let checks = checks().await;
-        let stale = checks.revoke(Holder::Customer("alice"), 1_000, 500).await.unwrap();
-        // Alice signs out again (a new token since) before the old sign-out is forgotten.
-        checks.revoke(Holder::Customer("alice"), 3_000, 600).await.unwrap();
-        checks.forget_ended(&stale, 1_500).await.unwrap();
-        let revoked = checks.read().await.unwrap().revoked.customers;
-        assert_eq!(revoked, BTreeMap::from([("alice".to_string(), 3_000)]));
+        #[tokio::test]
+        async fn a_sign_out_is_forgotten_once_its_tokens_have_all_ended() {
+            let checks = checks().await;
+            checks.revoke(Holder::Customer("alice"), 1_000, 500).await.unwrap();
+            checks.revoke(Holder::Kiosk("kiosk-1"), 1_000, 500).await.unwrap();
+            checks.revoke(Holder::Kiosk("kiosk-2"), 2_000, 500).await.unwrap();
+            checks.revoke(Holder::Customer("bob"), 2_000, 1_500).await.unwrap();
+            let published = checks.read().await.unwrap();
+            assert_eq!(
+                published.revoked.customers,
+                BTreeMap::from([("bob".to_string(), 2_000)]),
+                "alice's tokens ended at 1,000"
+            );
+            assert_eq!(
+                published.revoked.kiosks,
+                BTreeMap::from([("kiosk-2".to_string(), 2_000)]),
+                "kiosk-1's tokens ended at 1,000"
+            );
+        }
+
+        #[tokio::test]
+        async fn a_sign_out_renewed_meanwhile_is_not_forgotten() {
+            let checks = checks().await;
+            let stale = checks.revoke(Holder::Customer("alice"), 1_000, 500).await.unwrap();
+            // Alice signs out again (a new token since) before the old sign-out is forgotten.
+            checks.revoke(Holder::Customer("alice"), 3_000, 600).await.unwrap();
+            checks.forget_ended(&stale, 1_500).await.unwrap();
+            let revoked = checks.read().await.unwrap().revoked.customers;
+            assert_eq!(revoked, BTreeMap::from([("alice".to_string(), 3_000)]));
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Security, end to end on its own local cloud (at most 5 orders per customer and 10 per kiosk a
-//! minute, operator sessions of 6 s): only the operator token (or a session opened with it, until it
+//! minute, operator sessions of 12 s): only the operator token (or a session opened with it, until it
 //! ends) restocks, registers kiosks or sees everyone's data; only a registered kiosk (or the
 //! operator, or a customer with their token) places orders, within its own limit, until revoked,
 //! and revoking it ends the tokens and receipts it issued; a customer's token, issued with their first order at a kiosk, reaches only that customer's
@@ -23,9 +23,9 @@ mod sign_in;
 
 const ORDERS_PER_MINUTE: u32 = 5;
 const KIOSK_ORDERS_PER_MINUTE: u32 = 10;
-const RECEIPT_SECONDS: i64 = 15;
-const CUSTOMER_TOKEN_SECONDS: i64 = 20;
-const SESSION_SECONDS: i64 = 6;
+const RECEIPT_SECONDS: i64 = 30;
+const CUSTOMER_TOKEN_SECONDS: i64 = 45;
+const SESSION_SECONDS: i64 = 12;
 const TEXTS_PER_HOUR: usize = 3;
 const SECRETS_REFRESH_SECONDS: u64 = 3;
 const BEVERAGES_PER_ORDER: u32 = 10;
@@ -111,6 +111,16 @@ fn forged(token: &str, from: &str, to: &str) -> String {
     let mut message = claims.replacen(from, to, 1).into_bytes();
     message.extend_from_slice(signature);
     format!("{kind}v4.public.{}", engine.encode(message))
+}
+
+/// Asserts that what was issued between `asked` and `answered` ends `lifetime` seconds after it
+/// was issued (to the second), and says how long it had left when it was answered.
+fn lasts(asked: i64, answered: i64, ends: i64, lifetime: i64) -> i64 {
+    assert!(
+        (asked + lifetime..=answered + lifetime).contains(&ends),
+        "ends at {ends}: issued between {asked} and {answered} for {lifetime} s"
+    );
+    ends - answered
 }
 
 fn refused(answer: &Answer, status: u16, code: &str) {

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Runs the workspace's test binaries: the quick ones one after another, the end-to-end ones side
+by side.
+
+`cargo test` runs one test binary after another. An end-to-end binary starts its own MiniStack on
+a free port and spends most of its time waiting on the saga, so two of them at once on 2 cores take
+little more than one. This builds every test binary once (`cargo test --no-run`), then runs them in
+LANES lanes (CAFE_TEST_LANES, default 2), longest first: the quick binaries are one job, each
+end-to-end binary another. The binaries that measure speed (the benchmark, the API's throttle) run
+last, alone. Each binary's output is printed whole when it ends, then a summary of times.
+
+Usage: run_tests.py [test binary arguments...], e.g. `-- --nocapture` is implied; a name filter
+given here goes to every binary. Exits non-zero if any binary failed.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LANES = int(os.environ.get("CAFE_TEST_LANES", "2"))
+# The end-to-end package's folder: each of its binaries deploys its own stack.
+END_TO_END = "tests"
+# Binaries whose assertions depend on how fast requests arrive: run when nothing else does.
+ALONE = {"benchmark", "throttle"}
+# Seconds each end-to-end binary took on a 2-core machine, run alone (a first guess for the
+# order; an unknown one counts as long, so it starts early).
+TOOK = {
+    "sam_cli": 260, "sam_local": 90, "security": 130, "contract": 70, "reliability": 60,
+    "hard_paths": 50, "cafe_floor": 35, "kiosk_page": 21, "api_fuzz": 20, "saga": 16,
+    "aws_ready": 6, "sample_events": 5, "store_outage": 4, "least_privilege": 1,
+}
+
+
+def test_binaries():
+    """(package folder, name, executable, directory) of every test binary, built once. (Doc-tests
+    are not run: the crates have none.)"""
+    build = subprocess.run(
+        ["cargo", "test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    if build.returncode != 0:
+        sys.exit("building the test binaries failed")
+    found = []
+    for line in build.stdout.splitlines():
+        message = json.loads(line)
+        if message.get("reason") == "compiler-artifact" and message.get("executable") and message["profile"]["test"]:
+            directory = Path(message["manifest_path"]).parent
+            package = str(directory.relative_to(ROOT))
+            found.append((package, message["target"]["name"], message["executable"], directory))
+    return found
+
+
+class Run:
+    def __init__(self, label, binaries):
+        self.label, self.binaries = label, binaries
+        self.passed, self.took, self.output = None, 0.0, ""
+
+    def __call__(self, args, print_lock):
+        started = time.time()
+        outputs, passed = [], True
+        for package, name, executable, directory in self.binaries:
+            # As cargo test runs it: from its package's folder.
+            done = subprocess.run(
+                [executable, "--nocapture", *args], cwd=directory,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+            )
+            outputs.append(f"     Running {package} {name}\n{done.stdout}")
+            if done.returncode != 0:
+                passed = False
+                outputs.append(f"FAILED: {package} {name} (exit {done.returncode})\n")
+        self.passed, self.took, self.output = passed, time.time() - started, "".join(outputs)
+        with print_lock:
+            print(f"\n==> {self.label}: {'ok' if passed else 'FAILED'} in {self.took:.0f} s", flush=True)
+            print(self.output, flush=True)
+
+
+def main():
+    args = sys.argv[1:]
+    binaries = test_binaries()
+    quick = [b for b in binaries if b[0] != END_TO_END]
+    end_to_end = [b for b in binaries if b[0] == END_TO_END and b[1] not in ALONE]
+    alone = [b for b in binaries if b[0] == END_TO_END and b[1] in ALONE]
+    end_to_end.sort(key=lambda b: -TOOK.get(b[1], 1000))
+    jobs = [Run(f"end to end: {b[1]}", [b]) for b in end_to_end]
+    # The quick binaries (unit, in-process, store contracts) together take about a minute.
+    jobs.insert(min(2, len(jobs)), Run(f"{len(quick)} unit, in-process and contract test binaries", quick))
+    print(f"==> {len(binaries)} test binaries: {len(end_to_end)} end-to-end ones {LANES} at a time, "
+          f"then {', '.join(b[1] for b in alone)} alone", flush=True)
+
+    print_lock, queue, queue_lock = threading.Lock(), list(jobs), threading.Lock()
+
+    def lane():
+        while True:
+            with queue_lock:
+                if not queue:
+                    return
+                job = queue.pop(0)
+            job(args, print_lock)
+
+    started = time.time()
+    lanes = [threading.Thread(target=lane) for _ in range(LANES)]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join()
+    for binary in alone:
+        job = Run(f"end to end, alone: {binary[1]}", [binary])
+        job(args, print_lock)
+        jobs.append(job)
+
+    print(f"\n==> tests: {time.time() - started:.0f} s in all ({LANES} lanes)")
+    for job in sorted(jobs, key=lambda j: -j.took):
+        print(f"  {'ok    ' if job.passed else 'FAILED'} {job.took:6.0f} s  {job.label}")
+    failed = [job.label for job in jobs if not job.passed]
+    if failed:
+        sys.exit(f"{len(failed)} failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
