@@ -11,7 +11,8 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 export SAM_CLI_TELEMETRY=0
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts, in seconds since the script did.
+step() { printf '\n==> %s (at %d s)\n' "$*" "$SECONDS"; }
 
 # The pinned MiniStack, SAM translator, cargo-lambda (with Zig) and boto3, in .venv.
 ensure_tools() {

@@ -32,7 +32,7 @@ ALONE = {"benchmark", "throttle"}
 TOOK = {
     "sam_cli": 260, "sam_local": 90, "security": 130, "contract": 70, "reliability": 60,
     "hard_paths": 50, "cafe_floor": 35, "kiosk_page": 21, "api_fuzz": 20, "saga": 16,
-    "aws_ready": 6, "sample_events": 5, "store_outage": 4, "least_privilege": 1,
+    "aws_ready": 6, "sample_events": 5, "store_outage": 4, "least_privilege": 1, "cafe_e2e": 0,
 }
 
 
@@ -81,7 +81,9 @@ class Run:
 
 def main():
     args = sys.argv[1:]
+    building = time.time()
     binaries = test_binaries()
+    print(f"==> test binaries built in {time.time() - building:.0f} s", flush=True)
     quick = [b for b in binaries if b[0] != END_TO_END]
     end_to_end = [b for b in binaries if b[0] == END_TO_END and b[1] not in ALONE]
     alone = [b for b in binaries if b[0] == END_TO_END and b[1] in ALONE]

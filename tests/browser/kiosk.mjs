@@ -141,7 +141,9 @@ try {
   await card2.getByText("1 × iced-tea").waitFor();
   await card2.locator(".status", { hasText: "completed" }).waitFor(SAGA);
   await card2.locator(".note", { hasText: "Your 1 iced-tea is ready. Enjoy!" }).waitFor(SAGA);
+  // The outcome and the notification reach the read model in either order: both, then the list.
   await card2.locator("li", { hasText: "Customer notified" }).waitFor(SAGA);
+  await card2.locator("li", { hasText: "Order completed" }).waitFor(SAGA);
   const steps = await card2.locator("li").allTextContents();
   assert.deepEqual(steps.map((s) => s.split(" — ")[1].split(":")[0]),
     ["Ordered 1 iced-tea", "1 cup reserved", "The machine is ready for it", "Being made", "1 iced-tea made",

@@ -41,7 +41,7 @@ impl Numbers {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_customer_cannot_drain_the_cups_or_fill_the_cafe() {
-    let _turn = TURNS.lock().await;
+    let _turn = turn_within_one_hour().await;
     let cloud = cloud();
     let operator = cloud.api();
     quiet(&operator).await;
@@ -252,7 +252,7 @@ async fn next_code(phone: &str, before: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_receipt_cannot_pump_texts_and_a_number_written_two_ways_is_one_number() {
-    let _turn = TURNS.lock().await;
+    let _turn = turn_within_one_hour().await;
     let cloud = cloud();
     let kiosk = kiosk("abuse: texts").await;
     let placed = kiosk.post("/orders", &latte("pumper", 1)).await;
@@ -300,7 +300,7 @@ async fn a_receipt_cannot_pump_texts_and_a_number_written_two_ways_is_one_number
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stranger_cannot_lock_a_customer_out_of_their_sign_in_or_their_texts() {
-    let _turn = TURNS.lock().await;
+    let _turn = turn_within_one_hour().await;
     let cloud = cloud();
     let kiosk = kiosk("abuse: lockout").await;
     let anonymous = cloud.anonymous_api();

@@ -144,7 +144,7 @@ fn not(code: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_phone_is_texted_only_once_proven_by_a_code_and_a_proven_phone_is_its_customer() {
-    let _turn = TURNS.lock().await;
+    let _turn = turn_within_one_hour().await;
     let cloud = cloud();
     let operator = cloud.api();
     let anonymous = cloud.anonymous_api();
