@@ -11,10 +11,11 @@ help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
 up: ## install, build, start the local cloud, deploy, print the URLs; FN=order rebuilds and updates that function only
 	FN="$(FN)" ./localstack/up.sh
-check: ## the loop while editing: formatting, lints, unit and in-process tests, the simulation; no local cloud, no installs
+check: ## the loop while editing: formatting, lints, unit and in-process tests, the simulation, the docs' links; no local cloud, no installs
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cargo test --workspace --exclude cafe-e2e --quiet -- --skip dynamodb::
+	python3 localstack/check_links.py
 test: ## every test (unit, end to end on fresh local clouds, browser, sam local)
 	./localstack/test.sh
 sim: ## the saga's seeded simulation, no cloud: SEEDS=n seeds from FROM=s (1000 from 0), or SEED=s replayed step by step; MUTANT=name runs a broken variant

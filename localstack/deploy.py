@@ -47,6 +47,12 @@ def log(message):
     print(f"[deploy] {message}", flush=True)
 
 
+def function_archive(binary):
+    """A function binary's bootstrap.zip: in target/lambda/ as `cargo lambda build` leaves it, or in
+    CAFE_LAMBDA_DIR (`make test` packs its dev-profile build there)."""
+    return Path(os.environ.get("CAFE_LAMBDA_DIR") or ROOT / "target" / "lambda") / binary / "bootstrap.zip"
+
+
 def package(template, s3, bucket):
     """Uploads each function's bootstrap.zip and points its CodeUri at the upload."""
     try:
@@ -57,7 +63,7 @@ def package(template, s3, bucket):
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         binary = resource["Metadata"]["BuildProperties"]["Binary"]
-        archive = ROOT / "target" / "lambda" / binary / "bootstrap.zip"
+        archive = function_archive(binary)
         if not archive.exists():
             sys.exit(f"{archive} is missing: run `cargo lambda build --release --output-format zip` first")
         data = archive.read_bytes()

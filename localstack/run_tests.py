@@ -4,8 +4,9 @@ by side.
 
 `cargo test` runs one test binary after another. An end-to-end binary starts its own MiniStack on
 a free port and spends most of its time waiting on the saga, so two of them at once on 2 cores take
-little more than one. This builds every test binary once (`cargo test --no-run`), then runs them in
-LANES lanes (CAFE_TEST_LANES, default 2), longest first: the quick binaries are one job, each
+little more than one. This builds every test binary once (`cargo test --no-run`, which builds the
+functions' binaries too: they are packed as their bootstrap.zip, so the end-to-end stacks run the
+same dev-profile build and nothing is compiled twice), then runs them in LANES lanes (CAFE_TEST_LANES, default 2), longest first: the quick binaries are one job, each
 end-to-end binary another. The binaries that measure speed (the benchmark, the API's throttle) run
 last, alone. Each binary's output is printed whole when it ends, then a summary of times.
 
@@ -15,10 +16,13 @@ given here goes to every binary. Exits non-zero if any binary failed.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,23 +40,49 @@ TOOK = {
 }
 
 
-def test_binaries():
-    """(package folder, name, executable, directory) of every test binary, built once. (Doc-tests
-    are not run: the crates have none.)"""
+# Where the functions' bootstrap.zip files go, one folder per binary as cargo-lambda lays them out;
+# deploy.py, sam_local.py and the benchmark read CAFE_LAMBDA_DIR.
+LAMBDA_DIR = ROOT / "target" / "lambda-test"
+
+
+def build():
+    """Builds every test binary once, and with them the functions' binaries (each function crate
+    has integration tests, so `cargo test` builds its binaries too, with the same dependencies).
+    Returns (test binaries as (package folder, name, executable, directory), function binaries as
+    (name, executable)). (Doc-tests are not run: the crates have none.)"""
     build = subprocess.run(
         ["cargo", "test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     if build.returncode != 0:
         sys.exit("building the test binaries failed")
-    found = []
+    tests, functions = [], []
     for line in build.stdout.splitlines():
         message = json.loads(line)
-        if message.get("reason") == "compiler-artifact" and message.get("executable") and message["profile"]["test"]:
-            directory = Path(message["manifest_path"]).parent
-            package = str(directory.relative_to(ROOT))
-            found.append((package, message["target"]["name"], message["executable"], directory))
-    return found
+        if message.get("reason") != "compiler-artifact" or not message.get("executable"):
+            continue
+        directory = Path(message["manifest_path"]).parent
+        package = str(directory.relative_to(ROOT))
+        if message["profile"]["test"]:
+            tests.append((package, message["target"]["name"], message["executable"], directory))
+        elif package.startswith("functions/"):
+            functions.append((message["target"]["name"], message["executable"]))
+    return tests, functions
+
+
+def pack(function):
+    """A function binary as Lambda takes it: `bootstrap` in a zip, its debug info left out (the
+    line tables stay in target/ for a backtrace; a stack's zips stay small to deploy)."""
+    name, executable = function
+    folder = LAMBDA_DIR / name
+    folder.mkdir(parents=True, exist_ok=True)
+    bootstrap = folder / "bootstrap"
+    subprocess.run(["strip", "--strip-debug", "-o", str(bootstrap), executable], check=True)
+    with zipfile.ZipFile(folder / "bootstrap.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o100755 << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, bootstrap.read_bytes())
 
 
 class Run:
@@ -82,8 +112,14 @@ class Run:
 def main():
     args = sys.argv[1:]
     building = time.time()
-    binaries = test_binaries()
-    print(f"==> test binaries built in {time.time() - building:.0f} s", flush=True)
+    binaries, functions = build()
+    print(f"==> test binaries and {len(functions)} function binaries built in {time.time() - building:.0f} s", flush=True)
+    packing = time.time()
+    shutil.rmtree(LAMBDA_DIR, ignore_errors=True)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(pack, functions))
+    os.environ["CAFE_LAMBDA_DIR"] = str(LAMBDA_DIR)
+    print(f"==> functions packed into {LAMBDA_DIR.relative_to(ROOT)}/ in {time.time() - packing:.0f} s", flush=True)
     quick = [b for b in binaries if b[0] != END_TO_END]
     end_to_end = [b for b in binaries if b[0] == END_TO_END and b[1] not in ALONE]
     alone = [b for b in binaries if b[0] == END_TO_END and b[1] in ALONE]

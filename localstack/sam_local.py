@@ -35,7 +35,7 @@ from pathlib import Path
 import boto3
 import yaml
 
-from deploy import CfnLoader
+from deploy import CfnLoader, function_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".cafe"
@@ -174,7 +174,7 @@ def prepare(template, endpoint, stack_name, only=None):
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         binary = resource.pop("Metadata")["BuildProperties"]["Binary"]
-        archive = ROOT / "target" / "lambda" / binary / "bootstrap.zip"
+        archive = function_archive(binary)
         if not archive.exists():
             sys.exit(f"{archive} is missing: run `make up` (or cargo lambda build --release --output-format zip)")
         resource["Properties"]["CodeUri"] = str(archive)

@@ -49,7 +49,7 @@ PRICES = {
 }
 PRICE_SOURCE = "AWS list price as of 2026, us-east-1 (aws.amazon.com/lambda|dynamodb|eventbridge|sqs|sns|api-gateway/pricing)"
 
-# DESIGN.md section 6: what the emulator adds per invocation (read in its source, not measured here).
+# What the emulator adds per invocation, read in its source, not measured here (docs/local-cloud.md).
 EMULATOR_NOTES = [
     "after each provided.* invocation MiniStack waits for the function's output: up to 50 ms when it "
     "printed nothing, about 5 ms after a printed line",
@@ -275,7 +275,7 @@ class QuietServer(http.server.ThreadingHTTPServer):
 
 class NoDelayHandler(http.server.BaseHTTPRequestHandler):
     """HTTP/1.1 keep-alive with TCP_NODELAY: each write leaves at once, so no delayed ACK (the ~40 ms
-    DESIGN.md section 6 describes for MiniStack's Runtime API) is added to what is measured through it."""
+    MiniStack's Runtime API can cost, docs/local-cloud.md) is added to what is measured through it."""
     protocol_version = "HTTP/1.1"
 
     def setup(self):

@@ -1,5 +1,5 @@
-"""Every bootstrap in target/lambda/, run against this benchmark's own Lambda Runtime API: init,
-warm handler durations, memory."""
+"""Every function's bootstrap (in target/lambda/, or CAFE_LAMBDA_DIR), run against this
+benchmark's own Lambda Runtime API: init, warm handler durations, memory."""
 
 import json
 import queue
@@ -12,6 +12,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from deploy import function_archive
+
 from .common import (
     BINARIES,
     EVENTS,
@@ -19,7 +21,6 @@ from .common import (
     PRICES,
     QuietServer,
     REGION,
-    ROOT,
     STOCK,
     aws,
     nearest_rank,
@@ -115,7 +116,7 @@ class Bootstrap:
     """A function's bootstrap, unzipped from a copy of its zip, started as Lambda starts it."""
 
     def __init__(self, binary, workdir, env):
-        archive = ROOT / "target/lambda" / binary / "bootstrap.zip"
+        archive = function_archive(binary)
         self.binary, self.dir, self.env = binary, workdir / binary, env
         self.dir.mkdir(parents=True)
         copy = self.dir / "bootstrap.zip"

@@ -1,4 +1,4 @@
-//! What must hold once the saga has settled, whatever the schedule (DESIGN §1): every order
+//! What must hold once the saga has settled, whatever the schedule (docs/architecture.md): every order
 //! ended; the stock accounts for exactly the completed orders; one notification per order, telling
 //! its outcome (sent once, but again when a send's invocation died before recording it); the kiosk's read model agrees with the orders; a beverage made only for a completed
 //! order; the dead-letter queues hold the injected poison and nothing else.

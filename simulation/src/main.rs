@@ -2,7 +2,7 @@
 //!   cafe-simulation [--seeds N] [--from S]   seeds S..S+N (default 0..1000); the first that breaks
 //!                                            an invariant is replayed with its schedule
 //!   cafe-simulation --seed S                 replays seed S, printing its schedule
-//!   --mutant NAME                            runs a deliberately broken variant (see README)
+//!   --mutant NAME                            runs a deliberately broken variant (see docs/testing.md)
 
 use cafe_simulation::{Mutant, Outcome, simulate};
 use std::process::ExitCode;

@@ -219,7 +219,7 @@ async fn a_poison_message_is_dead_lettered_without_holding_back_its_batch() {
         "the poison was retried before it was dead-lettered: {dead_lettered_in:?}"
     );
 
-    // The README's command lists it with its reason and redrives it to its queue.
+    // dlq.py (docs/operations.md) lists it with its reason and redrives it to its queue.
     let listed = dlq(cloud, &["list", "kiosk"]);
     assert!(
         listed.contains("kiosk: 1 dead-lettered") && listed.contains("(message is not a cafe event"),
@@ -260,7 +260,7 @@ async fn wait_for_dead_letters(sqs: &aws_sdk_sqs::Client, dlq: &str) -> u64 {
     }
 }
 
-/// The README's `localstack/dlq.py` against this cloud's stack; what it printed.
+/// `localstack/dlq.py` (docs/operations.md) against this cloud's stack; what it printed.
 fn dlq(cloud: &LocalCloud, args: &[&str]) -> String {
     let script = cafe_e2e::workspace_root().join("localstack/dlq.py");
     let stack = ["--endpoint", &cloud.endpoint, "--stack-name", &cloud.stack];

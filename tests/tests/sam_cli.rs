@@ -31,6 +31,11 @@ fn sam(args: &[&str], endpoint: Option<&str>) -> Output {
         .args(args)
         .current_dir(&root)
         .env("PATH", path)
+        // The dev profile, compiled by cargo itself rather than through Zig: what `cargo test`
+        // built is reused instead of building the workspace a second time. (For AWS, `sam build`
+        // keeps its defaults: release, linked by Zig against the glibc Lambda has.)
+        .env("SAM_BUILD_MODE", "debug")
+        .env("CARGO_LAMBDA_COMPILER", "cargo")
         .env("SAM_CLI_TELEMETRY", "0")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")

@@ -100,7 +100,7 @@ impl Attempt {
 }
 
 /// One ingredient's level in the machine. The machine meters only the ingredients whose level
-/// the operator set: one never set is not counted (a cafe that tracks only cups works as before).
+/// the operator set: one never set is not counted (a cafe that tracks only cups needs no ingredient levels).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ingredient {

@@ -113,7 +113,7 @@ async fn a_rotated_operator_token_takes_over_and_the_old_one_stops_working() {
     let old = cloud.api();
     assert_eq!(old.get("/inventories").await.status, 200);
 
-    // The README's rotation: a new value for the secret.
+    // The rotation docs/security.md gives: a new value for the secret.
     let rotated = format!("rotated-{}", std::process::id());
     TOKENS_SEEN.lock().await.push(rotated.clone());
     set_token(rotated.clone()).await.unwrap();
