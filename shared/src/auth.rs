@@ -53,6 +53,12 @@ pub enum Caller {
     Anonymous,
 }
 
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(req: &Request) -> Option<String> {
+    let authorization = header(req, "authorization")?;
+    Some(authorization.strip_prefix("Bearer ")?.trim().to_string())
+}
+
 /// A kiosk reaches nothing but placing orders.
 fn kiosk_refused() -> ApiError {
     ApiError::forbidden("a kiosk's token only places orders")
@@ -305,14 +311,12 @@ impl Credentials {
     /// Who sent the request. A token that is neither the operator's nor a valid customer token
     /// is refused (401), never treated as no token.
     pub async fn caller(&self, req: &Request) -> Result<Caller, ApiError> {
-        let Some(authorization) = header(req, "authorization") else {
+        if header(req, "authorization").is_none() {
             return Ok(Caller::Anonymous);
-        };
-        let token = authorization
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?
-            .trim();
-        self.caller_with_token(token).await
+        }
+        let token =
+            bearer_token(req).ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?;
+        self.caller_with_token(&token).await
     }
 
     /// Who holds `token`, sent another way than the Authorization header (a browser's WebSocket
@@ -342,6 +346,13 @@ impl Credentials {
                 continue;
             };
             if let Some(found) = signed_caller(verify_key, &keys.revoked, token, now) {
+                // The issuer refuses a revoked token at once in each of its instances, not only in
+                // the one that published the revocation: it reads them again for every token it
+                // would let in (one read; the other functions wait for their refresh).
+                if self.signing_secret.is_some() && found.is_ok() {
+                    let revoked = self.checks.read().await?.revoked;
+                    return signed_caller(verify_key, &revoked, token, now).unwrap_or(found);
+                }
                 return found;
             }
         }
@@ -354,12 +365,7 @@ impl Credentials {
     /// session, so a session cannot be stretched past its end): `(token, expires at)`.
     pub async fn operator_session(&self, req: &Request, lifetime: Duration) -> Result<(String, i64), ApiError> {
         self.require_operator(req).await?;
-        let presented = header(req, "authorization").unwrap_or_default();
-        if presented
-            .trim_start_matches("Bearer ")
-            .trim()
-            .starts_with(SESSION_PREFIX)
-        {
+        if bearer_token(req).is_some_and(|token| token.starts_with(SESSION_PREFIX)) {
             return Err(ApiError::forbidden(
                 "a session is opened with the operator token, not with a session",
             ));

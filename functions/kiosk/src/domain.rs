@@ -264,23 +264,34 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// Where a customer's phone follows one order: the receipt page with the receipt in the link's
-/// fragment (which browsers never send to a server), and that link as a QR code for the kiosk's
-/// screen.
+/// A page's link that carries a credential in its fragment (which browsers never send to a
+/// server), and that link as a QR code for a screen to show: a receipt for a customer's phone, a
+/// kiosk token for a new kiosk's screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReceiptLink {
+pub struct PageLink {
     pub link: String,
     /// An SVG image, as a `data:` URL an `<img>` shows.
     pub qr_code: String,
 }
 
-/// The longest receipt page address a kiosk may give.
+/// The longest page address a caller may give.
 const MAX_PAGE_CHARS: usize = 512;
 
-/// The receipt link for `page`, the receipt page's address as the kiosk reaches it: an http(s)
-/// address with no fragment of its own.
-pub fn receipt_link(page: &str, receipt: &str) -> Result<ReceiptLink, Invalid> {
+/// Where a customer's phone follows one order: `page` is the receipt page's address as the kiosk
+/// reaches it.
+pub fn receipt_link(page: &str, receipt: &str) -> Result<PageLink, Invalid> {
+    page_link(page, "the receipt page", "r", receipt)
+}
+
+/// What a new kiosk's screen opens to become that kiosk: `page` is the kiosk page's address as the
+/// operator reaches it.
+pub fn kiosk_link(page: &str, kiosk_token: &str) -> Result<PageLink, Invalid> {
+    page_link(page, "the kiosk page", "kiosk", kiosk_token)
+}
+
+/// `page` (an http(s) address with no fragment of its own) with `#key=credential`.
+fn page_link(page: &str, which: &str, key: &str, credential: &str) -> Result<PageLink, Invalid> {
     let well_formed = (page.starts_with("https://") || page.starts_with("http://"))
         && page.len() <= MAX_PAGE_CHARS
         && page
@@ -288,10 +299,10 @@ pub fn receipt_link(page: &str, receipt: &str) -> Result<ReceiptLink, Invalid> {
             .all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '"' | '<' | '>' | '\\'));
     if !well_formed {
         return Err(Invalid::Field(format!(
-            "page must be the receipt page's http(s) address, without a fragment, at most {MAX_PAGE_CHARS} characters"
+            "page must be {which}'s http(s) address, without a fragment, at most {MAX_PAGE_CHARS} characters"
         )));
     }
-    let link = format!("{page}#r={receipt}");
+    let link = format!("{page}#{key}={credential}");
     let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| Invalid::Field(format!("the link does not fit a QR code: {e}")))?;
     let svg = code
@@ -299,7 +310,7 @@ pub fn receipt_link(page: &str, receipt: &str) -> Result<ReceiptLink, Invalid> {
         .min_dimensions(256, 256)
         .quiet_zone(true)
         .build();
-    Ok(ReceiptLink {
+    Ok(PageLink {
         qr_code: format!("data:image/svg+xml;base64,{}", B64.encode(svg)),
         link,
     })
@@ -393,5 +404,17 @@ mod tests {
         }
         let long = format!("https://x/{}", "a".repeat(MAX_PAGE_CHARS));
         assert!(receipt_link(&long, "r1.o.9.sig").is_err());
+    }
+
+    #[test]
+    fn a_kiosk_link_carries_the_kiosk_token_in_its_fragment_and_as_a_qr_code() {
+        let link = kiosk_link("https://cafe.example/prod/", "k1.kiosk-1.secret").unwrap();
+        assert_eq!(link.link, "https://cafe.example/prod/#kiosk=k1.kiosk-1.secret");
+        assert!(link.qr_code.starts_with("data:image/svg+xml;base64,"));
+        let refused = kiosk_link("https://cafe.example/prod/#r=x", "k1.kiosk-1.secret").unwrap_err();
+        assert!(
+            matches!(&refused, Invalid::Field(m) if m.contains("the kiosk page")),
+            "{refused:?}"
+        );
     }
 }

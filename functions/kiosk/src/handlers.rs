@@ -1,7 +1,7 @@
 //! The kiosk function's entry points: the pages and read model over HTTP, every saga event from
 //! its queue, and the WebSocket API's routes (pages watching live).
 
-use crate::domain::{Board, LiveUpdate, Refusal, Watch, WatchRequest, board_of, receipt_link};
+use crate::domain::{Board, LiveUpdate, Refusal, Watch, WatchRequest, board_of, kiosk_link, receipt_link};
 use crate::live::{LiveUpdates, WatchingAs};
 use crate::pages::{
     DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
@@ -11,7 +11,7 @@ use crate::store::{CUSTOMER_PAGE_KEY, KioskStore, OrderViews};
 use crate::{KioskApi, KioskLive, KioskSaga, saga};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use cafe_shared::auth::{Caller, customer_token_claim};
+use cafe_shared::auth::{Caller, bearer_token, customer_token_claim};
 use cafe_shared::http::{
     ApiError, header, json_response, no_route, page_request, page_response, path_param, respond, route,
 };
@@ -21,7 +21,7 @@ use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 
 /// `GET /`, `GET /operator`, `GET /receipt`, `GET /display`, `GET /openapi.json`, `POST /sessions`,
 /// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
-/// `GET /kiosk/customers/{customerId}/orders`.
+/// `GET /kiosk/customers/{customerId}/orders`, `GET /kiosk/kiosk-link`.
 pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
@@ -34,6 +34,7 @@ pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
         ("GET", "/kiosk/orders/{orderId}") => order(service, &req).await,
         ("GET", "/kiosk/orders/{orderId}/receipt-link") => receipt_link_of(service, &req).await,
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
+        ("GET", "/kiosk/kiosk-link") => kiosk_link_of(service, &req).await,
         _ => Err(no_route(&req)),
     };
     respond(outcome)
@@ -103,13 +104,33 @@ async fn receipt_link_of(service: &KioskApi, req: &Request) -> Result<Response<B
             ));
         }
     }
-    let page = req
-        .query_string_parameters_ref()
+    Ok(json_response(
+        StatusCode::OK,
+        &receipt_link(page_param(req), &bearer_token(req).unwrap_or_default())?,
+    ))
+}
+
+/// The link a new kiosk's screen opens to become that kiosk, and its QR code, for the operator's
+/// page to show once, right after registering it: the kiosk token is the bearer token, so the link
+/// carries nothing the caller did not already hold.
+async fn kiosk_link_of(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
+    match service.credentials.caller(req).await? {
+        Caller::Kiosk(_) => {}
+        Caller::Anonymous => return Err(ApiError::unauthorized("this needs the kiosk's own token")),
+        _ => return Err(ApiError::forbidden("a kiosk link is made with that kiosk's own token")),
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &kiosk_link(page_param(req), &bearer_token(req).unwrap_or_default())?,
+    ))
+}
+
+/// The `page` query parameter: a page's address as the caller reaches it (the API's own address
+/// differs between AWS, custom domains and local clouds).
+fn page_param(req: &Request) -> &str {
+    req.query_string_parameters_ref()
         .and_then(|q| q.first("page"))
-        .unwrap_or_default();
-    let receipt = header(req, "authorization").unwrap_or_default();
-    let receipt = receipt.trim_start_matches("Bearer ").trim();
-    Ok(json_response(StatusCode::OK, &receipt_link(page, receipt)?))
+        .unwrap_or_default()
 }
 
 async fn customer_orders(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -1,6 +1,6 @@
 //! With the cloud out of reach, every kiosk route that reads the read model answers the JSON 500
-//! with no detail; the pages, the OpenAPI document, an operator's session and a receipt's link
-//! need no cloud.
+//! with no detail; the pages, the OpenAPI document, an operator's session, a receipt's link and a
+//! kiosk's link need no cloud.
 
 use cafe_kiosk::{KioskApi, handlers, pages, store::KioskStore};
 use cafe_shared::auth::Credentials;
@@ -48,6 +48,10 @@ async fn every_route_answers_a_json_500_without_detail() {
             "/kiosk/customers/1/orders",
             None,
         ),
+        // Made from the kiosk's token alone.
+        Call::still_answers("GET", "/kiosk/kiosk-link")
+            .at("/kiosk/kiosk-link?page=https://cafe.example/")
+            .with_token(format!("k1.kiosk-1.{}", "A".repeat(43))),
     ];
     every_route_with_the_cloud_down("KioskApiFunction", &calls, |req| handlers::http(&service, req)).await;
 }
