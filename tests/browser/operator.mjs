@@ -1,8 +1,8 @@
 // Runs the cafe from the operator's page in headless Chromium, one control after another, as an
-// operator would, and checks each effect through the API with the operator's own token: opening
-// and closing, the machine in and out of service, stock and ingredient levels, registering a kiosk
-// from its QR code and revoking it, signing a customer out, cancelling a pending order. At the
-// end the page's cup level agrees with the orders the script placed.
+// operator would, and checks each effect through the API with the operator's own token: the
+// dead-letter queues' counts, stock and ingredient levels, opening and closing, the machine in and
+// out of service, registering a kiosk from its QR code and revoking it, signing a customer out,
+// cancelling a pending order. At the end the page's cup level agrees with the orders placed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import jsQR from "jsqr";
@@ -52,6 +52,20 @@ try {
   await page.getByRole("button", { name: "Sign out" }).waitFor();
   const cupsOnPage = page.locator('#stock tr[data-stock="cup"] td:nth-child(2)');
 
+  step("dead letters: each queue's count, and how to redrive them once one waits");
+  const deadLetters = page.locator("#dead-letters tr");
+  await page.locator("#dead-letters-state").filter({ hasText: "Nothing waiting" }).waitFor();
+  assert.deepEqual(await deadLetters.evaluateAll((rows) => rows.map((r) => [r.dataset.queue, r.cells[1].textContent])),
+    ["inventory", "order", "beverage", "notify", "kiosk", "outbox", "bus"].map((q) => [q, "0"]));
+  assert.ok(await page.locator("#dead-letters-how").isHidden(), "no redrive advice while nothing waits");
+  await operatorOfCloud.ask("a message in the inventory dead-letter queue");
+  await page.locator("#dead-letters-state").filter({ hasText: "1 message waits" }).waitFor();
+  await page.locator('#dead-letters tr.waiting[data-queue="inventory"] td:nth-child(2)').filter({ hasText: /^1$/ }).waitFor();
+  await page.locator("#dead-letters-how").filter({ hasText: "localstack/dlq.py redrive" }).waitFor();
+  await page.screenshot({ path: join(shots, "operator-dead-letter.png"), fullPage: true });
+  await operatorOfCloud.ask("the inventory dead-letter queue emptied");
+  await page.locator("#dead-letters-state").filter({ hasText: "Nothing waiting" }).waitFor();
+
   step("stock: the page sets 12 cups and 40 units of beans");
   await page.getByLabel("Stock item to set").fill("cup");
   await page.getByLabel("Level to set").fill("12");
@@ -89,6 +103,8 @@ try {
   await page.getByLabel("Register a kiosk named").fill("front door");
   await page.getByRole("button", { name: "Register kiosk" }).click();
   await page.locator("#new-kiosk-qr[src]").waitFor();
+  // Read once the image is decoded and painted, as a kiosk's camera would see it.
+  await page.locator("#new-kiosk-qr").evaluate((img) => img.decode());
   const png = PNG.sync.read(await page.locator("#new-kiosk-qr").screenshot());
   const scanned = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
   const shown = await page.locator("#new-kiosk-link").textContent();

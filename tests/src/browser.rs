@@ -5,8 +5,8 @@ use super::*;
 /// Runs a browser script of `tests/browser` (headless Chromium through playwright-core) against
 /// the cloud's kiosk URL, as a kiosk the operator registered, with screenshots kept in
 /// `target/e2e/screenshots/`: its output, once it passed. The script asks for what only the
-/// cloud's operator can do (turn the beverage step off and on) one `[cloud] ...` line at a time,
-/// and waits for `done`.
+/// cloud's operator can do (turn the beverage step off and on, put a message in a dead-letter
+/// queue or empty it) one `[cloud] ...` line at a time, and waits for `done`.
 pub fn run_browser_script(cloud: &LocalCloud, runtime: &tokio::runtime::Runtime, script: &str) -> String {
     use std::io::{BufRead, BufReader, Write};
     use std::process::{Command, Stdio};
@@ -53,6 +53,20 @@ pub fn run_browser_script(cloud: &LocalCloud, runtime: &tokio::runtime::Runtime,
         match request {
             "beverage step off" => runtime.block_on(switch_step(cloud, "BeverageQueueUrl", false)),
             "beverage step on" => runtime.block_on(switch_step(cloud, "BeverageQueueUrl", true)),
+            "a message in the inventory dead-letter queue" => runtime.block_on(async {
+                let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+                let url = cloud.output("InventoryDeadLetterQueueUrl");
+                sqs.send_message()
+                    .queue_url(url)
+                    .message_body("{}")
+                    .send()
+                    .await
+                    .unwrap();
+            }),
+            "the inventory dead-letter queue emptied" => runtime.block_on(async {
+                let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
+                drain(&sqs, &cloud.output("InventoryDeadLetterQueueUrl")).await;
+            }),
             other => panic!("the page's script asked for {other:?}"),
         }
         writeln!(replies, "done").unwrap();

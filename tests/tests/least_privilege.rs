@@ -1,8 +1,9 @@
 //! Least privilege, read from the template as CloudFormation runs it on AWS (the SAM transform
 //! applied by `localstack/sam_transform.py` with the AWS profile's parameters): each function has a role of
 //! its own, with no managed policy, no `*` action, and resources naming only its own table, queue
-//! or stream (and a saga step's own dead-letter queue), its log group, the bus, the topic and (API
-//! functions) the operator token and the customer token checks (the public key, who signed out);
+//! or stream (and a saga step's own dead-letter queue; the kiosk's API reads how many wait in
+//! each), its log group, the bus, the topic and (API functions) the operator token and the
+//! customer token checks (the public key, who signed out);
 //! only the order function, which signs customer tokens, names the signing secret. The
 //! only `*` resources are those AWS offers no narrower resource for, each named below; a role
 //! that may text a phone number (SNS `Publish` on `*`) is denied publishing to any topic but its own.
@@ -81,7 +82,19 @@ const GRANTS: [(&str, &[&str]); 12] = [
     ),
     (
         "KioskApi",
-        &["KioskTable", "OperatorTokenSecret", "CustomerTokenChecksTable"],
+        &[
+            "KioskTable",
+            "OperatorTokenSecret",
+            "CustomerTokenChecksTable",
+            // How many messages wait in each (GetQueueAttributes only), for the operator's page.
+            "InventoryDeadLetterQueue",
+            "OrderDeadLetterQueue",
+            "BeverageDeadLetterQueue",
+            "NotifyDeadLetterQueue",
+            "KioskDeadLetterQueue",
+            "OrderOutboxDeadLetterQueue",
+            "BusDeadLetterQueue",
+        ],
     ),
     // The kiosk's saga step and live function reach the live connections: the table of who
     // watches what, and the WebSocket API's `@connections` of its stage; the saga step reads who

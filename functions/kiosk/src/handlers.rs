@@ -21,7 +21,7 @@ use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 
 /// `GET /`, `GET /operator`, `GET /receipt`, `GET /display`, `GET /openapi.json`, `POST /sessions`,
 /// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
-/// `GET /kiosk/customers/{customerId}/orders`, `GET /kiosk/kiosk-link`.
+/// `GET /kiosk/customers/{customerId}/orders`, `GET /kiosk/kiosk-link`, `GET /kiosk/dead-letters`.
 pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
@@ -35,6 +35,7 @@ pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
         ("GET", "/kiosk/orders/{orderId}/receipt-link") => receipt_link_of(service, &req).await,
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
         ("GET", "/kiosk/kiosk-link") => kiosk_link_of(service, &req).await,
+        ("GET", "/kiosk/dead-letters") => dead_letters(service, &req).await,
         _ => Err(no_route(&req)),
     };
     respond(outcome)
@@ -123,6 +124,12 @@ async fn kiosk_link_of(service: &KioskApi, req: &Request) -> Result<Response<Bod
         StatusCode::OK,
         &kiosk_link(page_param(req), &bearer_token(req).unwrap_or_default())?,
     ))
+}
+
+/// The messages waiting in each of the saga's dead-letter queues, for the operator.
+async fn dead_letters(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.require_operator(req).await?;
+    Ok(json_response(StatusCode::OK, &service.dead_letters.waiting().await?))
 }
 
 /// The `page` query parameter: a page's address as the caller reaches it (the API's own address

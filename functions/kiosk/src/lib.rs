@@ -2,6 +2,7 @@
 //! events alone (CQRS) and serves it, with the kiosk web page, the receipt page and the pickup
 //! screen; the pages watch their order or the pickup screen live over the WebSocket API.
 
+pub mod dead_letters;
 pub mod domain;
 pub mod handlers;
 pub mod live;
@@ -23,6 +24,8 @@ pub struct KioskApi {
     pub openapi: String,
     /// How long an operator's page session lasts (`OPERATOR_SESSION_SECONDS`).
     pub operator_session: std::time::Duration,
+    /// The saga's dead-letter queues, whose waiting messages the operator's page shows.
+    pub dead_letters: dead_letters::DeadLetterQueues,
 }
 
 impl KioskApi {
@@ -35,6 +38,7 @@ impl KioskApi {
             live_url: live::page_url(&sdk),
             openapi: pages::deployed_openapi(&menu.names(), &config::text_country_codes()),
             operator_session: std::time::Duration::from_secs(config::number_or("OPERATOR_SESSION_SECONDS", 900)?),
+            dead_letters: dead_letters::DeadLetterQueues::from_env(&sdk)?,
         })
     }
 }

@@ -1,8 +1,8 @@
-//! With the cloud out of reach, every kiosk route that reads the read model answers the JSON 500
-//! with no detail; the pages, the OpenAPI document, an operator's session, a receipt's link and a
+//! With the cloud out of reach, every kiosk route that reads the read model or the dead-letter
+//! queues answers the JSON 500 with no detail; the pages, the OpenAPI document, an operator's session, a receipt's link and a
 //! kiosk's link need no cloud.
 
-use cafe_kiosk::{KioskApi, handlers, pages, store::KioskStore};
+use cafe_kiosk::{KioskApi, dead_letters::DeadLetterQueues, handlers, pages, store::KioskStore};
 use cafe_shared::auth::Credentials;
 use cafe_shared::fakes::api::{Call, OPERATOR_TOKEN, every_route_with_the_cloud_down, unreachable_cloud};
 use std::time::Duration;
@@ -16,6 +16,7 @@ async fn every_route_answers_a_json_500_without_detail() {
         openapi: pages::OPENAPI.to_string(),
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
         operator_session: Duration::from_secs(900),
+        dead_letters: DeadLetterQueues::new(&sdk, "inventory=http://127.0.0.1:9/queue/inventory-dlq").unwrap(),
     };
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";
     let receipt = (service
@@ -48,6 +49,7 @@ async fn every_route_answers_a_json_500_without_detail() {
             "/kiosk/customers/1/orders",
             None,
         ),
+        Call::down("GET", "/kiosk/dead-letters", "/kiosk/dead-letters", None),
         // Made from the kiosk's token alone.
         Call::still_answers("GET", "/kiosk/kiosk-link")
             .at("/kiosk/kiosk-link?page=https://cafe.example/")
