@@ -216,6 +216,10 @@ try {
   await page.unroute("**/orders");
   await page.getByRole("button", { name: "Order", exact: true }).tap();
   await page.locator(".card").waitFor(SAGA);
+  // The answer is recorded once its body is read, which can come after the card shows.
+  for (const end = Date.now() + SAGA.timeout; placedOrders.length === before && Date.now() < end;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   assert.equal(placedOrders.length, before + 1, "one order placed");
   const [lost, retried] = orderKeys.slice(-2);
   assert.ok(/^[0-9a-f]{32}$/.test(retried), `an Idempotency-Key on every order: ${orderKeys}`);

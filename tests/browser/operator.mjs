@@ -103,10 +103,14 @@ try {
   await page.getByLabel("Register a kiosk named").fill("front door");
   await page.getByRole("button", { name: "Register kiosk" }).click();
   await page.locator("#new-kiosk-qr[src]").waitFor();
-  // Read once the image is decoded and painted, as a kiosk's camera would see it.
+  // Read as a kiosk's camera would, once the image is painted (on a busy machine that can take
+  // more than one frame).
   await page.locator("#new-kiosk-qr").evaluate((img) => img.decode());
-  const png = PNG.sync.read(await page.locator("#new-kiosk-qr").screenshot());
-  const scanned = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+  const scanned = await until("the QR code reads", async () => {
+    const png = PNG.sync.read(await page.locator("#new-kiosk-qr").screenshot());
+    const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+    return { ok: code !== undefined, seen: code };
+  });
   const shown = await page.locator("#new-kiosk-link").textContent();
   assert.equal(scanned, shown, "the QR code is the link shown");
   assert.ok(shown.startsWith(`${url}#kiosk=k1.`), shown);
