@@ -119,6 +119,12 @@ MUTANTS = [
     ("kiosk-first-event-wins", "functions/kiosk/src/store.rs",
      'Write::IfAbsent => format!("#a{i} = if_not_exists(#a{i}, :v{i})")',
      'Write::IfAbsent => format!("#a{i} = :v{i}")', ["kiosk"]),
+    ("kiosk-count-once", "functions/kiosk/src/store.rs",
+     '"attribute_exists(customerId) AND attribute_not_exists(countedAs)"', '"attribute_exists(customerId)"',
+     ["kiosk"]),
+    ("kiosk-alert-once-an-hour", "functions/kiosk/src/store.rs",
+     '.condition_expression("attribute_not_exists(#alert)")',
+     '.condition_expression("attribute_not_exists(#alert) OR attribute_exists(#alert)")', ["kiosk"]),
 ]
 
 

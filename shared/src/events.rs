@@ -38,6 +38,10 @@ pub struct CupStockDecreased {
     pub order: OrderSummary,
     pub stock_name: String,
     pub cups_reserved: u32,
+    /// The stock item's cups as read right after the reservation, for the operator's alerts;
+    /// absent when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cups_left: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +109,9 @@ pub struct OrderMaking {
 /// function while it is pending, the machine once it is being made), for the customer to read.
 pub const NOT_READY_IN_TIME: &str = "it was not ready in time";
 
+/// Why an order is cancelled while the machine is out of service, for the customer to read.
+pub const MACHINE_OUT_OF_ORDER: &str = "the beverage machine is out of order";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BeverageMade {
@@ -112,6 +119,10 @@ pub struct BeverageMade {
     pub order: OrderSummary,
     pub beverage_id: String,
     pub made_at: DateTime<Utc>,
+    /// The machine's metered ingredients as read before making it, less what it took, for the
+    /// operator's alerts; empty when not read (a redelivery announces the recorded beverage again).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ingredients_left: std::collections::BTreeMap<String, u32>,
 }
 
 /// The machine could not make an order's beverages (too few of an ingredient, or out of order):

@@ -1,13 +1,15 @@
 //! What must hold once the saga has settled, whatever the schedule (docs/architecture.md): every order
 //! ended; the stock accounts for exactly the completed orders; one notification per order, telling
 //! its outcome (sent once, but again when a send's invocation died before recording it); the kiosk's read model agrees with the orders; a beverage made only for a completed
-//! order; the dead-letter queues hold the injected poison and nothing else.
+//! order; the day at a glance counts each order once, by its outcome; the dead-letter queues hold
+//! the injected poison and nothing else.
 
 use crate::world::{World, ready};
 use cafe_beverage::domain::{Attempt, beverage_id_for};
-use cafe_kiosk::store::OrderViews;
+use cafe_kiosk::day::hour_of;
+use cafe_kiosk::store::{CafeDay, OrderViews};
 use cafe_order::domain::{Order, OrderStatus};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The invariants, each checked once a run settles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum Invariant {
     KioskAgrees,
     /// A beverage is made for every completed order and no other.
     MadeOnlyWhenCompleted,
+    /// The operator's day counts each order once, completed or cancelled as it ended.
+    DayCountsOnce,
     /// The dead-letter queues hold all the injected poison and nothing else.
     DeadLettersArePoison,
 }
@@ -96,6 +100,7 @@ pub fn broken(world: &World) -> Vec<Violation> {
         told.entry(&sent.order_id).or_default().push(&sent.status);
     }
     let attempts = world.machine.attempts.lock().unwrap();
+    let mut hours = BTreeSet::new();
     for order in &orders {
         let status = status_name(order.order_status);
         match told.get(order.order_id.as_str()).map(Vec::as_slice) {
@@ -105,7 +110,11 @@ pub fn broken(world: &World) -> Vec<Violation> {
                 format!("{} is {status} but its customer was told {tellings:?}", order.order_id),
             ),
         }
-        match ready(world.views.get(&order.order_id)) {
+        let view = ready(world.views.get(&order.order_id));
+        if let Ok(Some(view)) = &view {
+            hours.extend(view.timeline.iter().map(|step| hour_of(step.at)));
+        }
+        match view {
             Ok(Some(view)) if view.order_status == status && view.notification.is_some() => {}
             Ok(Some(view)) => breaks(
                 Invariant::KioskAgrees,
@@ -126,6 +135,33 @@ pub fn broken(world: &World) -> Vec<Violation> {
                 format!("{} is {status}, and its beverage made: {made}", order.order_id),
             );
         }
+    }
+
+    let hours: Vec<_> = hours.into_iter().collect();
+    match ready(world.views.hours(&hours)) {
+        Ok(counts) => {
+            let counted = |cancelled: bool| -> u32 {
+                (counts.iter())
+                    .map(|hour| match cancelled {
+                        true => hour.cancelled.values().sum(),
+                        false => hour.completed,
+                    })
+                    .sum()
+            };
+            let cancelled = orders.len() - completed.len();
+            if (counted(false) as usize, counted(true) as usize) != (completed.len(), cancelled) {
+                breaks(
+                    Invariant::DayCountsOnce,
+                    format!(
+                        "{} completed and {cancelled} cancelled orders, counted {} and {}",
+                        completed.len(),
+                        counted(false),
+                        counted(true)
+                    ),
+                );
+            }
+        }
+        Err(error) => breaks(Invariant::DayCountsOnce, format!("the day does not read: {error}")),
     }
 
     let injected = world.injected_poison.lock().unwrap();

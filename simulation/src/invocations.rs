@@ -90,7 +90,8 @@ pub fn batch<'w>(world: &'w World, function: Function, batch: SqsEvent) -> TaskF
             }
             Function::Kiosk => {
                 handle_batch(batch, &dead_letters, |m| {
-                    cafe_kiosk::saga::on_event(&port, &world.live, &world.sign_outs, m)
+                    let menu = &world.deployment.menu;
+                    cafe_kiosk::saga::on_event(&port, &world.live, &world.sign_outs, &world.alerts, menu, m)
                 })
                 .await
             }

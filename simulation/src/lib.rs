@@ -50,10 +50,13 @@ pub enum Mutant {
     MakesWithoutTheOrdersLock,
     /// The kiosk acknowledges an event its read model failed to store (as if best effort).
     ViewDropsEventsOnFailure,
+    /// The day's count without its once-only mark: every event after an order ended counts it
+    /// again.
+    CountedPerDelivery,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 9] = [
+    pub const ALL: [Mutant; 10] = [
         Self::OrderMovesFromAnyStatus,
         Self::CupsReservedPerDelivery,
         Self::CupsGivenBackPerDelivery,
@@ -63,6 +66,7 @@ impl Mutant {
         Self::TransientFailureSetAside,
         Self::MakesWithoutTheOrdersLock,
         Self::ViewDropsEventsOnFailure,
+        Self::CountedPerDelivery,
     ];
 
     pub fn name(self) -> &'static str {
@@ -76,6 +80,7 @@ impl Mutant {
             Self::TransientFailureSetAside => "transient-failure-set-aside",
             Self::MakesWithoutTheOrdersLock => "makes-without-the-orders-lock",
             Self::ViewDropsEventsOnFailure => "view-drops-events-on-failure",
+            Self::CountedPerDelivery => "counted-per-delivery",
         }
     }
 
@@ -90,6 +95,7 @@ impl Mutant {
             Self::OutboxSkipsFailedBatch => Invariant::OrdersEnd,
             Self::TransientFailureSetAside => Invariant::DeadLettersArePoison,
             Self::ViewDropsEventsOnFailure => Invariant::KioskAgrees,
+            Self::CountedPerDelivery => Invariant::DayCountsOnce,
         }
     }
 

@@ -9,9 +9,10 @@ use cafe_beverage::domain::{Attempt, MachineReading, Take};
 use cafe_beverage::store::{BeverageMachine, Making};
 use cafe_inventory::domain::{Release, Reservation};
 use cafe_inventory::store::CupReservations;
+use cafe_kiosk::day::{Alert, Ended, HourCounts};
 use cafe_kiosk::domain::KioskOrder;
-use cafe_kiosk::store::OrderViews;
 use cafe_kiosk::store::fake::MemoryViews;
+use cafe_kiosk::store::{CafeDay, OrderViews};
 use cafe_notify::domain::Notification;
 use cafe_notify::sender::Notify;
 use cafe_notify::store::Notifications;
@@ -89,6 +90,16 @@ impl CupReservations for Port<'_> {
                 }
                 world.inventory.release_cups(stock_name, order_id).await
             })
+            .await
+    }
+
+    async fn cups_left(&self, stock_name: &str) -> Result<Option<u32>, Error> {
+        (self.0)
+            .call(
+                Function::Inventory,
+                "read the cups left",
+                self.0.inventory.cups_left(stock_name),
+            )
             .await
     }
 }
@@ -210,6 +221,7 @@ impl OrderViews for Port<'_> {
         match applied {
             // The view as it would be, for the live updates, but not stored.
             Err(_) if self.mutant(Mutant::ViewDropsEventsOnFailure) => MemoryViews::default().apply(message).await,
+            Ok(view) if self.mutant(Mutant::CountedPerDelivery) => Ok(KioskOrder { counted: false, ..view }),
             applied => applied,
         }
     }
@@ -217,6 +229,35 @@ impl OrderViews for Port<'_> {
     async fn get(&self, order_id: &str) -> Result<Option<KioskOrder>, Error> {
         (self.0)
             .call(Function::Kiosk, "read the view", self.0.views.get(order_id))
+            .await
+    }
+}
+
+impl CafeDay for Port<'_> {
+    async fn count(&self, order_id: &str, ended: &Ended) -> Result<bool, Error> {
+        if self.mutant(Mutant::CountedPerDelivery)
+            && let Some(view) = self.0.views.items.lock().unwrap().get_mut(order_id)
+        {
+            view.remove("countedAs");
+        }
+        (self.0)
+            .call(
+                Function::Kiosk,
+                "count the order's outcome",
+                self.0.views.count(order_id, ended),
+            )
+            .await
+    }
+
+    async fn hours(&self, hours: &[DateTime<Utc>]) -> Result<Vec<HourCounts>, Error> {
+        (self.0)
+            .call(Function::Kiosk, "read the day", self.0.views.hours(hours))
+            .await
+    }
+
+    async fn raise(&self, alert: &Alert) -> Result<bool, Error> {
+        (self.0)
+            .call(Function::Kiosk, "raise an alert", self.0.views.raise(alert))
             .await
     }
 }

@@ -137,6 +137,8 @@ pub struct World {
     pub live: MemoryLive,
     /// No customer signs out in the simulation: every page's token holds.
     pub sign_outs: cafe_shared::fakes::FakeSignOuts,
+    /// What the operator was alerted to.
+    pub alerts: cafe_kiosk::alerts::fake::SentAlerts,
     pub ledger: Mutex<Ledger>,
     /// How often each kind of trouble struck, for the figures and the check that each does.
     pub struck: Mutex<BTreeMap<&'static str, u64>>,
@@ -177,6 +179,7 @@ impl World {
             views: MemoryViews::default(),
             live: MemoryLive::default(),
             sign_outs: Default::default(),
+            alerts: Default::default(),
             ledger: Mutex::default(),
             injected_poison: Mutex::default(),
             struck: Mutex::default(),

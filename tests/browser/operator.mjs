@@ -2,7 +2,9 @@
 // operator would, and checks each effect through the API with the operator's own token: the
 // dead-letter queues' counts, stock and ingredient levels, opening and closing, the machine in and
 // out of service, registering a kiosk from its QR code and revoking it, signing a customer out,
-// cancelling a pending order. At the end the page's cup level agrees with the orders placed.
+// cancelling a pending order. At the end the page's cup level and its day at a glance (orders by
+// outcome and cause, time to ready, how fast the cups go) agree with the orders placed; the
+// alerts of the machine out of service and of cups running out show on it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import jsQR from "jsqr";
@@ -175,8 +177,46 @@ try {
   });
   await cupsOnPage.filter({ hasText: new RegExp(`^${expected.cups}$`) }).waitFor();
   assert.equal(expected.completed, 2, "walk-in-2's and walk-in-4's americanos were made");
-  await page.screenshot({ path: join(shots, "operator-console.png"), fullPage: true });
   console.log(`[operator] the page shows ${expected.cups} cups: 12 stocked - ${expected.completed} of completed orders`);
+
+  step("the day at a glance agrees with the orders placed: by outcome and cause, time to ready, cups going");
+  const orders = (await api("GET", "orders?limit=100")).body;
+  const completedOrders = orders.filter((o) => o.orderStatus === "completed").length;
+  const byOutcome = { completed: completedOrders };
+  for (const o of orders.filter((o) => o.orderStatus === "cancelled")) byOutcome[o.reason] = (byOutcome[o.reason] ?? 0) + 1;
+  const sorted = (counts) => JSON.stringify(Object.entries(counts).sort());
+  const legend = await until("the page's day shows every order by outcome", async () => {
+    const seen = Object.fromEntries(await page.locator("#day-legend li").evaluateAll((items) =>
+      items.map((li) => [li.dataset.cause, Number(li.dataset.count)])));
+    return { ok: sorted(seen) === sorted(byOutcome), seen };
+  });
+  console.log(`[operator] the day's legend: ${JSON.stringify(legend)}`);
+  assert.ok(Object.keys(byOutcome).includes("cancelled by the cafe") && completedOrders === 2, JSON.stringify(byOutcome));
+  const bars = await page.locator("#day-chart g").evaluateAll((groups) =>
+    groups.map((g) => [Number(g.dataset.completed), Number(g.dataset.cancelled)]));
+  assert.equal(bars.length, 24, "a bar for each of the last 24 hours");
+  assert.deepEqual(bars.reduce(([c, x], [a, b]) => [c + a, x + b], [0, 0]), [completedOrders, orders.length - completedOrders],
+    "the bars add up to the orders");
+  const day = (await api("GET", "kiosk/day")).body;
+  assert.equal(day.orderToReady.orders, completedOrders);
+  assert.ok(day.orderToReady.medianSeconds <= day.orderToReady.slowestSeconds, JSON.stringify(day.orderToReady));
+  await page.locator("#day-ready").filter({ hasText: `slowest ${day.orderToReady.slowestSeconds} s, over ${completedOrders} orders` }).waitFor();
+  assert.equal(day.usage.find((u) => u.name === "cup")?.used, expected.completed, JSON.stringify(day.usage));
+  const cupRate = await page.locator('#stock tr[data-stock="cup"] td:nth-child(3)').textContent();
+  assert.ok(Number(cupRate) > 0, `the cups go at ${cupRate} an hour`);
+
+  step("alerts: the order failed on the machine out of service; cups that run out within the hour");
+  await page.locator('#alerts li[data-subject="machine"]').filter({ hasText: "machine is out of service" }).waitFor();
+  await page.getByLabel("Stock item to set").fill("cup");
+  await page.getByLabel("Level to set").fill("1");
+  await page.getByRole("button", { name: "Set stock level" }).click();
+  await cupsOnPage.filter({ hasText: /^1$/ }).waitFor();
+  const last = await orderAt(kioskToken, "walk-in-6", "americano");
+  assert.equal(last.status, 201, JSON.stringify(last.body));
+  // The order leaves no cup, and they go at 2 or more an hour.
+  await page.locator('#alerts li[data-subject="cup"]').filter({ hasText: "cup runs out in about 0 min" }).waitFor();
+  assert.equal((await settled(last.body.orderId)).orderStatus, "completed");
+  await page.screenshot({ path: join(shots, "operator-console.png"), fullPage: true });
   console.log("[operator] all checks passed");
 } finally {
   operatorOfCloud.close();

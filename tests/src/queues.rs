@@ -48,6 +48,22 @@ pub async fn tap_bus(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
     url
 }
 
+/// A queue subscribed to the topic of this stack output (raw delivery: each message's text as
+/// it was published), to see what SNS published.
+pub async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client, topic_output: &str) -> String {
+    let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
+    let (url, arn) = new_queue(sqs, &format!("{}-{topic_output}-tap", cloud.stack)).await;
+    sns.subscribe()
+        .topic_arn(cloud.output(topic_output))
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
 /// Sends each of these bus messages (bodies as a tap received them) to every saga queue, as an
 /// at-least-once bus may: each consumer ignores what is not for it, and what is must change
 /// nothing the second time. Returns the messages sent.

@@ -2,7 +2,7 @@
 //! applied by `localstack/sam_transform.py` with the AWS profile's parameters): each function has a role of
 //! its own, with no managed policy, no `*` action, and resources naming only its own table, queue
 //! or stream (and a saga step's own dead-letter queue; the kiosk's API reads how many wait in
-//! each), its log group, the bus, the topic and (API functions) the operator token and the
+//! each; its saga step alerts the operator), its log group, the bus, the topic and (API functions) the operator token and the
 //! customer token checks (the public key, who signed out);
 //! only the order function, which signs customer tokens, names the signing secret. The
 //! only `*` resources are those AWS offers no narrower resource for, each named below; a role
@@ -98,7 +98,8 @@ const GRANTS: [(&str, &[&str]); 12] = [
     ),
     // The kiosk's saga step and live function reach the live connections: the table of who
     // watches what, and the WebSocket API's `@connections` of its stage; the saga step reads who
-    // signed out everywhere, whose pages it closes.
+    // signed out everywhere, whose pages it closes, and alerts the operator on the alarms' topic
+    // (under that topic's own key).
     (
         "KioskEvents",
         &[
@@ -109,6 +110,8 @@ const GRANTS: [(&str, &[&str]); 12] = [
             "LiveApi",
             "LiveStage",
             "CustomerTokenChecksTable",
+            "OperatorAlarmTopic",
+            "AlarmTopicKey",
         ],
     ),
     (

@@ -1,7 +1,7 @@
 //! The seed's scenarios, end to end: the real functions on a fresh local cloud, deployed from
 //! template.yaml, driven through the real REST API, checked through the API, SQS and SNS.
 
-use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, new_queue, send_in_batches, tap_bus, wait_until_drained};
+use cafe_e2e::{Answer, Api, LocalCloud, SAGA_TIMEOUT, drain, send_in_batches, tap_bus, tap_topic, wait_until_drained};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -32,28 +32,13 @@ async fn cups(api: &Api) -> Answer {
     api.get("/inventories/cup").await
 }
 
-/// A queue subscribed to the notification topic (raw delivery), to see what SNS published.
-async fn tap_topic(cloud: &LocalCloud, sqs: &aws_sdk_sqs::Client) -> String {
-    let sns = aws_sdk_sns::Client::new(&cloud.sdk().await);
-    let (url, arn) = new_queue(sqs, &format!("{}-topic-tap", cloud.stack)).await;
-    sns.subscribe()
-        .topic_arn(cloud.output("NotificationTopicArn"))
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
-    url
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     let _turn = CUPS.lock().await;
     let cloud = LocalCloud::shared();
     let api = cloud.api();
     let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
-    let topic_tap = tap_topic(cloud, &sqs).await;
+    let topic_tap = tap_topic(cloud, &sqs, "NotificationTopicArn").await;
     let bus_tap = tap_bus(cloud, &sqs).await;
 
     // No cup stock at all: the order is cancelled, not left pending.

@@ -2,11 +2,11 @@
 //! and the rule that decides whether an order can be made, with no I/O.
 
 use cafe_shared::checks::{Invalid, check_level, check_name};
-use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, OrderSummary};
+use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, MACHINE_OUT_OF_ORDER, OrderSummary};
 use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The most of one ingredient the machine can hold.
 pub const MAX_INGREDIENT_QTY: i64 = 1_000_000;
@@ -88,6 +88,7 @@ impl Attempt {
                 order: order.clone(),
                 beverage_id: made.beverage_id.clone(),
                 made_at: made.made_at,
+                ingredients_left: Default::default(),
             }),
             Attempt::Failed(failed) => CafeEvent::BeverageFailed(BeverageFailed {
                 order: order.clone(),
@@ -168,12 +169,22 @@ pub struct MachineReading {
     pub levels: HashMap<String, u32>,
 }
 
+/// The metered ingredients' levels once these takes are taken from the reading.
+pub fn left_after(reading: &MachineReading, takes: &[Take]) -> BTreeMap<String, u32> {
+    (takes.iter().filter(|take| take.metered))
+        .filter_map(|take| {
+            let level = reading.levels.get(&take.ingredient)?;
+            Some((take.ingredient.clone(), level.saturating_sub(take.units)))
+        })
+        .collect()
+}
+
 /// Whether the machine can make this order, and if so what it takes; if not, why, in words for
 /// the customer (the reason reaches the order, the notification and an SMS, so it names what
 /// ran out, never a level).
 pub fn plan_brew(menu: &Menu, order: &OrderSummary, reading: &MachineReading) -> Result<Vec<Take>, String> {
     if !reading.state.in_service {
-        return Err("the beverage machine is out of order".into());
+        return Err(MACHINE_OUT_OF_ORDER.into());
     }
     let item = menu
         .find(&order.beverage_name)

@@ -5,13 +5,14 @@
 //! (the step was down), it records why and announces `BeverageFailed`, which cancels the order
 //! and gives its cups back.
 
-use crate::domain::{Attempt, beverage_id_for, plan_brew};
+use crate::domain::{Attempt, beverage_id_for, left_after, plan_brew};
 use crate::store::{BeverageMachine, Making};
 use cafe_shared::bus::Publish;
 use cafe_shared::clock;
 use cafe_shared::events::{BusMessage, CafeEvent, MakingRequested, NOT_READY_IN_TIME, OrderMaking};
 use cafe_shared::menu::Menu;
 use cafe_shared::sqs::StepError;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How the machine makes beverages: its recipes and the simulated brewing time.
@@ -49,30 +50,35 @@ pub async fn on_event(
             return Ok(());
         }
     };
-    let attempt = match machine.attempt(&beverage_id_for(&making.order.order_id)).await? {
-        Some(on_record) => on_record,
+    let (attempt, left) = match machine.attempt(&beverage_id_for(&making.order.order_id)).await? {
+        Some(on_record) => (on_record, BTreeMap::new()),
         None => attempt_order(machine, recipes, making).await?,
     };
     if let Attempt::Failed(failed) = &attempt {
         tracing::warn!(reason = failed.reason, "the machine could not make the order");
     }
     // Published again on a redelivery too, in case the first attempt failed after the write.
-    bus.publish(&attempt.event(&making.order)).await
+    let mut event = attempt.event(&making.order);
+    if let CafeEvent::BeverageMade(made) = &mut event {
+        made.ingredients_left = left;
+    }
+    bus.publish(&event).await
 }
 
-/// Makes the order if the machine can and it is not too late, or records why not.
+/// Makes the order if the machine can and it is not too late, or records why not; with the
+/// metered ingredients left after making it, as read.
 async fn attempt_order(
     machine: &impl BeverageMachine,
     recipes: &Recipes<'_>,
     making: &OrderMaking,
-) -> Result<Attempt, StepError> {
+) -> Result<(Attempt, BTreeMap<String, u32>), StepError> {
     let order = &making.order;
     // Past its deadline (this step was down) the customer has stopped waiting: the order is given
     // up, not started, and the failure cancels it and gives its cups back.
     let now = clock::now();
     if making.deadline.is_some_and(|deadline| now > deadline) {
         let failed = Attempt::failed(order, NOT_READY_IN_TIME.into(), now);
-        return Ok(machine.record_failure(&failed).await?);
+        return Ok((machine.record_failure(&failed).await?, BTreeMap::new()));
     }
     let ingredients: Vec<&str> = (recipes.menu.find(&order.beverage_name))
         .map(|item| item.recipe.keys().map(String::as_str).collect())
@@ -82,7 +88,7 @@ async fn attempt_order(
         match plan_brew(recipes.menu, order, &reading) {
             Err(reason) => {
                 let failed = Attempt::failed(order, reason, clock::now());
-                return Ok(machine.record_failure(&failed).await?);
+                return Ok((machine.record_failure(&failed).await?, BTreeMap::new()));
             }
             Ok(takes) => {
                 // No timer for no brewing (the default): the simulation runs this step without a runtime.
@@ -90,7 +96,7 @@ async fn attempt_order(
                     tokio::time::sleep(recipes.brew_time).await;
                 }
                 match machine.make(&Attempt::made(order, clock::now()), &takes).await? {
-                    Making::Recorded(attempt) => return Ok(attempt),
+                    Making::Recorded(attempt) => return Ok((attempt, left_after(&reading, &takes))),
                     Making::Changed => tracing::info!("the machine changed while making; reading it again"),
                 }
             }
@@ -105,7 +111,7 @@ async fn attempt_order(
 mod tests {
     use super::*;
     use crate::store::fake::MemoryMachine;
-    use cafe_shared::events::{CupStockDecreased, OrderSummary};
+    use cafe_shared::events::{BeverageMade, CupStockDecreased, OrderSummary};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
     use std::sync::atomic::Ordering;
@@ -142,6 +148,7 @@ mod tests {
             order: order(order_id, qty),
             stock_name: "cup".into(),
             cups_reserved: qty,
+            cups_left: None,
         })
     }
 
@@ -192,16 +199,24 @@ mod tests {
         assert_eq!(machine.attempts.lock().unwrap().len(), 1);
         assert_eq!(machine.level("milk"), Some(7), "three lattes take three milk, once");
         assert_eq!(machine.level("beans"), None, "beans are not metered");
-        let published = bus.published();
+        let published: Vec<_> = (bus.published().into_iter())
+            .map(|event| match event {
+                CafeEvent::BeverageMade(made) => made,
+                other => panic!("{other:?}"),
+            })
+            .collect();
         assert_eq!(published.len(), 3);
+        // The making reads the milk left; the deliveries that find it made announce it again.
+        assert_eq!(published[0].ingredients_left, [("milk".to_string(), 7)].into());
+        let unread = |made: &BeverageMade| BeverageMade {
+            ingredients_left: Default::default(),
+            ..made.clone()
+        };
         assert!(
-            published.iter().all(|e| e == &published[0]),
+            published.iter().all(|made| unread(made) == unread(&published[0])),
             "the same BeverageMade each time"
         );
-        let CafeEvent::BeverageMade(made) = &published[0] else {
-            panic!("{published:?}")
-        };
-        assert_eq!(made.beverage_id, beverage_id_for("o-1"));
+        assert_eq!(published[0].beverage_id, beverage_id_for("o-1"));
     }
 
     #[tokio::test]

@@ -81,6 +81,7 @@ impl Reservation {
                 order: placed.order.clone(),
                 stock_name: placed.stock_name.clone(),
                 cups_reserved: *cups,
+                cups_left: None,
             }),
             Reservation::OutOfStock {
                 cups_requested,

@@ -1,6 +1,7 @@
 //! The inventory steps of the saga: `OrderPlaced` reserves one cup per beverage (or finds too
 //! few) and announces `CupStockDecreased` or `CupOutOfStock`; `OrderCancelled` gives back that
-//! order's cups, if it had any (the compensation), and announces `CupsReleased`.
+//! order's cups, if it had any (the compensation), and announces `CupsReleased`. A reservation's
+//! announcement says how many cups are left, as read after it, for the operator's alerts.
 
 use crate::store::CupReservations;
 use cafe_shared::bus::Publish;
@@ -14,7 +15,14 @@ pub async fn on_event(store: &impl CupReservations, bus: &impl Publish, message:
         CafeEvent::OrderPlaced(placed) => {
             let reservation = store.reserve_cups(placed).await?;
             tracing::info!(?reservation, "cups decided");
-            reservation.event(placed)
+            let mut event = reservation.event(placed);
+            if let Some(CafeEvent::CupStockDecreased(reserved)) = &mut event {
+                // Best effort: the saga goes on without the reading.
+                reserved.cups_left = (store.cups_left(&placed.stock_name).await)
+                    .inspect_err(|error| tracing::warn!(%error, "cups left unread"))
+                    .unwrap_or_default();
+            }
+            event
         }
         CafeEvent::OrderCancelled(cancelled) => {
             let release = (store.release_cups(&cancelled.stock_name, &cancelled.order.order_id)).await?;
@@ -91,6 +99,10 @@ mod tests {
         assert_eq!(store.cups(), Some(7));
         assert_eq!(kinds(&bus), ["CupStockDecreased"; 3], "the same outcome each time");
         assert!(bus.published().iter().all(|e| e == &bus.published()[0]));
+        match &bus.published()[0] {
+            CafeEvent::CupStockDecreased(reserved) => assert_eq!(reserved.cups_left, Some(7), "read after"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

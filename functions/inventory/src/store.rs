@@ -24,6 +24,9 @@ pub trait CupReservations: Sync {
     /// cups however often this is asked. An order with no decision yet is recorded withdrawn, so
     /// its late `OrderPlaced` reserves nothing.
     fn release_cups(&self, stock_name: &str, order_id: &str) -> impl Future<Output = Result<Release, Error>> + Send;
+
+    /// The stock item's cups now (none without such an item), for the operator's alerts.
+    fn cups_left(&self, stock_name: &str) -> impl Future<Output = Result<Option<u32>, Error>> + Send;
 }
 
 /// The operator's port: the stock items and their levels.
@@ -291,6 +294,10 @@ impl CupReservations for InventoryStore {
         }
         Err(format!("stock item {stock_name} vanished while giving back {cups} cups").into())
     }
+
+    async fn cups_left(&self, stock_name: &str) -> Result<Option<u32>, Error> {
+        Ok(StockLevels::get(self, stock_name).await?.map(|item| item.qty))
+    }
 }
 
 /// The stock and the decisions in memory, for in-process tests of the saga step.
@@ -406,6 +413,11 @@ pub mod fake {
                 item.updated_at = clock::now();
             }
             Ok(Release::Released { cups })
+        }
+
+        async fn cups_left(&self, stock_name: &str) -> Result<Option<u32>, Error> {
+            self.reachable()?;
+            Ok(self.stock.lock().unwrap().get(stock_name).map(|item| item.qty))
         }
     }
 }

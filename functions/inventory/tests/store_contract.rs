@@ -39,6 +39,7 @@ cafe_testkit::contract!(
         an_order_out_of_stock_gives_nothing_back,
         a_release_racing_the_reservation_leaves_every_cup_accounted,
         deliveries_racing_a_restock_get_the_one_decision,
+        the_cups_left_are_the_level_after_the_reservation,
     ]
 );
 
@@ -100,6 +101,13 @@ async fn a_reservation_takes_its_cups_once(store: &impl Subject) {
         Reservation::Reserved { cups: 3 }
     );
     assert_eq!(level(store, "cup").await, Some(7));
+}
+
+async fn the_cups_left_are_the_level_after_the_reservation(store: &impl Subject) {
+    assert_eq!(store.cups_left("cup").await.unwrap(), None, "no such stock item");
+    store.create("cup", 4).await.unwrap();
+    store.reserve_cups(&placed(&new_order_id(), "cup", 3)).await.unwrap();
+    assert_eq!(store.cups_left("cup").await.unwrap(), Some(1));
 }
 
 async fn the_stock_never_goes_below_zero(store: &impl Subject) {
@@ -314,5 +322,6 @@ mod unreachable {
         assert!(store.create("cup", 1).await.is_err());
         assert!(store.set_level("cup", 1).await.is_err());
         assert!(store.get("cup").await.is_err());
+        assert!(store.cups_left("cup").await.is_err());
     }
 }

@@ -38,6 +38,9 @@ pub struct KioskOrder {
     /// Whether a page watches it live (what its saga step needs to know, not the customer).
     #[serde(default, skip_serializing)]
     pub watched: bool,
+    /// Whether the day at a glance counted its outcome (see `day::ended`).
+    #[serde(default, skip_serializing)]
+    pub counted: bool,
     pub timeline: Vec<TimelineStep>,
 }
 

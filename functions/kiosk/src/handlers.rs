@@ -7,8 +7,8 @@ use crate::pages::{
     DISPLAY_PAGE, DISPLAY_PAGE_POLICY, KIOSK_PAGE, KIOSK_PAGE_POLICY, OPERATOR_PAGE, OPERATOR_PAGE_POLICY,
     RECEIPT_PAGE, RECEIPT_PAGE_POLICY, with_live_url,
 };
-use crate::store::{CUSTOMER_PAGE_KEY, KioskStore, OrderViews};
-use crate::{KioskApi, KioskLive, KioskSaga, saga};
+use crate::store::{CUSTOMER_PAGE_KEY, CafeDay, KioskStore, OrderViews};
+use crate::{KioskApi, KioskLive, KioskSaga, day, saga};
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cafe_shared::auth::{Caller, bearer_token, customer_token_claim};
@@ -21,7 +21,8 @@ use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 
 /// `GET /`, `GET /operator`, `GET /receipt`, `GET /display`, `GET /openapi.json`, `POST /sessions`,
 /// `GET /kiosk/orders/{orderId}`, `GET /kiosk/orders/{orderId}/receipt-link`,
-/// `GET /kiosk/customers/{customerId}/orders`, `GET /kiosk/kiosk-link`, `GET /kiosk/dead-letters`.
+/// `GET /kiosk/customers/{customerId}/orders`, `GET /kiosk/kiosk-link`, `GET /kiosk/dead-letters`,
+/// `GET /kiosk/day`.
 pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
     let (method, resource) = route(&req);
     let outcome = match (method.as_str(), resource.as_str()) {
@@ -36,6 +37,7 @@ pub async fn http(service: &KioskApi, req: Request) -> Response<Body> {
         ("GET", "/kiosk/customers/{customerId}/orders") => customer_orders(service, &req).await,
         ("GET", "/kiosk/kiosk-link") => kiosk_link_of(service, &req).await,
         ("GET", "/kiosk/dead-letters") => dead_letters(service, &req).await,
+        ("GET", "/kiosk/day") => day(service, &req).await,
         _ => Err(no_route(&req)),
     };
     respond(outcome)
@@ -132,6 +134,18 @@ async fn dead_letters(service: &KioskApi, req: &Request) -> Result<Response<Body
     Ok(json_response(StatusCode::OK, &service.dead_letters.waiting().await?))
 }
 
+/// The last 24 hours at a glance, for the operator: what ended in each hour, how long orders
+/// took, how fast cups and ingredients are going.
+async fn day(service: &KioskApi, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.require_operator(req).await?;
+    let now = clock::now();
+    let hours = service.store.hours(&day::hours_up_to(now)).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &day::day_at_a_glance(hours, &service.menu, now),
+    ))
+}
+
 /// The `page` query parameter: a page's address as the caller reaches it (the API's own address
 /// differs between AWS, custom domains and local clouds).
 fn page_param(req: &Request) -> &str {
@@ -167,7 +181,14 @@ async fn current_board(store: &KioskStore) -> Result<Board, Error> {
 /// Every saga event: fold it into its order's view and tell its watchers (`saga`).
 pub async fn saga_events(service: &KioskSaga, batch: SqsEvent) -> SqsBatchResponse {
     sqs::handle_batch(batch, &service.dead_letters, |message| {
-        saga::on_event(&service.store, &service.live, &service.sign_outs, message)
+        saga::on_event(
+            &service.store,
+            &service.live,
+            &service.sign_outs,
+            &service.alerts,
+            &service.menu,
+            message,
+        )
     })
     .await
 }

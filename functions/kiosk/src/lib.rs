@@ -2,6 +2,8 @@
 //! events alone (CQRS) and serves it, with the kiosk web page, the receipt page and the pickup
 //! screen; the pages watch their order or the pickup screen live over the WebSocket API.
 
+pub mod alerts;
+pub mod day;
 pub mod dead_letters;
 pub mod domain;
 pub mod handlers;
@@ -26,6 +28,8 @@ pub struct KioskApi {
     pub operator_session: std::time::Duration,
     /// The saga's dead-letter queues, whose waiting messages the operator's page shows.
     pub dead_letters: dead_letters::DeadLetterQueues,
+    /// What each beverage takes, for the day's rates of use.
+    pub menu: Menu,
 }
 
 impl KioskApi {
@@ -39,6 +43,7 @@ impl KioskApi {
             openapi: pages::deployed_openapi(&menu.names(), &config::text_country_codes()),
             operator_session: std::time::Duration::from_secs(config::number_or("OPERATOR_SESSION_SECONDS", 900)?),
             dead_letters: dead_letters::DeadLetterQueues::from_env(&sdk)?,
+            menu,
         })
     }
 }
@@ -52,6 +57,10 @@ pub struct KioskSaga {
     pub dead_letters: cafe_shared::sqs::DeadLetterQueue,
     /// Who signed out everywhere: their pages are closed.
     pub sign_outs: cafe_shared::auth::SignOuts,
+    /// Where the operator's alerts go.
+    pub alerts: alerts::AlertTopic,
+    /// What each beverage takes, for the rates the alerts are judged by.
+    pub menu: Menu,
 }
 
 impl KioskSaga {
@@ -62,6 +71,8 @@ impl KioskSaga {
             live: live::LiveConnections::from_env(&sdk)?,
             dead_letters: cafe_shared::sqs::DeadLetterQueue::from_env(&sdk)?,
             sign_outs: cafe_shared::auth::SignOuts::from_env(&sdk)?,
+            alerts: alerts::AlertTopic::from_env(&sdk)?,
+            menu: Menu::from_json(&config::required_env("MENU")?)?,
         })
     }
 }

@@ -1,12 +1,17 @@
 //! The kiosk's part in the saga: every event is folded into its order's view (the read model),
 //! in whatever order and however often the events arrive, and the pages watching the order or
-//! the pickup screen are sent what changed.
+//! the pickup screen are sent what changed. An order that ended is counted, once, in its hour;
+//! an event that reports levels, or a failure on a machine out of service, may alert the operator.
 
+use crate::alerts::OperatorAlerts;
+use crate::day::{self, Alert, MACHINE, MACHINE_ALERT, hour_of, levels_in, running_out};
 use crate::domain::{KioskOrder, LiveUpdate, Watch, board_order, moves_on_board};
 use crate::live::{LiveUpdates, Watcher};
-use crate::store::OrderViews;
+use crate::store::{CafeDay, OrderViews};
+use cafe_shared::Error;
 use cafe_shared::auth::SignOutList;
-use cafe_shared::events::BusMessage;
+use cafe_shared::events::{BusMessage, CafeEvent, MACHINE_OUT_OF_ORDER};
+use cafe_shared::menu::Menu;
 use cafe_shared::sqs::StepError;
 use futures::StreamExt;
 
@@ -14,13 +19,71 @@ use futures::StreamExt;
 const SENDS_AT_ONCE: usize = 32;
 
 pub async fn on_event(
-    views: &impl OrderViews,
+    views: &(impl OrderViews + CafeDay),
     live: &impl LiveUpdates,
     sign_outs: &impl SignOutList,
+    alerts: &impl OperatorAlerts,
+    menu: &Menu,
     message: BusMessage,
 ) -> Result<(), StepError> {
     let view = views.apply(&message).await?;
+    if let Some(ended) = day::ended(&view) {
+        views.count(&view.order_id, &ended).await?;
+    }
     tell_watchers(live, sign_outs, &view, &message).await;
+    alert_operator(views, alerts, menu, &message).await?;
+    Ok(())
+}
+
+/// The alerts this event calls for, each sent once an hour: the items whose reported levels run
+/// out within the hour at the current rate, a stock item too short for an order, the machine out
+/// of service. Sent, then recorded: a send that fails is sent again on the retry (so two
+/// deliveries at once may both send one).
+async fn alert_operator(
+    store: &impl CafeDay,
+    alerts: &impl OperatorAlerts,
+    menu: &Menu,
+    message: &BusMessage,
+) -> Result<(), Error> {
+    let levels = levels_in(&message.event);
+    let mut raised = Vec::new();
+    match &message.event {
+        CafeEvent::CupOutOfStock(short) if short.cups_available.is_some() => raised.push((
+            short.stock_name.clone(),
+            format!(
+                "{} is short: an order was cancelled for want of it ({} left). Restock it.",
+                short.stock_name,
+                short.cups_available.unwrap_or_default()
+            ),
+        )),
+        CafeEvent::BeverageFailed(failed) if failed.reason == MACHINE_OUT_OF_ORDER => {
+            raised.push((MACHINE.to_string(), MACHINE_ALERT.to_string()));
+        }
+        _ if levels.is_empty() => return Ok(()),
+        _ => {}
+    }
+    let hour = hour_of(message.time);
+    let hours = store.hours(&[hour - chrono::Duration::hours(1), hour]).await?;
+    let (_, usage) = day::usage(&hours, menu, message.time);
+    raised.extend(running_out(&levels, &usage));
+    let raised_before = |subject: &str| hours.iter().any(|h| h.hour == hour && h.alerts.contains_key(subject));
+    for (subject, text) in raised {
+        if raised_before(&subject) {
+            continue;
+        }
+        let alert = Alert {
+            hour,
+            subject,
+            message: text,
+        };
+        tracing::warn!(
+            subject = alert.subject,
+            message = alert.message,
+            "the operator is alerted"
+        );
+        alerts.send(&alert).await?;
+        store.raise(&alert).await?;
+    }
     Ok(())
 }
 
@@ -88,6 +151,7 @@ async fn tell_watchers(live: &impl LiveUpdates, sign_outs: &impl SignOutList, vi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::fake::SentAlerts;
     use crate::domain::KioskOrder;
     use crate::live::WatchingAs;
     use crate::live::fake::MemoryLive;
@@ -122,6 +186,7 @@ mod tests {
                 order: order.clone(),
                 stock_name: "cup".into(),
                 cups_reserved: 1,
+                cups_left: None,
             }),
             CafeEvent::MakingRequested(MakingRequested {
                 order: order.clone(),
@@ -136,6 +201,7 @@ mod tests {
                 order: order.clone(),
                 beverage_id: "b-1".into(),
                 made_at: "2026-12-01T10:00:00Z".parse().unwrap(),
+                ingredients_left: Default::default(),
             }),
             CafeEvent::OrderCompleted(OrderCompleted { order: order.clone() }),
             CafeEvent::CustomerNotified(CustomerNotified {
@@ -156,7 +222,10 @@ mod tests {
         );
         for event in events {
             let batch = sqs_batch(&[envelope(event)]);
-            let response = handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
+            let response = handle_batch(batch, &dead, |m| {
+                on_event(&views, &live, &*NOBODY_SIGNED_OUT, &*UNHEARD, &MENU, m)
+            })
+            .await;
             assert!(response.batch_item_failures.is_empty());
         }
         views.get("o-1").await.unwrap().unwrap()
@@ -190,6 +259,125 @@ mod tests {
         assert_eq!(view_after(&reversed).await, in_order, "reversed");
         let twice: Vec<_> = completed_saga().into_iter().flat_map(|e| [e.clone(), e]).collect();
         assert_eq!(view_after(&twice).await, in_order, "each twice");
+    }
+
+    #[tokio::test]
+    async fn the_day_counts_an_order_once_whatever_is_redelivered() {
+        let (views, dead, live) = (
+            MemoryViews::default(),
+            FakeDeadLetters::default(),
+            MemoryLive::default(),
+        );
+        let mut events = completed_saga();
+        events.reverse();
+        for event in events.iter().chain(&events) {
+            let batch = sqs_batch(&[envelope(event)]);
+            handle_batch(batch, &dead, |m| {
+                on_event(&views, &live, &*NOBODY_SIGNED_OUT, &*UNHEARD, &MENU, m)
+            })
+            .await;
+        }
+        // Every envelope is stamped 10:00:00; the order was placed at 09:59:58.
+        let counts = views.hours(&["2026-12-01T10:00:00Z".parse().unwrap()]).await.unwrap();
+        assert_eq!(counts[0].completed, 1);
+        assert_eq!(counts[0].made.get("latte"), Some(&1));
+        assert_eq!(counts[0].ready_seconds, [2]);
+    }
+
+    /// Delivers each event in its own batch: the ids of the messages handed back.
+    async fn deliver_each(views: &MemoryViews, alerts: &SentAlerts, events: &[CafeEvent]) -> Vec<String> {
+        let (dead, live) = (FakeDeadLetters::default(), MemoryLive::default());
+        let mut failed = Vec::new();
+        for event in events {
+            let batch = sqs_batch(&[envelope(event)]);
+            let response = handle_batch(batch, &dead, |m| {
+                on_event(views, &live, &*NOBODY_SIGNED_OUT, alerts, &MENU, m)
+            })
+            .await;
+            failed.extend(response.batch_item_failures.into_iter().map(|f| f.item_identifier));
+        }
+        failed
+    }
+
+    fn another_order() -> OrderSummary {
+        OrderSummary {
+            order_id: "o-2".into(),
+            ..order()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_operator_is_alerted_once_an_hour_of_an_item_that_runs_out_within_it() {
+        let (views, alerts) = (MemoryViews::default(), SentAlerts::default());
+        // One latte completed this hour: a cup, a unit of beans and of milk an hour.
+        deliver_each(&views, &alerts, &completed_saga()).await;
+        assert!(alerts.sent.lock().unwrap().is_empty(), "nothing reported running low");
+        let reserved = CafeEvent::CupStockDecreased(CupStockDecreased {
+            order: another_order(),
+            stock_name: "cup".into(),
+            cups_reserved: 1,
+            cups_left: Some(0),
+        });
+        let made = CafeEvent::BeverageMade(BeverageMade {
+            order: another_order(),
+            beverage_id: "b-2".into(),
+            made_at: "2026-12-01T10:00:00Z".parse().unwrap(),
+            ingredients_left: [("beans".to_string(), 5), ("milk".to_string(), 0)].into(),
+        });
+        let failed = deliver_each(&views, &alerts, &[reserved.clone(), made, reserved]).await;
+        assert!(failed.is_empty());
+        let sent: Vec<_> = (alerts.sent.lock().unwrap().iter())
+            .map(|a| (a.subject.clone(), a.message.clone()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (
+                    "cup".to_string(),
+                    "cup runs out in about 0 min at the current rate (0 left, 1.0 an hour): restock it.".to_string()
+                ),
+                (
+                    "milk".to_string(),
+                    "milk runs out in about 0 min at the current rate (0 left, 1.0 an hour): restock it.".to_string()
+                ),
+            ],
+            "beans last 5 hours; the cups' second report is the same hour's"
+        );
+        let hour = views
+            .hours(&["2026-12-01T10:00:00Z".parse().unwrap()])
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(hour.alerts.keys().collect::<Vec<_>>(), ["cup", "milk"]);
+    }
+
+    #[tokio::test]
+    async fn an_order_failed_on_a_machine_out_of_service_alerts_the_operator_and_a_failed_send_is_sent_again() {
+        let (views, alerts) = (MemoryViews::default(), SentAlerts::default());
+        let failed = CafeEvent::BeverageFailed(BeverageFailed {
+            order: order(),
+            beverage_id: "b-1".into(),
+            reason: MACHINE_OUT_OF_ORDER.into(),
+            failed_at: "2026-12-01T10:00:00Z".parse().unwrap(),
+        });
+        alerts.down.set(true);
+        assert_eq!(
+            deliver_each(&views, &alerts, std::slice::from_ref(&failed)).await.len(),
+            1,
+            "retried"
+        );
+        alerts.down.set(false);
+        assert!(
+            deliver_each(&views, &alerts, &[failed.clone(), failed])
+                .await
+                .is_empty()
+        );
+        let sent = alerts.sent.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            (sent[0].subject.as_str(), sent[0].message.as_str()),
+            (MACHINE, MACHINE_ALERT)
+        );
     }
 
     #[tokio::test]
@@ -275,7 +463,10 @@ mod tests {
             .push(("phone".into(), "order#o-1".into(), None));
         views.down.set(true);
         let batch = sqs_batch(&[envelope(&completed_saga()[0])]);
-        let response = handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
+        let response = handle_batch(batch, &dead, |m| {
+            on_event(&views, &live, &*NOBODY_SIGNED_OUT, &*UNHEARD, &MENU, m)
+        })
+        .await;
         assert_eq!(response.batch_item_failures.len(), 1);
         assert!(views.items.lock().unwrap().is_empty() && dead.set_aside().is_empty());
         assert!(live.sent.lock().unwrap().is_empty(), "nothing stored, nothing sent");
@@ -310,7 +501,10 @@ mod tests {
         );
         for event in completed_saga() {
             let batch = sqs_batch(&[envelope(&event)]);
-            handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
+            handle_batch(batch, &dead, |m| {
+                on_event(&views, &live, &*NOBODY_SIGNED_OUT, &*UNHEARD, &MENU, m)
+            })
+            .await;
         }
         let sent = live.sent.lock().unwrap().clone();
         let to = |connection: &str| -> Vec<serde_json::Value> {
@@ -355,7 +549,10 @@ mod tests {
         );
         for event in completed_saga() {
             let batch = sqs_batch(&[envelope(&event)]);
-            handle_batch(batch, &dead, |m| on_event(&views, &live, &*NOBODY_SIGNED_OUT, m)).await;
+            handle_batch(batch, &dead, |m| {
+                on_event(&views, &live, &*NOBODY_SIGNED_OUT, &*UNHEARD, &MENU, m)
+            })
+            .await;
         }
         // Only the 3 events that move it on the board (making, made, ready) look for screens.
         assert_eq!(*live.looked_up.lock().unwrap(), ["board", "board", "board"]);
@@ -363,6 +560,14 @@ mod tests {
     }
 
     static NOBODY_SIGNED_OUT: std::sync::LazyLock<FakeSignOuts> = std::sync::LazyLock::new(FakeSignOuts::default);
+    /// Alerts no test here looks at.
+    static UNHEARD: std::sync::LazyLock<SentAlerts> = std::sync::LazyLock::new(SentAlerts::default);
+    static MENU: std::sync::LazyLock<Menu> = std::sync::LazyLock::new(|| {
+        Menu::from_json(
+            r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1,"milk":1}}]"#,
+        )
+        .unwrap()
+    });
 
     fn watching_as(customer_id: &str) -> WatchingAs {
         WatchingAs {
@@ -387,7 +592,9 @@ mod tests {
         let events = completed_saga();
         let deliver = |event: &CafeEvent| {
             let batch = sqs_batch(&[envelope(event)]);
-            handle_batch(batch, &dead, |m| on_event(&views, &live, &sign_outs, m))
+            handle_batch(batch, &dead, |m| {
+                on_event(&views, &live, &sign_outs, &*UNHEARD, &MENU, m)
+            })
         };
         deliver(&events[0]).await;
         views

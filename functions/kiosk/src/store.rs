@@ -1,18 +1,21 @@
 //! The kiosk view table (DynamoDB), keyed by `orderId`, with the `byCustomer` index and the
 //! `byDate` index of every order (the pickup screen reads the latest there). Each
 //! timeline step is its own attribute (`step#<event>`), written only if absent, so applying
-//! an event twice or out of order gives the same item.
+//! an event twice or out of order gives the same item. Beside the views, one item per hour counts
+//! the orders that ended in it, for the operator's day at a glance (see `day`).
 
+use crate::day::{Alert, Ended, HourCounts, Outcome};
 use crate::domain::{
     KioskOrder, TimelineStep, notification_of, order_date_of, reason_of, saga_position, status_of, step_of,
 };
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use cafe_shared::dynamo::SortOrder::Descending;
 use cafe_shared::dynamo::{self, Item, Page, PageRequest, n, s};
 use cafe_shared::events::{BusMessage, CafeEvent};
 use cafe_shared::{Error, clock};
+use chrono::{DateTime, Utc};
 use std::future::Future;
 
 const STEP_PREFIX: &str = "step#";
@@ -30,6 +33,73 @@ pub trait OrderViews: Sync {
     fn apply(&self, message: &BusMessage) -> impl Future<Output = Result<KioskOrder, Error>> + Send;
 
     fn get(&self, order_id: &str) -> impl Future<Output = Result<Option<KioskOrder>, Error>> + Send;
+}
+
+/// The day at a glance's port: an item per hour beside the views (see `day`).
+pub trait CafeDay: Sync {
+    /// Counts an ended order in its hour, together with marking its view counted, so an order is
+    /// counted once however often its events come: false when it was counted already.
+    fn count(&self, order_id: &str, ended: &Ended) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// What ended in each of these hours (zeros for an hour nothing ended in), in their order.
+    fn hours(&self, hours: &[DateTime<Utc>]) -> impl Future<Output = Result<Vec<HourCounts>, Error>> + Send;
+
+    /// Records an alert in its hour unless one about the same subject is there already: whether
+    /// it was recorded now.
+    fn raise(&self, alert: &Alert) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// The hour items beside the views: `hour#<YYYY-MM-DDTHH>` under the table's key, one counter
+/// attribute per outcome, cause and beverage, and each completed order's time to ready.
+fn hour_key(hour: DateTime<Utc>) -> String {
+    format!("hour#{}", hour.format("%Y-%m-%dT%H"))
+}
+
+/// How long an hour's counts are kept (DynamoDB TTL): a week back, for a look at last week's day.
+const HOUR_KEPT_SECONDS: i64 = 8 * 24 * 3600;
+const COMPLETED: &str = "completed";
+const CANCELLED_PREFIX: &str = "cancelled#";
+const MADE_PREFIX: &str = "made#";
+const READY_SECONDS: &str = "readySeconds";
+const ALERT_PREFIX: &str = "alert#";
+
+/// The counters an outcome adds to, and by how much.
+fn counters_of(outcome: &Outcome) -> Vec<(String, u32)> {
+    match outcome {
+        Outcome::Completed {
+            beverage_name,
+            beverage_qty,
+            ..
+        } => vec![
+            (COMPLETED.to_string(), 1),
+            (format!("{MADE_PREFIX}{beverage_name}"), *beverage_qty),
+        ],
+        Outcome::Cancelled { cause } => vec![(format!("{CANCELLED_PREFIX}{cause}"), 1)],
+    }
+}
+
+fn hour_counts_of(hour: DateTime<Utc>, item: Option<&Item>) -> Result<HourCounts, Error> {
+    let mut counts = HourCounts::empty(hour);
+    for (name, value) in item.into_iter().flatten() {
+        let number =
+            || -> Result<u32, Error> { Ok(value.as_n().map_err(|_| format!("{name} is no number"))?.parse()?) };
+        if name == COMPLETED {
+            counts.completed = number()?;
+        } else if let Some(cause) = name.strip_prefix(CANCELLED_PREFIX) {
+            counts.cancelled.insert(cause.to_string(), number()?);
+        } else if let Some(beverage) = name.strip_prefix(MADE_PREFIX) {
+            counts.made.insert(beverage.to_string(), number()?);
+        } else if let Some(subject) = name.strip_prefix(ALERT_PREFIX) {
+            let message = value.as_s().map_err(|_| format!("{name} is no text"))?;
+            counts.alerts.insert(subject.to_string(), message.clone());
+        } else if name == READY_SECONDS {
+            let list = value.as_l().map_err(|_| "readySeconds is no list")?;
+            counts.ready_seconds = (list.iter())
+                .map(|v| Ok(v.as_n().map_err(|_| "a time to ready is no number")?.parse()?))
+                .collect::<Result<_, Error>>()?;
+        }
+    }
+    Ok(counts)
 }
 
 /// How an event writes an attribute of its order's view.
@@ -182,6 +252,73 @@ impl OrderViews for KioskStore {
     }
 }
 
+impl CafeDay for KioskStore {
+    async fn count(&self, order_id: &str, ended: &Ended) -> Result<bool, Error> {
+        let hour = hour_key(ended.hour);
+        let mark = (Update::builder().table_name(&self.table))
+            .key("orderId", s(order_id))
+            .update_expression("SET countedAs = :hour")
+            .condition_expression("attribute_exists(customerId) AND attribute_not_exists(countedAs)")
+            .expression_attribute_values(":hour", s(&hour))
+            .build()?;
+        let mut add = (Update::builder().table_name(&self.table))
+            .key("orderId", s(&hour))
+            .expression_attribute_values(":start", s(ended.hour.to_rfc3339()))
+            .expression_attribute_values(":ends", n(ended.hour.timestamp() + HOUR_KEPT_SECONDS));
+        let mut adds = Vec::new();
+        for (i, (name, by)) in counters_of(&ended.outcome).into_iter().enumerate() {
+            add = add
+                .expression_attribute_names(format!("#c{i}"), name)
+                .expression_attribute_values(format!(":c{i}"), n(by));
+            adds.push(format!("#c{i} :c{i}"));
+        }
+        let mut sets = vec!["hourStart = :start".to_string(), "expiresAt = :ends".to_string()];
+        if let Outcome::Completed { ready_seconds, .. } = &ended.outcome {
+            sets.push(format!(
+                "{READY_SECONDS} = list_append(if_not_exists({READY_SECONDS}, :none), :ready)"
+            ));
+            add = add
+                .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":ready", AttributeValue::L(vec![n(ready_seconds)]));
+        }
+        let add = add
+            .update_expression(format!("SET {} ADD {}", sets.join(", "), adds.join(", ")))
+            .build()?;
+        let failed = dynamo::transact(
+            &self.client,
+            vec![
+                TransactWriteItem::builder().update(mark).build(),
+                TransactWriteItem::builder().update(add).build(),
+            ],
+        )
+        .await?;
+        Ok(failed.is_empty())
+    }
+
+    async fn hours(&self, hours: &[DateTime<Utc>]) -> Result<Vec<HourCounts>, Error> {
+        let keys: Vec<String> = hours.iter().map(|hour| hour_key(*hour)).collect();
+        let found = dynamo::get_many(&self.client, &self.table, "orderId", &keys).await?;
+        (hours.iter().zip(&keys))
+            .map(|(hour, key)| hour_counts_of(*hour, found.get(key)))
+            .collect()
+    }
+
+    async fn raise(&self, alert: &Alert) -> Result<bool, Error> {
+        let written = (self.client.update_item())
+            .table_name(&self.table)
+            .key("orderId", s(hour_key(alert.hour)))
+            .update_expression("SET hourStart = :start, expiresAt = :ends, #alert = :message")
+            .condition_expression("attribute_not_exists(#alert)")
+            .expression_attribute_names("#alert", format!("{ALERT_PREFIX}{}", alert.subject))
+            .expression_attribute_values(":message", s(&alert.message))
+            .expression_attribute_values(":start", s(alert.hour.to_rfc3339()))
+            .expression_attribute_values(":ends", n(alert.hour.timestamp() + HOUR_KEPT_SECONDS))
+            .send()
+            .await;
+        dynamo::condition_held(written)
+    }
+}
+
 /// Whether an event made the item a view (a page may mark an order watched before its first event).
 fn is_view(item: &Item) -> bool {
     item.contains_key("customerId")
@@ -218,6 +355,7 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
         reason: text("reason"),
         notification: text("notification"),
         watched: item.contains_key("watched"),
+        counted: item.contains_key("countedAs"),
         timeline,
     })
 }
@@ -269,6 +407,68 @@ pub mod fake {
                 .filter(|item| is_view(item))
                 .map(view_of)
                 .transpose()
+        }
+    }
+
+    impl MemoryViews {
+        /// The hour's item, as the store makes it on its first write.
+        fn hour_item(items: &mut HashMap<String, Item>, hour: DateTime<Utc>) -> &mut Item {
+            let key = hour_key(hour);
+            let item = (items.entry(key.clone())).or_insert_with(|| dynamo::key("orderId", &key));
+            item.insert("hourStart".into(), s(hour.to_rfc3339()));
+            item.insert("expiresAt".into(), n(hour.timestamp() + HOUR_KEPT_SECONDS));
+            item
+        }
+    }
+
+    impl CafeDay for MemoryViews {
+        async fn count(&self, order_id: &str, ended: &Ended) -> Result<bool, Error> {
+            self.down.check("the kiosk table is unreachable")?;
+            let hour = hour_key(ended.hour);
+            let mut items = self.items.lock().unwrap();
+            match items.get_mut(order_id) {
+                Some(view) if is_view(view) && !view.contains_key("countedAs") => {
+                    view.insert("countedAs".into(), s(&hour));
+                }
+                _ => return Ok(false),
+            }
+            let item = Self::hour_item(&mut items, ended.hour);
+            for (name, by) in counters_of(&ended.outcome) {
+                let before: u32 = item
+                    .get(&name)
+                    .and_then(|v| v.as_n().ok())
+                    .map_or(Ok(0), |v| v.parse())?;
+                item.insert(name, n(before + by));
+            }
+            if let Outcome::Completed { ready_seconds, .. } = &ended.outcome {
+                let list = item
+                    .entry(READY_SECONDS.into())
+                    .or_insert(AttributeValue::L(Vec::new()));
+                if let AttributeValue::L(list) = list {
+                    list.push(n(ready_seconds));
+                }
+            }
+            Ok(true)
+        }
+
+        async fn hours(&self, hours: &[DateTime<Utc>]) -> Result<Vec<HourCounts>, Error> {
+            self.down.check("the kiosk table is unreachable")?;
+            let items = self.items.lock().unwrap();
+            (hours.iter())
+                .map(|hour| hour_counts_of(*hour, items.get(&hour_key(*hour))))
+                .collect()
+        }
+
+        async fn raise(&self, alert: &Alert) -> Result<bool, Error> {
+            self.down.check("the kiosk table is unreachable")?;
+            let mut items = self.items.lock().unwrap();
+            let item = Self::hour_item(&mut items, alert.hour);
+            let name = format!("{ALERT_PREFIX}{}", alert.subject);
+            if item.contains_key(&name) {
+                return Ok(false);
+            }
+            item.insert(name, s(&alert.message));
+            Ok(true)
         }
     }
 }

@@ -17,6 +17,10 @@ async fn every_route_answers_a_json_500_without_detail() {
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
         operator_session: Duration::from_secs(900),
         dead_letters: DeadLetterQueues::new(&sdk, "inventory=http://127.0.0.1:9/queue/inventory-dlq").unwrap(),
+        menu: cafe_shared::menu::Menu::from_json(
+            r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1}}]"#,
+        )
+        .unwrap(),
     };
     let o = "0be4463a-e630-5884-9f64-224913e1da1d";
     let receipt = (service
@@ -50,6 +54,7 @@ async fn every_route_answers_a_json_500_without_detail() {
             None,
         ),
         Call::down("GET", "/kiosk/dead-letters", "/kiosk/dead-letters", None),
+        Call::down("GET", "/kiosk/day", "/kiosk/day", None),
         // Made from the kiosk's token alone.
         Call::still_answers("GET", "/kiosk/kiosk-link")
             .at("/kiosk/kiosk-link?page=https://cafe.example/")

@@ -2,9 +2,10 @@
 //! in-process tests and the simulation run) and for the DynamoDB store on the template's
 //! `KioskTable`.
 
+use cafe_kiosk::day::{Alert, HourCounts, MACHINE, OUT_OF_CUPS, ended};
 use cafe_kiosk::domain::KioskOrder;
 use cafe_kiosk::store::fake::MemoryViews;
-use cafe_kiosk::store::{KioskStore, OrderViews};
+use cafe_kiosk::store::{CafeDay, KioskStore, OrderViews};
 use cafe_shared::events::*;
 use cafe_shared::fakes::api::unreachable_cloud;
 use cafe_testkit::Tables;
@@ -26,6 +27,10 @@ cafe_testkit::contract!(
         a_redelivered_event_changes_nothing,
         the_placing_date_wins_over_a_later_event_s_time,
         an_order_with_no_event_has_no_view,
+        an_ended_order_is_counted_once_in_the_hour_it_ended,
+        a_completed_order_counts_what_was_made_and_its_time_to_ready,
+        an_hour_nothing_ended_in_reads_as_zeros,
+        an_alert_is_raised_once_an_hour_about_each_subject,
     ]
 );
 
@@ -134,6 +139,150 @@ async fn an_order_with_no_event_has_no_view(views: &impl OrderViews) {
     assert_eq!(views.get(&new_order_id()).await.unwrap(), None);
 }
 
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    text.parse().unwrap()
+}
+
+/// Folds the messages and counts the order as the saga step does, as often as asked: whether
+/// each count counted.
+async fn fold_and_count(views: &(impl OrderViews + CafeDay), messages: Vec<BusMessage>, times: usize) -> Vec<bool> {
+    let view = fold(views, messages).await;
+    let mut counted = Vec::new();
+    for _ in 0..times {
+        let view = views.get(&view.order_id).await.unwrap().unwrap();
+        match ended(&view) {
+            Some(ended) => counted.push(views.count(&view.order_id, &ended).await.unwrap()),
+            None => counted.push(false),
+        }
+    }
+    counted
+}
+
+async fn an_ended_order_is_counted_once_in_the_hour_it_ended(views: &(impl OrderViews + CafeDay)) {
+    let (first, second) = (new_order_id(), new_order_id());
+    assert_eq!(
+        fold_and_count(views, cancelled_saga(&first), 3).await,
+        [true, false, false]
+    );
+    assert!(views.get(&first).await.unwrap().unwrap().counted);
+    // The ended view counted anew (a redelivered event) changes nothing.
+    let view = views.get(&first).await.unwrap().unwrap();
+    let as_before = cafe_kiosk::day::Ended {
+        hour: at("2026-12-01T10:00:00Z"),
+        outcome: cafe_kiosk::day::Outcome::Cancelled {
+            cause: OUT_OF_CUPS.into(),
+        },
+    };
+    assert!(!views.count(&view.order_id, &as_before).await.unwrap());
+    assert_eq!(fold_and_count(views, cancelled_saga(&second), 1).await, [true]);
+    let hours = views.hours(&[at("2026-12-01T10:00:00Z")]).await.unwrap();
+    assert_eq!(hours.len(), 1);
+    assert_eq!((hours[0].completed, hours[0].cancelled.get(OUT_OF_CUPS)), (0, Some(&2)));
+    assert!(hours[0].made.is_empty() && hours[0].ready_seconds.is_empty());
+}
+
+/// The messages of one completed order of 2 lattes, placed at 10:59:58.4 and ready at 11:00:03.
+fn completed_saga(order_id: &str) -> Vec<BusMessage> {
+    let order = order(order_id);
+    let events = [
+        CafeEvent::OrderPlaced(OrderPlaced {
+            order: order.clone(),
+            stock_name: "cup".into(),
+            order_date: at("2026-12-01T10:59:58.400Z"),
+        }),
+        CafeEvent::BeverageMade(BeverageMade {
+            order: order.clone(),
+            beverage_id: "b-1".into(),
+            made_at: at("2026-12-01T11:00:02Z"),
+            ingredients_left: Default::default(),
+        }),
+        CafeEvent::OrderCompleted(OrderCompleted { order }),
+    ];
+    (events.into_iter().enumerate())
+        .map(|(i, event)| BusMessage {
+            id: format!("{order_id}-{i}"),
+            source: "cafe.test".into(),
+            time: at("2026-12-01T11:00:01Z") + chrono::Duration::seconds(i as i64),
+            event,
+        })
+        .collect()
+}
+
+async fn a_completed_order_counts_what_was_made_and_its_time_to_ready(views: &(impl OrderViews + CafeDay)) {
+    let (first, second) = (new_order_id(), new_order_id());
+    // Ready before its placing is known: counted once OrderPlaced comes.
+    let mut saga = completed_saga(&first);
+    let placed = saga.remove(0);
+    assert_eq!(fold_and_count(views, saga, 1).await, [false]);
+    assert_eq!(fold_and_count(views, vec![placed], 2).await, [true, false]);
+    assert_eq!(fold_and_count(views, completed_saga(&second), 1).await, [true]);
+    let hours = views
+        .hours(&[at("2026-12-01T10:00:00Z"), at("2026-12-01T11:00:00Z")])
+        .await
+        .unwrap();
+    assert_eq!(hours[0], HourCounts::empty(at("2026-12-01T10:00:00Z")));
+    assert_eq!(hours[1].completed, 2);
+    assert_eq!(hours[1].made.get("latte"), Some(&4));
+    assert_eq!(
+        hours[1].ready_seconds,
+        [5, 5],
+        "11:00:03 less 10:59:58.4, to the second"
+    );
+    assert!(hours[1].cancelled.is_empty());
+}
+
+async fn an_alert_is_raised_once_an_hour_about_each_subject(views: &impl CafeDay) {
+    let alert = |hour: &str, subject: &str, message: &str| Alert {
+        hour: at(hour),
+        subject: subject.into(),
+        message: message.into(),
+    };
+    assert!(
+        views
+            .raise(&alert("2026-12-01T10:00:00Z", "cup", "cups run out"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !views
+            .raise(&alert("2026-12-01T10:00:00Z", "cup", "again"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        views
+            .raise(&alert("2026-12-01T10:00:00Z", MACHINE, "out of service"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        views
+            .raise(&alert("2026-12-01T11:00:00Z", "cup", "an hour later"))
+            .await
+            .unwrap()
+    );
+    let hours = views
+        .hours(&[at("2026-12-01T10:00:00Z"), at("2026-12-01T11:00:00Z")])
+        .await
+        .unwrap();
+    let alerts = |i: usize| -> Vec<(String, String)> { hours[i].alerts.clone().into_iter().collect() };
+    assert_eq!(
+        alerts(0),
+        [
+            ("cup".into(), "cups run out".into()),
+            (MACHINE.into(), "out of service".into())
+        ]
+    );
+    assert_eq!(alerts(1), [("cup".to_string(), "an hour later".to_string())]);
+    assert_eq!(hours[0].completed, 0, "an alert counts no order");
+}
+
+async fn an_hour_nothing_ended_in_reads_as_zeros(views: &(impl OrderViews + CafeDay)) {
+    let hour = at("2026-12-01T03:00:00Z");
+    assert_eq!(views.hours(&[hour]).await.unwrap(), [HourCounts::empty(hour)]);
+    assert!(views.hours(&[]).await.unwrap().is_empty());
+}
+
 /// With the table out of reach, every call is an error, never a default answer.
 mod unreachable {
     use super::*;
@@ -150,9 +299,22 @@ mod unreachable {
 
     cafe_testkit::contract!(fake: fake_down, dynamodb: dynamodb_down, cases: [every_call_fails]);
 
-    async fn every_call_fails(views: &impl OrderViews) {
+    async fn every_call_fails(views: &(impl OrderViews + CafeDay)) {
         let order_id = new_order_id();
         assert!(views.apply(&cancelled_saga(&order_id)[0]).await.is_err());
         assert!(views.get(&order_id).await.is_err());
+        let hour = "2026-12-01T10:00:00Z".parse().unwrap();
+        assert!(views.hours(&[hour]).await.is_err());
+        let ended = cafe_kiosk::day::Ended {
+            hour,
+            outcome: cafe_kiosk::day::Outcome::Cancelled { cause: "x".into() },
+        };
+        assert!(views.count(&order_id, &ended).await.is_err());
+        let alert = Alert {
+            hour,
+            subject: MACHINE.into(),
+            message: "x".into(),
+        };
+        assert!(views.raise(&alert).await.is_err());
     }
 }

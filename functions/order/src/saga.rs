@@ -308,6 +308,7 @@ mod tests {
                 order: order.summary(),
                 beverage_id: "b-1".into(),
                 made_at: "2026-12-01T10:00:01Z".parse().unwrap(),
+                ingredients_left: Default::default(),
             }),
         }
     }
