@@ -214,8 +214,9 @@ try {
   const last = await orderAt(kioskToken, "walk-in-6", "americano");
   assert.equal(last.status, 201, JSON.stringify(last.body));
   // The order leaves no cup, and they go at 2 or more an hour.
-  await page.locator('#alerts li[data-subject="cup"]').filter({ hasText: "cup runs out in about 0 min" }).waitFor();
+  await page.locator('#alerts li[data-subject="cup"]').filter({ hasText: "cup has run out" }).waitFor();
   assert.equal((await settled(last.body.orderId)).orderStatus, "completed");
+  await page.locator("#day-summary").filter({ hasText: `${completedOrders + 1} completed` }).waitFor();
   await page.screenshot({ path: join(shots, "operator-console.png"), fullPage: true });
   console.log("[operator] all checks passed");
 } finally {

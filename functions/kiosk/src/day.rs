@@ -186,13 +186,15 @@ pub fn running_out(levels: &BTreeMap<String, u32>, usage: &[Usage]) -> Vec<(Stri
             let left = *levels.get(&going.name)?;
             let minutes = f64::from(left) * 60.0 / going.per_hour;
             (going.per_hour > 0.0 && minutes < ALERT_WITHIN_MINUTES).then(|| {
-                let message = format!(
-                    "{} runs out in about {} min at the current rate ({left} left, {:.1} an hour): restock it.",
-                    going.name,
-                    minutes.floor(),
-                    going.per_hour
-                );
-                (going.name.clone(), message)
+                let (name, rate) = (&going.name, going.per_hour);
+                let message = match left {
+                    0 => format!("{name} has run out (it goes at {rate:.1} an hour): restock it."),
+                    _ => format!(
+                        "{name} runs out in about {} min at the current rate ({left} left, {rate:.1} an hour): restock it.",
+                        minutes.floor()
+                    ),
+                };
+                (name.clone(), message)
             })
         })
         .collect()
@@ -456,6 +458,8 @@ mod tests {
             )],
             "beans last 6.7 hours; milk goes at no rate; sugar reports no level"
         );
+        let out = running_out(&BTreeMap::from([("cup".to_string(), 0)]), &usage);
+        assert_eq!(out[0].1, "cup has run out (it goes at 6.0 an hour): restock it.");
     }
 
     #[test]

@@ -334,11 +334,11 @@ mod tests {
             [
                 (
                     "cup".to_string(),
-                    "cup runs out in about 0 min at the current rate (0 left, 1.0 an hour): restock it.".to_string()
+                    "cup has run out (it goes at 1.0 an hour): restock it.".to_string()
                 ),
                 (
                     "milk".to_string(),
-                    "milk runs out in about 0 min at the current rate (0 left, 1.0 an hour): restock it.".to_string()
+                    "milk has run out (it goes at 1.0 an hour): restock it.".to_string()
                 ),
             ],
             "beans last 5 hours; the cups' second report is the same hour's"
