@@ -293,10 +293,7 @@ impl Credentials {
 
     async fn revoke(&self, holder: Holder<'_>, ends_by: i64, now: i64) -> Result<(), Error> {
         self.signing_key().await?;
-        let published = self.checks.revoke(holder, ends_by, now).await?;
-        if let Some((_, keys)) = self.cached.lock().await.as_mut() {
-            keys.revoked = published.revoked;
-        }
+        self.checks.revoke(holder, ends_by, now).await?;
         Ok(())
     }
 
@@ -345,15 +342,15 @@ impl Credentials {
             let Some(verify_key) = &keys.verify_key else {
                 continue;
             };
-            if let Some(found) = signed_caller(verify_key, &keys.revoked, token, now) {
+            if let Some(signed) = verify_signed(verify_key, token, now) {
+                let signed = signed?;
                 // The issuer refuses a revoked token at once in each of its instances, not only in
-                // the one that published the revocation: it reads them again for every token it
-                // would let in (one read; the other functions wait for their refresh).
-                if self.signing_secret.is_some() && found.is_ok() {
-                    let revoked = self.checks.read().await?.revoked;
-                    return signed_caller(verify_key, &revoked, token, now).unwrap_or(found);
-                }
-                return found;
+                // the one that published the revocation: it reads them for every token it would
+                // let in (one read; the other functions wait for their refresh).
+                return match self.signing_secret.is_some() {
+                    true => signed.unless_revoked(&self.checks.read().await?.revoked),
+                    false => signed.unless_revoked(&keys.revoked),
+                };
             }
         }
         Err(ApiError::unauthorized(
@@ -427,34 +424,51 @@ impl Credentials {
     }
 }
 
-/// The caller a customer token or a receipt names, if `token` is one signed with the key `key`
-/// checks; refused once it has ended or was revoked.
-fn signed_caller(key: &VerifyingKey, revoked: &Revoked, token: &str, now: i64) -> Option<Result<Caller, ApiError>> {
+/// A customer token or a receipt whose signature and end were checked, not yet its revocation.
+enum SignedToken {
+    Customer(Claim),
+    Receipt(Claim),
+}
+
+/// What `token` is, if it is a customer token or a receipt signed with the key `key` checks;
+/// refused once it has ended.
+fn verify_signed(key: &VerifyingKey, token: &str, now: i64) -> Option<Result<SignedToken, ApiError>> {
     if let Some(signed) = verify_customer_token(key, token, now) {
         return Some(match signed {
-            Signed::Valid(claim) if revoked.ends_kiosks_token(claim.kiosk_id.as_deref(), claim.ends_at) => Err(
-                ApiError::unauthorized("the kiosk that issued this customer token was revoked: sign in again"),
-            ),
-            Signed::Valid(claim) if revoked.ends_customer_token(&claim.subject, None, claim.ends_at) => Err(
-                ApiError::unauthorized("this customer token was revoked (signed out everywhere): sign in again"),
-            ),
-            Signed::Valid(claim) => Ok(Caller::Customer(claim.subject)),
+            Signed::Valid(claim) => Ok(SignedToken::Customer(claim)),
             Signed::Expired => Err(ApiError::unauthorized(
                 "this customer token has expired: it comes anew with a first order",
             )),
         });
     }
     verify_receipt(key, token, now).map(|signed| match signed {
-        Signed::Valid(claim) if revoked.ends_kiosks_token(claim.kiosk_id.as_deref(), claim.ends_at) => Err(
-            ApiError::unauthorized("the kiosk that issued this receipt was revoked: ask the cafe's staff"),
-        ),
-        Signed::Valid(claim) => Ok(Caller::Receipt {
-            order_id: claim.subject,
-        }),
+        Signed::Valid(claim) => Ok(SignedToken::Receipt(claim)),
         Signed::Expired => Err(ApiError::unauthorized(
             "this receipt has expired: ask the cafe's staff about the order",
         )),
     })
+}
+
+impl SignedToken {
+    /// The caller it names, refused when it was revoked (its customer signed out everywhere, or
+    /// the kiosk that issued it was revoked).
+    fn unless_revoked(self, revoked: &Revoked) -> Result<Caller, ApiError> {
+        match self {
+            SignedToken::Customer(claim) if revoked.ends_kiosks_token(claim.kiosk_id.as_deref(), claim.ends_at) => Err(
+                ApiError::unauthorized("the kiosk that issued this customer token was revoked: sign in again"),
+            ),
+            SignedToken::Customer(claim) if revoked.ends_customer_token(&claim.subject, None, claim.ends_at) => Err(
+                ApiError::unauthorized("this customer token was revoked (signed out everywhere): sign in again"),
+            ),
+            SignedToken::Customer(claim) => Ok(Caller::Customer(claim.subject)),
+            SignedToken::Receipt(claim) if revoked.ends_kiosks_token(claim.kiosk_id.as_deref(), claim.ends_at) => Err(
+                ApiError::unauthorized("the kiosk that issued this receipt was revoked: ask the cafe's staff"),
+            ),
+            SignedToken::Receipt(claim) => Ok(Caller::Receipt {
+                order_id: claim.subject,
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -478,7 +492,7 @@ mod tests {
             customers: BTreeMap::from([("alice".to_string(), 1_000)]),
             kiosks: BTreeMap::from([("kiosk-stolen".to_string(), 1_000)]),
         };
-        let caller = |token: &str| signed_caller(&key, &revoked, token, 10).unwrap();
+        let caller = |token: &str| verify_signed(&key, token, 10).unwrap()?.unless_revoked(&revoked);
         let before = sign_customer_token(&signing, &claim("alice", 1_000, None), 5);
         let refused = caller(&before).unwrap_err();
         assert!(refused.message.contains("signed out"), "{}", refused.message);
@@ -488,7 +502,7 @@ mod tests {
         assert_eq!(caller(&bob).unwrap(), Caller::Customer("bob".into()));
         let receipt = sign_receipt(&signing, &claim("o-1", 1_000, Some("kiosk-1")), 5);
         assert_eq!(caller(&receipt).unwrap(), Caller::Receipt { order_id: "o-1".into() });
-        assert!(signed_caller(&key, &revoked, "c3.junk", 10).is_none());
+        assert!(verify_signed(&key, "c3.junk", 10).is_none());
         // What a revoked kiosk issued, a customer's token or a receipt, holds no more.
         for issued in [
             sign_customer_token(&signing, &claim("carol", 1_000, Some("kiosk-stolen")), 5),

@@ -218,6 +218,19 @@ try {
   assert.equal((await settled(last.body.orderId)).orderStatus, "completed");
   await page.locator("#day-summary").filter({ hasText: `${completedOrders + 1} completed` }).waitFor();
   await page.screenshot({ path: join(shots, "operator-console.png"), fullPage: true });
+
+  step("on a phone: one column, the chart scrolls inside its box and nothing else is wider than the screen");
+  const pocket = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phone = await pocket.newPage();
+  await phone.goto(`${url}operator`);
+  await phone.getByLabel("Operator token").fill(operatorToken);
+  await phone.getByRole("button", { name: "Sign in" }).tap();
+  await phone.locator("#day-legend li").first().waitFor();
+  await phone.locator("#alerts li").first().waitFor();
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(widths[0] <= widths[1], `the page is ${widths[0]} px wide on a ${widths[1]} px screen`);
+  await phone.screenshot({ path: join(shots, "operator-phone.png"), fullPage: true });
+  await pocket.close();
   console.log("[operator] all checks passed");
 } finally {
   operatorOfCloud.close();

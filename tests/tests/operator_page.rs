@@ -27,7 +27,7 @@ fn an_operator_runs_the_cafe_from_the_page() {
     );
     assert!(sent[1].starts_with("cup has run out"), "{sent:?}");
     let screenshots = workspace_root().join("target/e2e/screenshots");
-    for shot in ["operator-console.png", "operator-new-kiosk.png"] {
+    for shot in ["operator-console.png", "operator-new-kiosk.png", "operator-phone.png"] {
         assert!(screenshots.join(shot).exists(), "{shot} was not taken");
     }
 }

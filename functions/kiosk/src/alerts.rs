@@ -31,17 +31,22 @@ impl OperatorAlerts for AlertTopic {
     async fn send(&self, alert: &Alert) -> Result<(), Error> {
         (self.client.publish())
             .topic_arn(&self.topic_arn)
-            .subject(
-                format!("Cafe alert: {}", alert.subject)
-                    .chars()
-                    .take(100)
-                    .collect::<String>(),
-            )
+            .subject(subject_line(&alert.subject))
             .message(&alert.message)
             .send()
             .await?;
         Ok(())
     }
+}
+
+/// The mail's subject: SNS takes at most 100 printable ASCII characters there (an ingredient's
+/// name may be any text; the message carries it whole).
+fn subject_line(subject: &str) -> String {
+    let printable = subject.chars().filter(|c| c.is_ascii_graphic() || *c == ' ');
+    format!("Cafe alert: {}", printable.collect::<String>())
+        .chars()
+        .take(100)
+        .collect()
 }
 
 /// A topic that keeps what it is sent, for in-process tests and the simulation.
@@ -64,5 +69,15 @@ pub mod fake {
             self.sent.lock().unwrap().push(alert.clone());
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_subject_line_is_printable_ascii_of_at_most_100_characters() {
+        assert_eq!(super::subject_line("cup"), "Cafe alert: cup");
+        assert_eq!(super::subject_line("우유 milk\n"), "Cafe alert:  milk");
+        assert_eq!(super::subject_line(&"x".repeat(200)).len(), 100);
     }
 }

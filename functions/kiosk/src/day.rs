@@ -210,6 +210,7 @@ pub struct DayAtAGlance {
     pub completed: u32,
     pub cancelled: BTreeMap<String, u32>,
     /// None before the first completed order.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_to_ready: Option<ReadyTimes>,
     /// Over how many minutes the rates are taken (the previous hour and the current one so far).
     pub rate_minutes: i64,
