@@ -1,6 +1,7 @@
 //! The menu (the `MENU` configuration, a template Parameter): what the kiosk offers, the stock
-//! item one beverage uses, and its recipe, which the order function checks orders against and
-//! the beverage machine follows.
+//! item one beverage uses, its recipe, which the order function checks orders against and the
+//! beverage machine follows, and the price a serving starts at (the operator changes prices and
+//! what is on sale while the cafe runs: see the order function's price list).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -17,6 +18,10 @@ pub struct MenuItem {
     pub stock_name: String,
     #[serde(default)]
     pub recipe: Recipe,
+    /// What one serving costs until the operator sets another price, in the cafe's currency's
+    /// minor units (KRW has none: won); none given, it is free.
+    #[serde(default)]
+    pub price: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,6 +45,10 @@ impl Menu {
 
     pub fn find(&self, beverage_name: &str) -> Option<&MenuItem> {
         self.0.iter().find(|item| item.beverage_name == beverage_name)
+    }
+
+    pub fn items(&self) -> &[MenuItem] {
+        &self.0
     }
 
     pub fn names(&self) -> Vec<&str> {

@@ -261,7 +261,7 @@ try {
   await page.unroute("**/orders");
   await page.route("**/menu", async (route) => {
     const menu = await (await route.fetch()).json();
-    await route.fulfill({ json: [...menu, { beverageName: "mocha", displayName: "Mocha", stockName: "cup" }] });
+    await route.fulfill({ json: [...menu, { beverageName: "mocha", displayName: "Mocha", stockName: "cup", price: 4000, currency: "KRW", onSale: true }] });
   });
   await page.reload();
   await page.getByLabel("Customer id").fill("3");

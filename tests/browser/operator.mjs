@@ -4,7 +4,8 @@
 // out of service, registering a kiosk from its QR code and revoking it, signing a customer out,
 // cancelling a pending order. At the end the page's cup level and its day at a glance (orders by
 // outcome and cause, time to ready, how fast the cups go) agree with the orders placed; the
-// alerts of the machine out of service and of cups running out show on it.
+// alerts of the machine out of service and of cups running out show on it; a price set and a
+// beverage taken off sale on it show on the kiosk page.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import jsQR from "jsqr";
@@ -218,6 +219,23 @@ try {
   assert.equal((await settled(last.body.orderId)).orderStatus, "completed");
   await page.locator("#day-summary").filter({ hasText: `${completedOrders + 1} completed` }).waitFor();
   await page.screenshot({ path: join(shots, "operator-console.png"), fullPage: true });
+
+  step("the menu: a price set on the page and a beverage taken off sale show on the kiosk at once");
+  await page.getByLabel("Beverage to price").fill("latte");
+  await page.getByLabel("Price, in the currency's minor units").fill("4200");
+  await page.getByRole("button", { name: "Set price" }).click();
+  await page.locator("#menu-message").filter({ hasText: "from the next order on" }).waitFor();
+  assert.equal((await api("GET", "menu")).body.find((item) => item.beverageName === "latte").price, 4200);
+  const icedTea = page.locator('#menu tr[data-beverage="iced-tea"]');
+  await icedTea.getByRole("button", { name: "Take off sale" }).click();
+  await icedTea.getByRole("button", { name: "Put on sale" }).waitFor();
+  assert.equal((await api("GET", "menu")).body.find((item) => item.beverageName === "iced-tea").onSale, false);
+  const shop = await browser.newContext({ viewport: { width: 1080, height: 1600 }, hasTouch: true });
+  const shelf = await shop.newPage();
+  await shelf.goto(url);
+  await shelf.getByRole("button", { name: "Caffè latte" }).filter({ hasText: "4,200" }).waitFor();
+  assert.ok(await shelf.getByRole("button", { name: "Iced tea" }).isDisabled(), "off sale: not offered");
+  await shop.close();
 
   step("on a phone: one column, the chart scrolls inside its box and nothing else is wider than the screen");
   const pocket = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

@@ -1,9 +1,11 @@
 //! Orders and the menu: the rules, with no I/O.
 
 mod placing;
+mod prices;
 pub mod sign_in;
 
 pub use placing::*;
+pub use prices::*;
 
 use cafe_shared::checks::{Invalid, check_id};
 use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary};
@@ -64,6 +66,12 @@ pub struct Order {
     /// What the cafe calls the order by (#1, #2, ...), counted each day, given as it is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_number: Option<u32>,
+    /// What one serving cost when it was placed, in `currency`'s minor units (none: placed before
+    /// the cafe priced its menu).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 impl Order {
@@ -94,6 +102,8 @@ impl Order {
             reason: None,
             order_date: now,
             order_number: None,
+            unit_price: None,
+            currency: None,
         })
     }
 
@@ -170,6 +180,9 @@ pub enum OrderError {
     Invalid(#[from] Invalid),
     #[error("{name:?} is not on the menu; choose one of {choices}")]
     UnknownBeverage { name: String, choices: String },
+    /// The operator took the beverage off sale (`PUT /menu/{beverageName}`).
+    #[error("{0} is not on sale now; choose another beverage (GET /menu says which are)")]
+    NotOnSale(String),
     #[error("beverageQty must be from {} to {}, not {qty}", BEVERAGE_QTY_RANGE.start(), BEVERAGE_QTY_RANGE.end())]
     QuantityOutOfRange { qty: i64 },
     #[error("phoneNumber must be a phone number in international form, such as +821012345678")]

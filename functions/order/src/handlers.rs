@@ -3,7 +3,9 @@
 
 mod sign_in;
 
-use crate::domain::{Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, PlacedBy};
+use crate::domain::{
+    Kiosk, KioskRequest, OpeningRequest, Order, OrderError, OrderRequest, PlacedBy, PriceChange, offered, on_the_menu,
+};
 use crate::store::{CUSTOMER_PAGE_KEY, KIOSK_PAGE_KEY, LATEST_PAGE_KEY, OrderBook};
 use crate::use_cases::{self, Counter, Failure, Placing};
 use crate::{OrderApi, OrderOutbox, OrderSaga, saga};
@@ -26,6 +28,7 @@ impl From<OrderError> for ApiError {
         match refused {
             OrderError::Invalid(invalid) => invalid.into(),
             OrderError::UnknownBeverage { .. } => ApiError::bad_request("unknown_beverage", message),
+            OrderError::NotOnSale(_) => ApiError::new(StatusCode::CONFLICT, "not_on_sale", message),
             OrderError::QuantityOutOfRange { .. } | OrderError::TooManyBeverages(_) => {
                 ApiError::bad_request("invalid_quantity", message)
             }
@@ -66,7 +69,7 @@ impl From<Failure> for ApiError {
 }
 
 /// `POST /orders`, `GET /orders`, `GET /orders/{orderId}`, `POST /orders/{orderId}/cancel`,
-/// `GET /menu`, `GET /cafe`, `PUT /cafe`, the kiosks:
+/// `GET /menu`, `PUT /menu/{beverageName}`, `GET /cafe`, `PUT /cafe`, the kiosks:
 /// `POST /kiosks`, `GET /kiosks`, `DELETE /kiosks/{kioskId}`, and signing in with a phone:
 /// `POST /sign-in`, `POST /sign-in/verify`, `DELETE /customers/{customerId}/tokens`.
 pub async fn http(service: &OrderApi, req: Request) -> Response<Body> {
@@ -76,7 +79,8 @@ pub async fn http(service: &OrderApi, req: Request) -> Response<Body> {
         ("GET", "/orders") => list_orders(service, &req).await,
         ("GET", "/orders/{orderId}") => get_order(service, &req).await,
         ("POST", "/orders/{orderId}/cancel") => cancel_order(service, &req).await,
-        ("GET", "/menu") => Ok(json_response(StatusCode::OK, &service.menu)),
+        ("GET", "/menu") => menu(service).await,
+        ("PUT", "/menu/{beverageName}") => set_price(service, &req).await,
         ("GET", "/cafe") => get_cafe(service, &req).await,
         ("PUT", "/cafe") => open_or_close_cafe(service, &req).await,
         ("POST", "/kiosks") => register_kiosk(service, &req).await,
@@ -88,6 +92,30 @@ pub async fn http(service: &OrderApi, req: Request) -> Response<Body> {
         _ => Err(no_route(&req)),
     };
     respond(outcome)
+}
+
+/// `GET /menu`, for anyone: each beverage with its recipe, its price now and whether it is on sale.
+async fn menu(service: &OrderApi) -> Result<Response<Body>, ApiError> {
+    let prices = service.store.price_list().await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &on_the_menu(&service.menu, &prices, &service.currency),
+    ))
+}
+
+/// `PUT /menu/{beverageName}`, for the operator: a beverage's price, whether it is on sale, or
+/// both, from the next order on (an order keeps the price it was placed at).
+async fn set_price(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
+    service.credentials.require_operator(req).await?;
+    let name = path_param(req, "beverageName")?;
+    let item = (service.menu.find(&name)).ok_or_else(|| ApiError::not_found("beverage", &name))?;
+    let change: PriceChange = json_body(req)?;
+    let setting = change.check().map_err(OrderError::from)?;
+    let prices = service.store.set_price(&name, &setting).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &offered(item, prices.get(&name), &service.currency),
+    ))
 }
 
 /// A new token for `customer_id`, issued with a first order at `kiosk_id` or for a proven phone
@@ -131,6 +159,7 @@ async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>
     let key = header(req, "idempotency-key");
     let counter = Counter {
         menu: &service.menu,
+        currency: &service.currency,
         limits: &service.limits,
     };
     let placing = (counter.place_order(&service.store, &placed_by, request, key.as_deref(), clock::now())).await?;

@@ -18,6 +18,8 @@ use store::OrderStore;
 pub struct OrderApi {
     pub store: OrderStore,
     pub menu: Menu,
+    /// The cafe's currency (ISO 4217, `CURRENCY`), in whose minor units prices are.
+    pub currency: String,
     pub credentials: Credentials,
     /// Sign-in codes go out as texts.
     pub texts: cafe_shared::sms::TextMessages,
@@ -36,6 +38,7 @@ impl OrderApi {
         Ok(Self {
             store: store_from_env(&sdk)?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
+            currency: currency(std::env::var("CURRENCY").ok())?,
             credentials: Credentials::from_env(&sdk)?,
             texts: cafe_shared::sms::TextMessages::new(&sdk),
             limits: OrderLimits {
@@ -55,6 +58,15 @@ impl OrderApi {
             receipt_lifetime: seconds("RECEIPT_SECONDS", 7200)?,
             customer_token_lifetime: seconds("CUSTOMER_TOKEN_SECONDS", 30 * 24 * 3600)?,
         })
+    }
+}
+
+/// The cafe's currency: three capital letters (ISO 4217), KRW when none is set.
+fn currency(set: Option<String>) -> Result<String, Error> {
+    match set.filter(|code| !code.is_empty()) {
+        None => Ok("KRW".into()),
+        Some(code) if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) => Ok(code),
+        Some(code) => Err(format!("CURRENCY must be an ISO 4217 code such as KRW, not {code:?}").into()),
     }
 }
 

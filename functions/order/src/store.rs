@@ -10,7 +10,9 @@
 //!   (`domain::Tally` names them);
 //! - `cafe` is the cafe itself: whether it is open (`isOpen`, open until the operator first
 //!   closes it), its orders in progress (`inProgress`, one more in each order's own transaction,
-//!   one less in the one that ends it) and each day's last order number (`number#<day>`).
+//!   one less in the one that ends it), each day's last order number (`number#<day>`), and the
+//!   operator's price list: a beverage's price (`price#<beverage>`) and whether it is on sale
+//!   (`onSale#<beverage>`), each only once set.
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
@@ -21,7 +23,8 @@ pub use sign_in::Proven;
 
 use crate::domain::sign_in::{LiveCode, SignInCode};
 use crate::domain::{
-    Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Tally, Texter,
+    Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, PriceList, PriceSetting, Refusal, Registration,
+    Tally, Texter,
 };
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
@@ -63,7 +66,7 @@ pub enum Recorded {
     Moved,
     /// The order was not in the status the move needs, as it is: moved already (a redelivered
     /// event), or another way (a cancel that lost to the machine, or the other way round).
-    Unmoved(Order),
+    Unmoved(Box<Order>),
 }
 
 impl OrderStore {
@@ -103,6 +106,16 @@ pub trait OrderBook: Sync {
 
     /// Whether the cafe is open, and how full.
     fn cafe(&self, limits: &OrderLimits) -> impl Future<Output = Result<Cafe, Error>> + Send;
+
+    /// The operator's price list, read consistently (an order is priced as the cafe sells now).
+    fn price_list(&self) -> impl Future<Output = Result<PriceList, Error>> + Send;
+
+    /// Sets what the setting gives for one beverage (the rest stays): the price list after.
+    fn set_price(
+        &self,
+        beverage_name: &str,
+        setting: &PriceSetting,
+    ) -> impl Future<Output = Result<PriceList, Error>> + Send;
 
     /// Opens or closes the cafe to new orders (those in progress are made either way).
     fn set_open(&self, open: bool, limits: &OrderLimits) -> impl Future<Output = Result<Cafe, Error>> + Send;
@@ -251,7 +264,10 @@ impl OrderOutcomes for OrderStore {
         };
         match committed {
             true => Ok(Some(Recorded::Moved)),
-            false => Ok(self.get(order_id).await?.map(Recorded::Unmoved)),
+            false => Ok(self
+                .get(order_id)
+                .await?
+                .map(|order| Recorded::Unmoved(Box::new(order)))),
         }
     }
 
@@ -279,6 +295,24 @@ impl OrderStore {
 }
 
 /// The cafe as its item says (none yet: open and empty).
+const PRICE_PREFIX: &str = "price#";
+const ON_SALE_PREFIX: &str = "onSale#";
+
+/// The price list the cafe's item keeps.
+fn price_list_of(item: &Item) -> Result<PriceList, Error> {
+    let mut list = PriceList::new();
+    for (name, value) in item {
+        if let Some(beverage) = name.strip_prefix(PRICE_PREFIX) {
+            let price = value.as_n().map_err(|_| format!("{name} is no number"))?.parse()?;
+            list.entry(beverage.to_string()).or_default().price = Some(price);
+        } else if let Some(beverage) = name.strip_prefix(ON_SALE_PREFIX) {
+            let on_sale = *value.as_bool().map_err(|_| format!("{name} is no boolean"))?;
+            list.entry(beverage.to_string()).or_default().on_sale = Some(on_sale);
+        }
+    }
+    Ok(list)
+}
+
 fn cafe_of(item: &Item, limits: &OrderLimits) -> Cafe {
     let in_progress = match item.get("inProgress") {
         Some(AttributeValue::N(count)) => count.parse::<i64>().unwrap_or(0),

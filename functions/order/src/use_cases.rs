@@ -6,7 +6,7 @@ pub mod sign_in;
 
 use crate::domain::{
     Kiosk, KioskRequest, Menu, Order, OrderError, OrderLimits, OrderRequest, OrderStatus, PlacedBy, Refusal,
-    Registration, cancelled_by, not_cancellable, order_id_for_key,
+    Registration, cancelled_by, not_cancellable, offered, order_id_for_key,
 };
 use crate::store::{OrderBook, OrderOutcomes, Recorded};
 use cafe_shared::auth::NewKiosk;
@@ -43,9 +43,11 @@ pub struct Placing {
     pub new_customer: bool,
 }
 
-/// What places an order: the menu it is checked against and the limits it is counted within.
+/// What places an order: the menu it is checked against and priced by (in the cafe's
+/// currency), and the limits it is counted within.
 pub struct Counter<'a> {
     pub menu: &'a Menu,
+    pub currency: &'a str,
     pub limits: &'a OrderLimits,
 }
 
@@ -88,6 +90,11 @@ impl Counter<'_> {
         {
             return replayed(stored, &order);
         }
+        // Priced as the cafe sells now; a retry above keeps the price it was placed at.
+        let item = (self.menu.find(&order.beverage_name))
+            .ok_or_else(|| Error::from("the order's beverage is not on the menu"))?;
+        let setting = book.price_list().await?.remove(&order.beverage_name);
+        let mut order = order.priced(&offered(item, setting.as_ref(), self.currency))?;
         let mut registration = placed_by.registration();
         loop {
             // The order takes its number as it is stored, so a refused order uses up none.
@@ -158,7 +165,7 @@ pub async fn cancel_order(
             order.apply(&cancel);
             Ok(order)
         }
-        Some(Recorded::Unmoved(order)) if order.order_status == OrderStatus::Cancelled => Ok(order),
+        Some(Recorded::Unmoved(order)) if order.order_status == OrderStatus::Cancelled => Ok(*order),
         Some(Recorded::Unmoved(order)) => Err(not_cancellable(&order).into()),
         None => Err(unknown()),
     }

@@ -7,10 +7,7 @@ mod common;
 
 use cafe_order::domain::sign_in::SignInCode;
 use cafe_order::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Texter};
-use cafe_order::store::OrderStore;
-use cafe_order::store::fake::MemoryOrders;
 use cafe_shared::auth::{KioskClaim, NewKiosk};
-use cafe_shared::fakes::api::unreachable_cloud;
 use chrono::Duration;
 use common::*;
 
@@ -589,16 +586,6 @@ async fn a_kiosk_id_is_registered_once(store: &impl Subject) {
 /// With the tables out of reach, every call is an error, never a default answer.
 mod unreachable {
     use super::*;
-
-    async fn fake_down() -> MemoryOrders {
-        let store = MemoryOrders::default();
-        store.down.set(true);
-        store
-    }
-
-    async fn dynamodb_down() -> OrderStore {
-        OrderStore::new(&unreachable_cloud().await, "orders".into(), "customers".into())
-    }
 
     cafe_testkit::contract!(fake: fake_down, dynamodb: dynamodb_down, cases: [every_call_fails]);
 

@@ -5,7 +5,8 @@
 use super::{OrderBook, OrderOutcomes, Proven, Recorded, SignIns};
 use crate::domain::sign_in::{CODE_TRIES, LiveCode, SignInCode, handle_key};
 use crate::domain::{
-    Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Tally, Texter,
+    Cafe, Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, PriceList, PriceSetting, Refusal, Registration,
+    Tally, Texter,
 };
 use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
@@ -40,6 +41,8 @@ struct Customers {
     numbers: HashMap<NaiveDate, u32>,
     /// `phone#<number>`: the customer the number signs in as.
     phones: HashMap<String, String>,
+    /// The operator's price list, on the cafe's item.
+    prices: PriceList,
     /// `code#<handle key>`.
     codes: HashMap<String, KeptCode>,
 }
@@ -111,7 +114,7 @@ impl OrderOutcomes for MemoryOrders {
             return Ok(None);
         };
         if order.order_status != outcome.from() {
-            return Ok(Some(Recorded::Unmoved(order.clone())));
+            return Ok(Some(Recorded::Unmoved(Box::new(order.clone()))));
         }
         let before = order.clone();
         order.apply(outcome);
@@ -216,6 +219,18 @@ impl OrderBook for MemoryOrders {
 
     async fn cafe(&self, limits: &OrderLimits) -> Result<Cafe, Error> {
         Ok(self.customers()?.cafe(limits))
+    }
+
+    async fn price_list(&self) -> Result<PriceList, Error> {
+        Ok(self.customers()?.prices.clone())
+    }
+
+    async fn set_price(&self, beverage_name: &str, setting: &PriceSetting) -> Result<PriceList, Error> {
+        let mut customers = self.customers()?;
+        let set = customers.prices.entry(beverage_name.to_string()).or_default();
+        set.price = setting.price.or(set.price);
+        set.on_sale = setting.on_sale.or(set.on_sale);
+        Ok(customers.prices.clone())
     }
 
     async fn set_open(&self, open: bool, limits: &OrderLimits) -> Result<Cafe, Error> {

@@ -1,8 +1,11 @@
 //! Placing orders, the cafe's item and the registered kiosks, in the customers and orders
 //! tables (see the store's module comment for the items).
 
-use super::{CAFE, CAFE_TAKES_ORDERS, KIOSK, LISTED_AS, ORDER, OrderBook, OrderStore, cafe_of};
-use crate::domain::{Cafe, Kiosk, Order, OrderLimits, PlacedBy, Refusal, Registration, Tally};
+use super::{
+    CAFE, CAFE_TAKES_ORDERS, KIOSK, LISTED_AS, ON_SALE_PREFIX, ORDER, OrderBook, OrderStore, PRICE_PREFIX, cafe_of,
+    price_list_of,
+};
+use crate::domain::{Cafe, Kiosk, Order, OrderLimits, PlacedBy, PriceList, PriceSetting, Refusal, Registration, Tally};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
 use cafe_shared::Error;
 use cafe_shared::auth::KioskClaim;
@@ -67,6 +70,37 @@ impl OrderBook for OrderStore {
     async fn cafe(&self, limits: &OrderLimits) -> Result<Cafe, Error> {
         let item = dynamo::get_item(&self.client, &self.customers_table, dynamo::key("customerKey", CAFE)).await?;
         Ok(cafe_of(&item.unwrap_or_default(), limits))
+    }
+
+    async fn price_list(&self) -> Result<PriceList, Error> {
+        let item = dynamo::get_item(&self.client, &self.customers_table, dynamo::key("customerKey", CAFE)).await?;
+        price_list_of(&item.unwrap_or_default())
+    }
+
+    async fn set_price(&self, beverage_name: &str, setting: &PriceSetting) -> Result<PriceList, Error> {
+        let mut set = (self.client.update_item())
+            .table_name(&self.customers_table)
+            .key("customerKey", s(CAFE))
+            .return_values(ReturnValue::AllNew);
+        let mut writes = Vec::new();
+        if let Some(price) = setting.price {
+            set = set
+                .expression_attribute_names("#price", format!("{PRICE_PREFIX}{beverage_name}"))
+                .expression_attribute_values(":price", n(price));
+            writes.push("#price = :price");
+        }
+        if let Some(on_sale) = setting.on_sale {
+            set = set
+                .expression_attribute_names("#onSale", format!("{ON_SALE_PREFIX}{beverage_name}"))
+                .expression_attribute_values(":onSale", AttributeValue::Bool(on_sale));
+            writes.push("#onSale = :onSale");
+        }
+        if writes.is_empty() {
+            return self.price_list().await;
+        }
+        let set = set.update_expression(format!("SET {}", writes.join(", ")));
+        let out = dynamo::retry_conflicts(|| async { dynamo::conflict_to_retry(set.clone().send().await) }).await??;
+        price_list_of(&out.attributes.unwrap_or_default())
     }
 
     async fn set_open(&self, open: bool, limits: &OrderLimits) -> Result<Cafe, Error> {

@@ -2,12 +2,15 @@
 //! tests hold to the DynamoDB store).
 
 use super::*;
+use crate::domain::PriceSetting;
 use crate::store::fake::MemoryOrders;
 use cafe_shared::auth::KioskClaim;
 
 fn menu() -> Menu {
-    Menu::from_json(r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1}}]"#)
-        .unwrap()
+    Menu::from_json(
+        r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1},"price":3500}]"#,
+    )
+    .unwrap()
 }
 
 /// The limits every use case test runs within (the sign-in tests too).
@@ -67,6 +70,7 @@ impl Cafe {
     async fn place(&self, by: &PlacedBy, request: OrderRequest, key: Option<&str>) -> Result<Placing, Failure> {
         let counter = Counter {
             menu: &self.menu,
+            currency: "KRW",
             limits: &self.limits,
         };
         counter.place_order(&self.store, by, request, key, noon()).await
@@ -100,6 +104,50 @@ fn refused(outcome: Result<Placing, Failure>) -> OrderError {
         Err(Failure::Refused(refusal)) => refusal,
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn an_order_is_priced_as_the_cafe_sells_now_and_keeps_that_price() {
+    let cafe = Cafe::new(limits());
+    let first = cafe
+        .place(&PlacedBy::Customer, request("ann", 2), Some("k1"))
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(
+        (first.unit_price, first.currency.as_deref()),
+        (Some(3500), Some("KRW")),
+        "the menu's price"
+    );
+    let raised = PriceSetting {
+        price: Some(4000),
+        on_sale: None,
+    };
+    cafe.store.set_price("latte", &raised).await.unwrap();
+    let second = cafe
+        .place(&PlacedBy::Customer, request("ann", 1), None)
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(second.unit_price, Some(4000));
+    // The first order sent again (its key) is the order as placed, at its price.
+    let again = cafe
+        .place(&PlacedBy::Customer, request("ann", 2), Some("k1"))
+        .await
+        .unwrap()
+        .order;
+    assert_eq!((again.order_id, again.unit_price), (first.order_id, Some(3500)));
+    let off = PriceSetting {
+        price: None,
+        on_sale: Some(false),
+    };
+    cafe.store.set_price("latte", &off).await.unwrap();
+    let before = cafe.in_progress().await;
+    assert_eq!(
+        refused(cafe.place(&PlacedBy::Customer, request("bob", 1), None).await),
+        OrderError::NotOnSale("Latte".into())
+    );
+    assert_eq!(cafe.in_progress().await, before, "a refused order takes no place");
 }
 
 #[tokio::test]
@@ -402,6 +450,7 @@ async fn one_customer_has_at_most_their_orders_in_progress() {
     let later = noon() + chrono::Duration::minutes(1);
     let counter = Counter {
         menu: &cafe.menu,
+        currency: "KRW",
         limits: &OrderLimits {
             orders_in_progress_per_customer: 3,
             ..limits()

@@ -25,6 +25,22 @@ pub async fn dynamodb_orders() -> OrderStore {
     OrderStore::new(&sdk, tables.name("OrdersTable"), tables.name("CustomersTable"))
 }
 
+/// The in-memory store, down: every call fails (as a throttled or unreachable table does).
+pub async fn fake_down() -> MemoryOrders {
+    let store = MemoryOrders::default();
+    store.down.set(true);
+    store
+}
+
+/// The DynamoDB store on a cloud that is not there.
+pub async fn dynamodb_down() -> OrderStore {
+    OrderStore::new(
+        &cafe_shared::fakes::api::unreachable_cloud().await,
+        "orders".into(),
+        "customers".into(),
+    )
+}
+
 pub fn limits() -> &'static OrderLimits {
     static LIMITS: LazyLock<OrderLimits> = LazyLock::new(|| OrderLimits {
         orders_per_minute: 100,
@@ -101,7 +117,7 @@ pub fn withdrawn(reason: &str) -> Outcome {
 pub fn unmoved(recorded: Option<Recorded>) -> Option<Order> {
     match recorded.expect("the order exists") {
         Recorded::Moved => None,
-        Recorded::Unmoved(order) => Some(order),
+        Recorded::Unmoved(order) => Some(*order),
     }
 }
 

@@ -1,0 +1,91 @@
+//! The priced menu on a deployed stack: the operator changes a price and takes a beverage off
+//! sale while the cafe runs; the menu shows it at once, an order is priced as the cafe sells when
+//! it is placed and keeps that price, and a beverage off sale is refused (409) with nothing
+//! stored. Only the operator sets prices.
+
+use cafe_e2e::LocalCloud;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_prices_the_menu_while_the_cafe_runs() {
+    let cloud = LocalCloud::start(&[]);
+    let (api, anyone) = (cloud.api(), cloud.anonymous_api());
+    api.set_stock("cup", 20).await;
+    let latte_on_the_menu = || async {
+        let menu = anyone.get("/menu").await;
+        assert_eq!(menu.status, 200, "{menu:?}");
+        let latte = menu
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["beverageName"] == "latte");
+        latte.cloned().expect("latte is on the menu")
+    };
+    let latte = latte_on_the_menu().await;
+    assert_eq!(
+        (&latte["price"], &latte["currency"], &latte["onSale"]),
+        (&json!(3500), &json!("KRW"), &json!(true)),
+        "the template's price: {latte}"
+    );
+    let order = |customer: &str| json!({"customerId": customer, "beverageName": "latte", "beverageQty": 2});
+    let first = api.place(order("p1")).await;
+    assert_eq!((&first["unitPrice"], &first["currency"]), (&json!(3500), &json!("KRW")));
+
+    let raised = api.put("/menu/latte", &json!({"price": 4000})).await;
+    assert_eq!(
+        (raised.status, &raised.body["price"], &raised.body["onSale"]),
+        (200, &json!(4000), &json!(true))
+    );
+    assert_eq!(latte_on_the_menu().await["price"], 4000, "seen at once");
+    let second = api.place(order("p2")).await;
+    assert_eq!(second["unitPrice"], 4000);
+    let first_now = api
+        .get(&format!("/orders/{}", first["orderId"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        first_now.body["unitPrice"], 3500,
+        "an order keeps the price it was placed at"
+    );
+
+    let off = api.put("/menu/latte", &json!({"onSale": false})).await;
+    assert_eq!(
+        (off.status, &off.body["onSale"], &off.body["price"]),
+        (200, &json!(false), &json!(4000))
+    );
+    let refused = api.post("/orders", &order("p3")).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (409, "not_on_sale"),
+        "{refused:?}"
+    );
+    let stored = api.get("/orders?customerId=p3").await;
+    assert_eq!(stored.body, json!([]), "nothing stored for a refused order");
+
+    // Only the operator sets prices, on the menu's beverages, within range.
+    let kiosk = cloud.kiosk_api("front door").await;
+    for (who, answer) in [
+        ("anyone", anyone.put("/menu/latte", &json!({"onSale": true})).await),
+        ("a kiosk", kiosk.put("/menu/latte", &json!({"onSale": true})).await),
+    ] {
+        assert!(matches!(answer.status, 401 | 403), "{who}: {answer:?}");
+    }
+    assert_eq!(api.put("/menu/flat-white", &json!({"price": 1})).await.status, 404);
+    for bad in [
+        json!({"price": -1}),
+        json!({}),
+        json!({"price": 10_000_001}),
+        json!({"price": "free"}),
+    ] {
+        let answer = api.put("/menu/latte", &bad).await;
+        assert_eq!(answer.status, 400, "{bad}: {answer:?}");
+    }
+    assert_eq!(
+        latte_on_the_menu().await["onSale"],
+        false,
+        "the refused changes changed nothing"
+    );
+
+    assert_eq!(api.put("/menu/latte", &json!({"onSale": true})).await.status, 200);
+    assert_eq!(api.place(order("p3")).await["unitPrice"], 4000);
+}
