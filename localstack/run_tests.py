@@ -35,7 +35,7 @@ ALONE = {"benchmark", "throttle"}
 TOOK = {
     "security": 155, "sam_cli": 100, "contract": 82, "reliability": 72, "hard_paths": 62,
     "sam_local": 49, "cafe_floor": 42, "kiosk_page": 27, "api_fuzz": 26, "saga": 19,
-    "operator_page": 40, "priced_menu": 8, "store_outage": 7, "sample_events": 6, "aws_ready": 6, "least_privilege": 1,
+    "operator_page": 40, "commerce": 12, "store_outage": 7, "sample_events": 6, "aws_ready": 6, "least_privilege": 1,
     "cafe_e2e": 0,
 }
 

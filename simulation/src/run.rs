@@ -366,7 +366,7 @@ impl<'w> Run<'w> {
         self.next_order_at = world.now() + world.between(0, 2_000);
         let names = world.deployment.menu.names();
         let request = OrderRequest {
-            customer_id: format!("c{}", world.between(1, 3)),
+            customer_id: Some(format!("c{}", world.between(1, 3))),
             beverage_name: names[world.between(0, names.len() as i64 - 1) as usize].to_string(),
             beverage_qty: world.between(1, 3),
             phone_number: None,

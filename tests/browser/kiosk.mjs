@@ -329,6 +329,14 @@ try {
   await page.screenshot({ path: join(shots, "customer-8-too-late.png"), fullPage: true });
   await page.getByRole("button", { name: "Done" }).tap();
 
+  step("a walk-up customer orders with no id: the order shows with its code to follow it");
+  await page.getByRole("button", { name: "Iced tea" }).tap();
+  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  const walkUp = page.locator(".card").first();
+  await walkUp.locator(".status", { hasText: /completed|cancelled/ }).waitFor(SAGA);
+  await page.locator("#qr[src]").waitFor();
+  await page.getByRole("button", { name: "Done" }).tap();
+
   step("a revoked kiosk can no longer order, and says so");
   const kioskId = kioskToken.split(".")[1];
   const revoked = await fetch(`${url}kiosks/${kioskId}`, { method: "DELETE", headers: { authorization: `Bearer ${operatorToken}` } });

@@ -38,7 +38,10 @@ impl OrderStatus {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrderRequest {
-    pub customer_id: String,
+    /// None from a kiosk's walk-up customer (the cafe gives the order an id of its own: see
+    /// [`walk_up_customer_id`]); with a customer's token, theirs if none is given.
+    #[serde(default)]
+    pub customer_id: Option<String>,
     pub beverage_name: String,
     pub beverage_qty: i64,
     #[serde(default)]
@@ -78,7 +81,10 @@ impl Order {
     /// Checks a customer's request against the menu and the limits, and makes the pending order.
     /// `order_id` comes from the caller: derived from an idempotency key, or fresh.
     pub fn place(request: OrderRequest, menu: &Menu, order_id: String, now: DateTime<Utc>) -> Result<Self, OrderError> {
-        check_id("customerId", &request.customer_id, 64)?;
+        let customer_id = (request.customer_id).ok_or_else(|| {
+            Invalid::Field("customerId is required (only a kiosk's walk-up customer gives none)".into())
+        })?;
+        check_id("customerId", &customer_id, 64)?;
         let item = menu
             .find(&request.beverage_name)
             .ok_or_else(|| OrderError::UnknownBeverage {
@@ -92,7 +98,7 @@ impl Order {
         }
         Ok(Self {
             order_id,
-            customer_id: request.customer_id,
+            customer_id,
             beverage_name: item.beverage_name.clone(),
             beverage_qty: request.beverage_qty as u32,
             stock_name: item.stock_name.clone(),
@@ -345,7 +351,7 @@ mod tests {
 
     fn request(beverage: &str, qty: i64) -> OrderRequest {
         OrderRequest {
-            customer_id: "1".into(),
+            customer_id: Some("1".into()),
             beverage_name: beverage.into(),
             beverage_qty: qty,
             phone_number: None,

@@ -152,9 +152,10 @@ struct PlacedOrder {
 async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = service.credentials.caller(req).await?;
     let placed_by = placed_by(&caller)?;
-    let request: OrderRequest = json_body(req)?;
-    if placed_by == PlacedBy::Customer {
-        caller.require_customer(&request.customer_id)?;
+    let mut request: OrderRequest = json_body(req)?;
+    if let Caller::Customer(own) = &caller {
+        let customer_id = request.customer_id.get_or_insert_with(|| own.clone());
+        caller.require_customer(customer_id)?;
     }
     let key = header(req, "idempotency-key");
     let counter = Counter {

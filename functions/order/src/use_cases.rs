@@ -6,7 +6,7 @@ pub mod sign_in;
 
 use crate::domain::{
     Kiosk, KioskRequest, Menu, Order, OrderError, OrderLimits, OrderRequest, OrderStatus, PlacedBy, Refusal,
-    Registration, cancelled_by, not_cancellable, offered, order_id_for_key,
+    Registration, cancelled_by, not_cancellable, offered, order_id_for_key, walk_up_customer_id,
 };
 use crate::store::{OrderBook, OrderOutcomes, Recorded};
 use cafe_shared::auth::NewKiosk;
@@ -67,8 +67,18 @@ impl Counter<'_> {
         if let Some(key) = idempotency_key {
             check_id("Idempotency-Key", key, MAX_ID_CHARS)?;
         }
+        // A kiosk's walk-up customer types no id: the order gets one of the cafe's, and no
+        // customer is kept for it (nor a token issued).
+        let mut request = request;
+        let walk_up = match (&request.customer_id, placed_by) {
+            (None, PlacedBy::Kiosk(claim)) => {
+                request.customer_id = Some(walk_up_customer_id(&claim.kiosk_id, idempotency_key));
+                true
+            }
+            _ => false,
+        };
         let order_id = match idempotency_key {
-            Some(key) => order_id_for_key(&request.customer_id, key),
+            Some(key) => order_id_for_key(request.customer_id.as_deref().unwrap_or_default(), key),
             None => uuid::Uuid::new_v4().to_string(),
         };
         let mut order = Order::place(request, self.menu, order_id, now)?;
@@ -95,7 +105,10 @@ impl Counter<'_> {
             .ok_or_else(|| Error::from("the order's beverage is not on the menu"))?;
         let setting = book.price_list().await?.remove(&order.beverage_name);
         let mut order = order.priced(&offered(item, setting.as_ref(), self.currency))?;
-        let mut registration = placed_by.registration();
+        let mut registration = match walk_up {
+            true => Registration::None,
+            false => placed_by.registration(),
+        };
         loop {
             // The order takes its number as it is stored, so a refused order uses up none.
             // OrderPlaced goes out from the orders table's stream: a stored order is announced

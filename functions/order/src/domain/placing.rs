@@ -220,6 +220,20 @@ impl PlacedBy {
     }
 }
 
+/// The customer id the cafe gives a kiosk's walk-up customer, who types none: derived from the
+/// kiosk and the request's Idempotency-Key, so that the request sent again is the same order, or
+/// fresh without one.
+pub fn walk_up_customer_id(kiosk_id: &str, idempotency_key: Option<&str>) -> String {
+    let id = match idempotency_key {
+        Some(key) => uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("walk-up\n{kiosk_id}\n{key}").as_bytes(),
+        ),
+        None => uuid::Uuid::new_v4(),
+    };
+    format!("walk-up-{}", id.simple())
+}
+
 /// What placing an order records of its customer (`customer#<id>`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Registration {

@@ -37,7 +37,7 @@ pub(super) fn noon() -> DateTime<Utc> {
 
 fn request(customer_id: &str, qty: i64) -> OrderRequest {
     OrderRequest {
-        customer_id: customer_id.into(),
+        customer_id: Some(customer_id.into()),
         beverage_name: "latte".into(),
         beverage_qty: qty,
         phone_number: None,
@@ -148,6 +148,34 @@ async fn an_order_is_priced_as_the_cafe_sells_now_and_keeps_that_price() {
         OrderError::NotOnSale("Latte".into())
     );
     assert_eq!(cafe.in_progress().await, before, "a refused order takes no place");
+}
+
+#[tokio::test]
+async fn a_walk_up_customer_at_a_kiosk_orders_with_no_id_and_is_kept_nowhere() {
+    let cafe = Cafe::new(limits());
+    let kiosk = cafe.kiosk().await;
+    let walk_up = || OrderRequest {
+        customer_id: None,
+        ..request("", 1)
+    };
+    let first = cafe.place(&kiosk, walk_up(), Some("tap-1")).await.unwrap();
+    assert!(
+        first.order.customer_id.starts_with("walk-up-"),
+        "{}",
+        first.order.customer_id
+    );
+    assert!(!first.new_customer, "no token for a walk-up");
+    let again = cafe.place(&kiosk, walk_up(), Some("tap-1")).await.unwrap();
+    assert_eq!(
+        again.order.order_id, first.order.order_id,
+        "the same request, the same order"
+    );
+    let next = cafe.place(&kiosk, walk_up(), Some("tap-2")).await.unwrap();
+    assert_ne!(next.order.customer_id, first.order.customer_id);
+    assert!(matches!(
+        refused(cafe.place(&PlacedBy::Operator, walk_up(), None).await),
+        OrderError::Invalid(_)
+    ));
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
-//! The priced menu on a deployed stack: the operator changes a price and takes a beverage off
-//! sale while the cafe runs; the menu shows it at once, an order is priced as the cafe sells when
-//! it is placed and keeps that price, and a beverage off sale is refused (409) with nothing
-//! stored. Only the operator sets prices.
+//! Selling at the kiosk, on a deployed stack. The priced menu: the operator changes a price and
+//! takes a beverage off sale while the cafe runs; the menu shows it at once, an order is priced
+//! as the cafe sells when it is placed and keeps that price, and a beverage off sale is refused
+//! (409) with nothing stored; only the operator sets prices. A walk-up customer orders at a kiosk
+//! with no customer id.
 
 use cafe_e2e::LocalCloud;
 use serde_json::json;
@@ -88,4 +89,41 @@ async fn the_operator_prices_the_menu_while_the_cafe_runs() {
 
     assert_eq!(api.put("/menu/latte", &json!({"onSale": true})).await.status, 200);
     assert_eq!(api.place(order("p3")).await["unitPrice"], 4000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_walk_up_customer_orders_at_a_kiosk_with_nothing_but_the_beverage() {
+    let cloud = LocalCloud::start(&[]);
+    cloud.api().set_stock("cup", 5).await;
+    let kiosk = cloud.kiosk_api("front door").await;
+    let order = json!({"beverageName": "americano", "beverageQty": 1});
+    let placed = kiosk.order_as_a_kiosk_does("walk-up-1", &order).await;
+    assert_eq!(placed.status, 201, "{placed:?}");
+    let customer_id = placed.body["customerId"].as_str().unwrap().to_string();
+    assert!(customer_id.starts_with("walk-up-"), "the cafe's own id: {customer_id}");
+    assert!(
+        placed.body.get("customerToken").is_none(),
+        "no customer is kept for a walk-up, nor a token"
+    );
+    assert!(placed.body["receiptToken"].is_string(), "the receipt follows the order");
+    assert_eq!(placed.body["unitPrice"], 3000);
+    let again = kiosk.order_as_a_kiosk_does("walk-up-1", &order).await;
+    assert_eq!(
+        (again.status, &again.body["orderId"], &again.body["customerId"]),
+        (201, &placed.body["orderId"], &json!(customer_id)),
+        "sent again with its key: the same order"
+    );
+    let other = kiosk.order_as_a_kiosk_does("walk-up-2", &order).await;
+    assert_ne!(
+        other.body["customerId"],
+        json!(customer_id),
+        "another walk-up, another id"
+    );
+    // Only a kiosk's customer may walk up: the operator names the customer.
+    let operator = cloud.api().post("/orders", &order).await;
+    assert_eq!(
+        (operator.status, operator.error_code()),
+        (400, "invalid_field"),
+        "{operator:?}"
+    );
 }
