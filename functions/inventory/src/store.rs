@@ -416,8 +416,7 @@ pub mod fake {
         }
 
         async fn cups_left(&self, stock_name: &str) -> Result<Option<u32>, Error> {
-            self.reachable()?;
-            Ok(self.stock.lock().unwrap().get(stock_name).map(|item| item.qty))
+            Ok(StockLevels::get(self, stock_name).await?.map(|item| item.qty))
         }
     }
 }

@@ -110,7 +110,7 @@ async fn set_price(service: &OrderApi, req: &Request) -> Result<Response<Body>, 
     let name = path_param(req, "beverageName")?;
     let item = (service.menu.find(&name)).ok_or_else(|| ApiError::not_found("beverage", &name))?;
     let change: PriceChange = json_body(req)?;
-    let setting = change.check().map_err(OrderError::from)?;
+    let setting = change.check()?;
     let prices = service.store.set_price(&name, &setting).await?;
     Ok(json_response(
         StatusCode::OK,

@@ -60,7 +60,7 @@ impl Counter<'_> {
         &self,
         book: &impl OrderBook,
         placed_by: &PlacedBy,
-        request: OrderRequest,
+        mut request: OrderRequest,
         idempotency_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Placing, Failure> {
@@ -69,7 +69,6 @@ impl Counter<'_> {
         }
         // A kiosk's walk-up customer types no id: the order gets one of the cafe's, and no
         // customer is kept for it (nor a token issued).
-        let mut request = request;
         let walk_up = match (&request.customer_id, placed_by) {
             (None, PlacedBy::Kiosk(claim)) => {
                 request.customer_id = Some(walk_up_customer_id(&claim.kiosk_id, idempotency_key));
