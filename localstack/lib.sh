@@ -102,6 +102,26 @@ start_ministack() {
   exit 1
 }
 
+# Starts the payment provider's local stand-in (localstripe, by localstack/payments.py) on
+# 127.0.0.1:$1 in the background unless it already answers there.
+start_payment_provider() {
+  local port="$1" url="http://127.0.0.1:$1"
+  answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/v1/payment_intents")" = 401 ]; }
+  if answers; then
+    echo "payment provider already running at $url"
+    return
+  fi
+  mkdir -p "$STATE"
+  nohup python "$ROOT/localstack/payments.py" --port "$port" >"$STATE/payments-$port.log" 2>&1 &
+  echo $! >"$STATE/payments-$port.pid"
+  for _ in $(seq 1 60); do
+    answers && { echo "payment provider (localstripe) up at $url (log: .cafe/payments-$port.log)"; return; }
+    sleep 0.5
+  done
+  echo "the payment provider did not come up; see $STATE/payments-$port.log" >&2
+  exit 1
+}
+
 deploy_stack() {
   python "$ROOT/localstack/deploy.py" --endpoint "$1" --outputs "$STATE/outputs.json" "${@:2}"
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Brings the whole cafe up locally: tools, build, local cloud, deploy; prints the URLs.
 #   CAFE_PORT=4566           port of the local MiniStack
-#   CAFE_ENDPOINT=http://... use an already running local cloud (e.g. LocalStack) instead
+#   CAFE_PAYMENTS_PORT=8420  port of the local payment provider (localstripe)
+#   CAFE_ENDPOINT=http://... use an already running local cloud (e.g. LocalStack) instead (give
+#                            the payment provider's URL its functions reach:
+#                            make up ARGS="--parameter PaymentProviderUrl=...")
 #   FN=order                 rebuild that function crate alone (functions/order: order-api,
 #                            order-events, order-outbox) and update the stack make up deployed
 source "$(dirname "$0")/lib.sh"
@@ -15,7 +18,7 @@ if [ -n "${FN:-}" ]; then
   step "1/2 build cafe-$FN alone (cargo lambda, release)"
   (cd "$ROOT" && cargo lambda build --release --output-format zip -p "cafe-$FN")
   step "2/2 update the stack (only functions whose zip changed get a new version)"
-  deploy_stack "$endpoint"
+  deploy_stack "$endpoint" --parameter "PaymentProviderUrl=$(cat "$STATE/payment-provider-url")"
   echo "cafe-$FN is live on $endpoint, $((SECONDS - started)) s after make up FN=$FN started"
   exit 0
 fi
@@ -33,9 +36,14 @@ else
   port="${CAFE_PORT:-4566}"
   endpoint="http://127.0.0.1:$port"
   start_ministack "$port"
+  payments_port="${CAFE_PAYMENTS_PORT:-8420}"
+  start_payment_provider "$payments_port"
+  echo "http://127.0.0.1:$payments_port" >"$STATE/payment-provider-url"
 fi
 step "4/4 deploy template.yaml (CloudFormation)"
-deploy_stack "$endpoint" "$@"
+payment_provider=()
+[ -f "$STATE/payment-provider-url" ] && payment_provider=(--parameter "PaymentProviderUrl=$(cat "$STATE/payment-provider-url")")
+deploy_stack "$endpoint" "${payment_provider[@]}" "$@"
 
 api=$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["LocalApiUrl"])' "$STATE/outputs.json")
 # The operator token is the value of a secret the stack generated; it is printed here, for the

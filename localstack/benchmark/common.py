@@ -63,10 +63,10 @@ EMULATOR_NOTES = [
 
 # The functions in saga order; the function phase feeds them in this order (order-api makes the
 # pending orders that order-outbox and order-events are then fed).
-BINARIES = ["order-api", "order-outbox", "order-events", "inventory-api", "inventory-events",
+BINARIES = ["order-api", "order-outbox", "order-events", "payment-events", "inventory-api", "inventory-events",
             "beverage-api", "beverage-events", "notify-api", "notify-events", "kiosk-api", "kiosk-events"]
 
-SAGA_QUEUE_OUTPUTS = [f"{c}QueueUrl" for c in ("Inventory", "Order", "Beverage", "Notify", "Kiosk")]
+SAGA_QUEUE_OUTPUTS = [f"{c}QueueUrl" for c in ("Payment", "Inventory", "Order", "Beverage", "Notify", "Kiosk")]
 ESM_LINE = re.compile(r"ESM: Lambda (\S+) processed (\d+) (SQS messages|DynamoDB stream records) from (\S+)")
 REPORT_DURATION = re.compile(r"Duration: ([\d.]+) ms")
 

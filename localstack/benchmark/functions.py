@@ -217,7 +217,8 @@ class EventFeeds:
             "order-outbox": "DynamoDB stream batch of 1 INSERT of an order order-api stored (read back as stored)",
             "order-events": "MakingRequested (making-requested.json) for a pending order order-api stored: moves it to making",
             "inventory-api": "GET /inventories/cup (operator token)",
-            "inventory-events": "OrderPlaced (order-placed.json), new order id each: reserves 1 cup",
+            "payment-events": "OrderPlaced (order-placed.json), new order id each: nothing to charge (no card)",
+            "inventory-events": "PaymentAuthorized (payment-authorized.json), new order id each: reserves 1 cup",
             "beverage-api": "GET /beverages?orderId= of an existing order (operator token)",
             "beverage-events": "OrderMaking (order-making.json), new order id each: makes it",
             "notify-api": "GET /notifications?customerId= of a customer with notifications (operator token)",
@@ -250,8 +251,10 @@ class EventFeeds:
         if binary == "inventory-api":
             return api_event("GET", "/inventories/{stockName}", f"/inventories/{STOCK}", path_parameters={"stockName": STOCK},
                              token=token)
-        if binary == "inventory-events":
+        if binary == "payment-events":
             return sqs_event("order-placed.json", orderId=fresh)
+        if binary == "inventory-events":
+            return sqs_event("payment-authorized.json", orderId=fresh)
         if binary == "beverage-api":
             return api_event("GET", "/beverages", "/beverages", query={"orderId": self.order_id}, token=token)
         if binary == "beverage-events":

@@ -123,8 +123,11 @@ def drive_customers(api_url, plan, customer_ids, kiosk_tokens, wait_for_notifica
                 if n % ORDERS_PER_CUSTOMER == 0:
                     customer_id, token = f"{customer_ids[index]}-{n // ORDERS_PER_CUSTOMER}", None
                 sent_wall, sent = time.time(), time.monotonic()
+                # Paid with Stripe's test card, as the kiosk page pays: the payment step holds and
+                # takes the money at the stack's payment provider.
                 status, order = api.request("POST", "orders", {"customerId": customer_id, "beverageName": beverage,
-                                                               "beverageQty": qty}, token=token or kiosk_tokens[index])
+                                                               "beverageQty": qty, "paymentMethod": "pm_card_visa"},
+                                            token=token or kiosk_tokens[index])
                 posted = time.monotonic()
                 record = {"customer": customer_id, "qty": qty, "sent_wall": sent_wall,
                           "post_ms": (posted - sent) * 1000, "outcome": "failed", "polls": 0}

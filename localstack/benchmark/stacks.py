@@ -203,7 +203,8 @@ COUNTED_DEADLINE_S = 10
 
 class OwnCloud:
     """A second MiniStack on a free port, started with AWS_ENDPOINT_URL at a counting proxy (MiniStack
-    gives every function its own AWS_ENDPOINT_URL), with the stack deployed by deploy.py."""
+    gives every function its own AWS_ENDPOINT_URL), with the stack deployed by deploy.py, and a
+    payment provider of its own (localstripe) that its payment function calls."""
 
     def __init__(self, workdir, stack_name):
         self.workdir, self.stack_name = workdir, stack_name
@@ -212,6 +213,8 @@ class OwnCloud:
         self.proxy = CountingProxy(self.port)
         self.log_path = workdir / "ministack-counted.log"
         self.process = None
+        self.payments_port = free_port()
+        self.payments = None
 
     def start(self):
         # TMPDIR: where it unpacks the function code, removed with this script's work folder.
@@ -222,6 +225,10 @@ class OwnCloud:
             # Its own process group: stopping it stops the bootstraps it started too.
             self.process = subprocess.Popen([str(ROOT / ".venv/bin/ministack")], env=env, stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.workdir / "payments-counted.log", "wb") as log:
+            self.payments = subprocess.Popen([sys.executable, str(ROOT / "localstack/payments.py"),
+                                              "--port", str(self.payments_port)],
+                                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not healthy(self.endpoint):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -231,7 +238,8 @@ class OwnCloud:
         deploy = subprocess.run(
             [sys.executable, str(ROOT / "localstack/deploy.py"), "--endpoint", self.endpoint,
              "--stack-name", self.stack_name, "--outputs", str(outputs_file),
-             "--parameter", f"OrderDeadlineSeconds={COUNTED_DEADLINE_S}"],
+             "--parameter", f"OrderDeadlineSeconds={COUNTED_DEADLINE_S}",
+             "--parameter", f"PaymentProviderUrl=http://127.0.0.1:{self.payments_port}"],
             env=dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION),
             capture_output=True, text=True)
         if deploy.returncode != 0:
@@ -251,7 +259,11 @@ class OwnCloud:
         return [(m[1], int(m[2]), m[3], m[4]) for m in ESM_LINE.finditer(text)]
 
     def stop(self):
-        """Stops MiniStack and every function process it started (its process group)."""
+        """Stops MiniStack and every function process it started (its process group), and the
+        payment provider."""
+        if self.payments:
+            self.payments.terminate()
+            self.payments.wait(10)
         if self.process:
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 try:

@@ -29,6 +29,55 @@ pub struct OrderPlaced {
     /// The stock item one beverage of this kind uses (one per beverage), from the menu.
     pub stock_name: String,
     pub order_date: DateTime<Utc>,
+    /// What the customer pays and with what; none when nothing is charged (a free order, or one
+    /// the operator placed without a card).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentDue>,
+}
+
+/// What an order costs and the card its customer pays with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDue {
+    /// In `currency`'s minor units (ISO 4217), more than zero.
+    pub amount: u64,
+    /// ISO 4217, e.g. `KRW`.
+    pub currency: String,
+    /// The card, as the payment provider's id of it (Stripe's `pm_...`): the kiosk took the card
+    /// through the provider's own form, so no card number reaches the cafe.
+    pub payment_method: String,
+}
+
+/// The order's money is held (or there is nothing to charge, `amountHeld` 0): the cafe may now
+/// reserve its cups. Carries the order as placed, so the next step needs nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentAuthorized {
+    #[serde(flatten)]
+    pub placed: OrderPlaced,
+    pub amount_held: u64,
+}
+
+/// The card was declined: the order is cancelled, and nothing was reserved for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDeclined {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    /// Why, in words for the customer.
+    pub reason: String,
+}
+
+/// An order's money moved: taken when it passed its point of no return (`PaymentCaptured`), or
+/// for a cancelled order the hold let go (`PaymentReleased`: nothing was taken) or the money
+/// taken given back (`PaymentRefunded`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMoved {
+    #[serde(flatten)]
+    pub order: OrderSummary,
+    pub amount: u64,
+    pub currency: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +220,11 @@ pub struct CustomerNotified {
 #[serde(tag = "detail-type", content = "detail")]
 pub enum CafeEvent {
     OrderPlaced(OrderPlaced),
+    PaymentAuthorized(PaymentAuthorized),
+    PaymentDeclined(PaymentDeclined),
+    PaymentCaptured(PaymentMoved),
+    PaymentReleased(PaymentMoved),
+    PaymentRefunded(PaymentMoved),
     CupStockDecreased(CupStockDecreased),
     CupOutOfStock(CupOutOfStock),
     MakingRequested(MakingRequested),
@@ -188,6 +242,11 @@ impl CafeEvent {
     pub fn detail_type(&self) -> &'static str {
         match self {
             CafeEvent::OrderPlaced(_) => "OrderPlaced",
+            CafeEvent::PaymentAuthorized(_) => "PaymentAuthorized",
+            CafeEvent::PaymentDeclined(_) => "PaymentDeclined",
+            CafeEvent::PaymentCaptured(_) => "PaymentCaptured",
+            CafeEvent::PaymentReleased(_) => "PaymentReleased",
+            CafeEvent::PaymentRefunded(_) => "PaymentRefunded",
             CafeEvent::CupStockDecreased(_) => "CupStockDecreased",
             CafeEvent::CupOutOfStock(_) => "CupOutOfStock",
             CafeEvent::MakingRequested(_) => "MakingRequested",
@@ -205,6 +264,11 @@ impl CafeEvent {
     pub fn order(&self) -> &OrderSummary {
         match self {
             CafeEvent::OrderPlaced(e) => &e.order,
+            CafeEvent::PaymentAuthorized(e) => &e.placed.order,
+            CafeEvent::PaymentDeclined(e) => &e.order,
+            CafeEvent::PaymentCaptured(e) => &e.order,
+            CafeEvent::PaymentReleased(e) => &e.order,
+            CafeEvent::PaymentRefunded(e) => &e.order,
             CafeEvent::CupStockDecreased(e) => &e.order,
             CafeEvent::CupOutOfStock(e) => &e.order,
             CafeEvent::MakingRequested(e) => &e.order,
@@ -319,7 +383,8 @@ mod tests {
                 "OrderCompleted",
                 "OrderDeadlineReached",
                 "OrderMaking",
-                "OrderPlaced"
+                "OrderPlaced",
+                "PaymentAuthorized"
             ]
         );
     }

@@ -15,7 +15,8 @@ pub fn block_on(main_loop: impl Future<Output = Result<(), Error>>) -> Result<()
 /// The two Lambda entry points of a function crate: `run_api`, its HTTP API over the state
 /// `$api` (`$api::from_env()`) and the crate's `handlers::http`, and `run_saga_events`, its
 /// queue over `$saga` and `handlers::saga_events`. Each Lambda builds only its own state, once
-/// per cold start, and fails there if the template left out a variable it needs. A macro, so
+/// per cold start, and fails there if the template left out a variable it needs (`saga:` alone:
+/// a function with no API). A macro, so
 /// that each function's async state machine is compiled once in its own library rather than
 /// once per binary.
 #[macro_export]
@@ -34,6 +35,9 @@ macro_rules! lambda_entry_points {
             })
         }
 
+        $crate::lambda_entry_points!(saga: $saga);
+    };
+    (saga: $saga:ty) => {
         /// The saga Lambda: handles its queue's events until the runtime stops.
         pub fn run_saga_events() -> Result<(), $crate::Error> {
             $crate::lambda::block_on(async {

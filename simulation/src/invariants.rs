@@ -1,7 +1,8 @@
 //! What must hold once the saga has settled, whatever the schedule (docs/architecture.md): every order
 //! ended; the stock accounts for exactly the completed orders; one notification per order, telling
 //! its outcome (sent once, but again when a send's invocation died before recording it); the kiosk's read model agrees with the orders; a beverage made only for a completed
-//! order; the day at a glance counts each order once, by its outcome; the dead-letter queues hold
+//! order; the day at a glance counts each order once, by its outcome; money is kept for completed
+//! orders alone and no hold outlives its order; the dead-letter queues hold
 //! the injected poison and nothing else.
 
 use crate::world::{World, ready};
@@ -28,6 +29,12 @@ pub enum Invariant {
     MadeOnlyWhenCompleted,
     /// The operator's day counts each order once, completed or cancelled as it ended.
     DayCountsOnce,
+    /// Money is kept only for completed orders: a payment taken and not refunded is a completed
+    /// order's, and every completed order that costs something was paid for exactly once.
+    MoneyKeptOnlyWhenCompleted,
+    /// No hold on a card outlives its order: once an order has ended, none of its payments is
+    /// still held.
+    NoHoldOutlivesItsOrder,
     /// The dead-letter queues hold all the injected poison and nothing else.
     DeadLettersArePoison,
 }
@@ -162,6 +169,35 @@ pub fn broken(world: &World) -> Vec<Violation> {
             }
         }
         Err(error) => breaks(Invariant::DayCountsOnce, format!("the day does not read: {error}")),
+    }
+
+    for order in &orders {
+        let status = status_name(order.order_status);
+        let payments = world.stripe.of_order(&order.order_id);
+        let kept: u64 = (payments.iter())
+            .filter(|p| p.status == "succeeded")
+            .map(|p| p.amount - p.refunded)
+            .sum();
+        let owed = match (order.order_status, order.payment_due()) {
+            (OrderStatus::Completed, Some(due)) => due.amount,
+            _ => 0,
+        };
+        if kept != owed {
+            breaks(
+                Invariant::MoneyKeptOnlyWhenCompleted,
+                format!(
+                    "{} is {status}, owes {owed} and {kept} was kept: {payments:?}",
+                    order.order_id
+                ),
+            );
+        }
+        let held = payments.iter().filter(|p| p.status == "requires_capture").count();
+        if held > 0 {
+            breaks(
+                Invariant::NoHoldOutlivesItsOrder,
+                format!("{} is {status} and {held} hold(s) on its card remain", order.order_id),
+            );
+        }
     }
 
     let injected = world.injected_poison.lock().unwrap();

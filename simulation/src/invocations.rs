@@ -68,6 +68,12 @@ pub fn batch<'w>(world: &'w World, function: Function, batch: SqsEvent) -> TaskF
     };
     Box::pin(async move {
         let response = match function {
+            Function::Payment => {
+                handle_batch(batch, &dead_letters, |m| {
+                    cafe_payment::saga::on_event(&port, &port, &bus, m)
+                })
+                .await
+            }
             Function::Order => handle_batch(batch, &dead_letters, |m| cafe_order::saga::on_event(&port, m)).await,
             Function::Inventory => {
                 handle_batch(batch, &dead_letters, |m| cafe_inventory::saga::on_event(&port, &bus, m)).await

@@ -1,4 +1,4 @@
-//! A deterministic simulation of the whole saga. The five functions' step logic, the
+//! A deterministic simulation of the whole saga. The six functions' step logic, the
 //! same `saga::on_event` and `saga::outbox` the Lambdas run, over the in-memory fakes beside their
 //! ports, in a simulated cloud: a bus routed by the template's rules, queues that deliver at least
 //! once and in any order, concurrent invocations interleaved at their port calls, the orders
@@ -53,10 +53,13 @@ pub enum Mutant {
     /// The day's count without its once-only mark: every event after an order ended counts it
     /// again.
     CountedPerDelivery,
+    /// The provider's payment recorded without its condition: each delivery of `OrderPlaced`
+    /// opens and charges another, and only the last is ever taken or let go.
+    PaymentOpenedPerDelivery,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 10] = [
+    pub const ALL: [Mutant; 11] = [
         Self::OrderMovesFromAnyStatus,
         Self::CupsReservedPerDelivery,
         Self::CupsGivenBackPerDelivery,
@@ -67,6 +70,7 @@ impl Mutant {
         Self::MakesWithoutTheOrdersLock,
         Self::ViewDropsEventsOnFailure,
         Self::CountedPerDelivery,
+        Self::PaymentOpenedPerDelivery,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,13 +85,16 @@ impl Mutant {
             Self::MakesWithoutTheOrdersLock => "makes-without-the-orders-lock",
             Self::ViewDropsEventsOnFailure => "view-drops-events-on-failure",
             Self::CountedPerDelivery => "counted-per-delivery",
+            Self::PaymentOpenedPerDelivery => "payment-opened-per-delivery",
         }
     }
 
     /// The invariant that must catch it.
     pub fn breaks(self) -> Invariant {
         match self {
-            Self::OrderMovesFromAnyStatus | Self::MakesWithoutTheOrdersLock => Invariant::MadeOnlyWhenCompleted,
+            // A cancelled order moved on to completed: its money was let go at its cancellation.
+            Self::OrderMovesFromAnyStatus => Invariant::MoneyKeptOnlyWhenCompleted,
+            Self::MakesWithoutTheOrdersLock => Invariant::MadeOnlyWhenCompleted,
             Self::CupsReservedPerDelivery | Self::CupsGivenBackPerDelivery | Self::BeverageMadePerDelivery => {
                 Invariant::StockAccounted
             }
@@ -96,6 +103,7 @@ impl Mutant {
             Self::TransientFailureSetAside => Invariant::DeadLettersArePoison,
             Self::ViewDropsEventsOnFailure => Invariant::KioskAgrees,
             Self::CountedPerDelivery => Invariant::DayCountsOnce,
+            Self::PaymentOpenedPerDelivery => Invariant::NoHoldOutlivesItsOrder,
         }
     }
 

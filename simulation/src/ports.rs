@@ -19,9 +19,12 @@ use cafe_notify::store::Notifications;
 use cafe_order::deadlines::{Deadlines, timer_body};
 use cafe_order::domain::{OrderStatus, Outcome};
 use cafe_order::store::{OrderOutcomes, Recorded};
+use cafe_payment::domain::{Payment, PaymentStatus};
+use cafe_payment::provider::{Capture, GivenBack, Hold, Opened, PaymentState, Payments};
+use cafe_payment::store::PaymentRecords;
 use cafe_shared::Error;
 use cafe_shared::bus::Publish;
-use cafe_shared::events::{BusMessage, CafeEvent, OrderMaking, OrderPlaced, OrderSummary};
+use cafe_shared::events::{BusMessage, CafeEvent, OrderMaking, OrderPlaced, OrderSummary, PaymentDue};
 use cafe_shared::sqs::{SetAside, StepError};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -65,6 +68,90 @@ impl OrderOutcomes for Port<'_> {
         let world = self.0;
         let read = world.orders.status_of(order_id);
         world.call(Function::Order, "read the order's status", read).await
+    }
+}
+
+impl PaymentRecords for Port<'_> {
+    async fn get(&self, order_id: &str) -> Result<Option<Payment>, Error> {
+        let world = self.0;
+        (world.call(Function::Payment, "read the payment", world.payments.get(order_id))).await
+    }
+
+    async fn begin(&self, payment: &Payment) -> Result<Payment, Error> {
+        let world = self.0;
+        (world.call(Function::Payment, "begin the payment", world.payments.begin(payment))).await
+    }
+
+    async fn attach(&self, order_id: &str, payment_id: &str) -> Result<Option<Payment>, Error> {
+        let world = self.0;
+        world
+            .call(Function::Payment, "record the provider's payment", async {
+                if self.mutant(Mutant::PaymentOpenedPerDelivery) {
+                    let mut kept = world.payments.kept.lock().unwrap();
+                    if let Some(payment) = kept.get_mut(order_id) {
+                        payment.payment_id = Some(payment_id.to_string());
+                    }
+                    return Ok(None);
+                }
+                world.payments.attach(order_id, payment_id).await
+            })
+            .await
+    }
+
+    async fn settle(
+        &self,
+        order_id: &str,
+        from: &[PaymentStatus],
+        to: PaymentStatus,
+        reason: Option<&str>,
+    ) -> Result<Payment, Error> {
+        let world = self.0;
+        let settle = world.payments.settle(order_id, from, to, reason);
+        world.call(Function::Payment, "settle the payment", settle).await
+    }
+
+    async fn cancel_order(&self, order_id: &str) -> Result<Payment, Error> {
+        let world = self.0;
+        (world.call(
+            Function::Payment,
+            "mark the order cancelled",
+            world.payments.cancel_order(order_id),
+        ))
+        .await
+    }
+}
+
+/// The payment provider, reached by the payment function over the network: its calls fail, and
+/// lose their answers, as the function's own do.
+impl Payments for Port<'_> {
+    async fn open(&self, order_id: &str, due: &PaymentDue) -> Result<Opened, Error> {
+        let world = self.0;
+        (world.call(Function::Payment, "open a payment", world.stripe.open(order_id, due))).await
+    }
+
+    async fn hold(&self, payment_id: &str) -> Result<Hold, Error> {
+        let world = self.0;
+        (world.call(Function::Payment, "charge the card", world.stripe.hold(payment_id))).await
+    }
+
+    async fn capture(&self, payment_id: &str) -> Result<Capture, Error> {
+        let world = self.0;
+        (world.call(Function::Payment, "take the money", world.stripe.capture(payment_id))).await
+    }
+
+    async fn give_back(&self, payment_id: &str) -> Result<GivenBack, Error> {
+        let world = self.0;
+        (world.call(
+            Function::Payment,
+            "give the money back",
+            world.stripe.give_back(payment_id),
+        ))
+        .await
+    }
+
+    async fn state(&self, payment_id: &str) -> Result<PaymentState, Error> {
+        let world = self.0;
+        (world.call(Function::Payment, "read the payment", world.stripe.state(payment_id))).await
     }
 }
 

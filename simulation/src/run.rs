@@ -8,7 +8,8 @@ use crate::invocations::{self, Finished, TaskFuture};
 use crate::world::{FaultRates, Function, World, ready};
 use crate::{Mutant, Outcome};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use cafe_order::domain::{Order, OrderRequest, OrderStatus};
+use cafe_order::domain::{Order, OrderRequest, OrderStatus, offered};
+use cafe_payment::provider::fake::DECLINED_CARD;
 use cafe_shared::sqs::SetAside;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
@@ -274,7 +275,7 @@ impl<'w> Run<'w> {
             Action::Restock => self.restock(),
             Action::Outage => {
                 self.outages -= 1;
-                let function = Function::ALL[world.between(0, 4) as usize];
+                let function = Function::ALL[world.between(0, Function::ALL.len() as i64 - 1) as usize];
                 // Up to as many visibility timeouts as a message's receives: long enough that a
                 // queue dead-letters what keeps failing, for the operator to redrive.
                 let longest = i64::from(world.deployment.max_receives) * world.deployment.visibility_ms;
@@ -290,7 +291,7 @@ impl<'w> Run<'w> {
             }
             Action::Poison => {
                 self.poison_to_inject -= 1;
-                let function = Function::ALL[world.between(0, 4) as usize];
+                let function = Function::ALL[world.between(0, Function::ALL.len() as i64 - 1) as usize];
                 let body = format!("{{\"poison\": {}}}", world.next_id());
                 world.injected_poison.lock().unwrap().push(body.clone());
                 world.struck("poison");
@@ -359,7 +360,8 @@ impl<'w> Run<'w> {
         redriven > 0
     }
 
-    /// A customer orders one to three of a beverage on the menu.
+    /// A customer orders one to three of a beverage on the menu, at its price, and pays by card
+    /// (now and then one the provider declines, or none: the operator's order).
     fn place(&mut self) {
         let world = self.world;
         self.placed += 1;
@@ -370,10 +372,17 @@ impl<'w> Run<'w> {
             beverage_name: names[world.between(0, names.len() as i64 - 1) as usize].to_string(),
             beverage_qty: world.between(1, 3),
             phone_number: None,
+            payment_method: match world.between(0, 9) {
+                0 => None,
+                1 => Some(DECLINED_CARD.to_string()),
+                _ => Some("pm_card_visa".to_string()),
+            },
         };
         let order_id = format!("o-{}", self.placed);
-        let mut order =
-            Order::place(request, &world.deployment.menu, order_id, world.now_date()).expect("a valid order");
+        let menu = &world.deployment.menu;
+        let order = Order::place(request, menu, order_id, world.now_date()).expect("a valid order");
+        let item = menu.find(&order.beverage_name).expect("on the menu");
+        let mut order = order.priced(&offered(item, None, "KRW")).expect("on sale");
         order.order_number = Some(self.placed);
         world.note(|| {
             format!(

@@ -129,7 +129,7 @@ mod tests {
                 .find("latte")
                 .is_some_and(|latte| latte.recipe["milk"] == 1)
         );
-        assert_eq!(deployment.routes.len(), 7, "{:?}", deployment.routes);
+        assert_eq!(deployment.routes.len(), 10, "{:?}", deployment.routes);
         let consumers = |source: &str, detail_type: &str| -> Vec<Function> {
             (deployment.routes.iter())
                 .filter(|route| route.matches(source, detail_type))
@@ -137,8 +137,14 @@ mod tests {
                 .collect()
         };
         use Function::*;
-        assert_eq!(consumers("cafe.order", "OrderPlaced"), [Inventory, Kiosk]);
-        assert_eq!(consumers("cafe.order", "OrderCancelled"), [Inventory, Notify, Kiosk]);
+        assert_eq!(consumers("cafe.order", "OrderPlaced"), [Payment, Kiosk]);
+        assert_eq!(consumers("cafe.payment", "PaymentAuthorized"), [Inventory, Kiosk]);
+        assert_eq!(consumers("cafe.payment", "PaymentDeclined"), [Order, Kiosk]);
+        assert_eq!(consumers("cafe.order", "OrderMaking"), [Payment, Beverage, Kiosk]);
+        assert_eq!(
+            consumers("cafe.order", "OrderCancelled"),
+            [Payment, Inventory, Notify, Kiosk]
+        );
         assert_eq!(consumers("cafe.inventory", "CupStockDecreased"), [Beverage, Kiosk]);
         assert_eq!(consumers("cafe.beverage", "MakingRequested"), [Order, Kiosk]);
         assert_eq!(consumers("cafe.notify", "CustomerNotified"), [Kiosk]);

@@ -1,4 +1,4 @@
-//! The simulated cloud: the five functions' tables as the in-memory fakes beside their ports, the
+//! The simulated cloud: the six functions' tables as the in-memory fakes beside their ports, the
 //! bus and the queues (at-least-once, unordered, visibility timeouts, redrive after
 //! `MaxReceiveCount` receives), the orders table's stream, a clock, and the faults a seed injects.
 
@@ -11,6 +11,8 @@ use cafe_kiosk::live::fake::MemoryLive;
 use cafe_kiosk::store::fake::MemoryViews;
 use cafe_notify::store::fake::MemoryNotifications;
 use cafe_order::store::fake::MemoryOrders;
+use cafe_payment::provider::fake::MemoryStripe;
+use cafe_payment::store::fake::MemoryPayments;
 use cafe_shared::Error;
 use cafe_shared::events::CafeEvent;
 use cafe_shared::fakes::{FakeDeadLetters, envelope_as};
@@ -24,6 +26,7 @@ use std::task::{Context, Poll};
 /// The functions whose queues the bus feeds, in the template's words (a rule's target id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Function {
+    Payment,
     Order,
     Inventory,
     Beverage,
@@ -32,7 +35,14 @@ pub enum Function {
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [Self::Order, Self::Inventory, Self::Beverage, Self::Notify, Self::Kiosk];
+    pub const ALL: [Function; 6] = [
+        Self::Payment,
+        Self::Order,
+        Self::Inventory,
+        Self::Beverage,
+        Self::Notify,
+        Self::Kiosk,
+    ];
 
     pub fn named(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.name() == name)
@@ -40,6 +50,7 @@ impl Function {
 
     pub fn name(self) -> &'static str {
         match self {
+            Self::Payment => "payment",
             Self::Order => "order",
             Self::Inventory => "inventory",
             Self::Beverage => "beverage",
@@ -128,6 +139,9 @@ pub struct World {
     /// How many of the orders table's changes the outbox has announced (its stream's checkpoint).
     pub stream_checkpoint: Mutex<usize>,
     pub orders: MemoryOrders,
+    /// The payment function's table, and the payment provider it calls.
+    pub payments: MemoryPayments,
+    pub stripe: MemoryStripe,
     pub inventory: MemoryInventory,
     pub machine: MemoryMachine,
     pub notifications: MemoryNotifications,
@@ -172,6 +186,8 @@ impl World {
             set_aside,
             stream_checkpoint: Mutex::new(0),
             orders: MemoryOrders::default(),
+            payments: MemoryPayments::default(),
+            stripe: MemoryStripe::default(),
             inventory: MemoryInventory::default(),
             machine: MemoryMachine::default(),
             notifications: MemoryNotifications::default(),

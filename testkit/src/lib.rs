@@ -127,6 +127,49 @@ impl CloudEndpoint {
     }
 }
 
+/// The payment provider for a test: localstripe (`localstack/payments.py`) on a free port,
+/// stopped with the tests.
+pub struct PaymentProvider {
+    pub url: String,
+}
+
+impl PaymentProvider {
+    /// The one of this test binary, started on first use.
+    pub fn shared() -> &'static PaymentProvider {
+        static PROVIDER: std::sync::OnceLock<PaymentProvider> = std::sync::OnceLock::new();
+        PROVIDER.get_or_init(PaymentProvider::start)
+    }
+
+    fn start() -> PaymentProvider {
+        let root = workspace_root();
+        let port = free_port();
+        let logs = root.join("target/e2e");
+        std::fs::create_dir_all(&logs).unwrap();
+        let log = logs.join(format!("payments-{port}.log"));
+        spawn_tied_to_this_process(
+            Command::new(root.join(".venv/bin/python"))
+                .arg(root.join("localstack/payments.py"))
+                .args(["--port", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(&log).unwrap())
+                .stderr(std::fs::File::options().append(true).open(&log).unwrap()),
+        );
+        let started = Instant::now();
+        // It answers 401 to a call without a key once it is up.
+        while get_status(port, "/v1/payment_intents") != Some(401) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the payment provider did not start; see {}",
+                log.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        PaymentProvider {
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
@@ -196,5 +239,5 @@ fn spawn_tied_to_this_process(command: &mut Command) {
             }
         }
     });
-    rx.recv().unwrap().expect("MiniStack starts");
+    rx.recv().unwrap().expect("the process starts");
 }

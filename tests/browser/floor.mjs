@@ -61,7 +61,7 @@ try {
   const order = async (customer) => {
     await kiosk.getByLabel("Customer id").fill(customer);
     await kiosk.getByRole("button", { name: "Americano" }).tap();
-    await kiosk.getByRole("button", { name: "Order", exact: true }).tap();
+    await kiosk.getByRole("button", { name: "Pay and order", exact: true }).tap();
   };
 
   step("order #1: the kiosk, the phone and the pickup screen follow it by themselves");
@@ -135,7 +135,7 @@ try {
   step("the operator closes the cafe: the kiosk says so and takes no order; open again, it does");
   assert.equal((await asOperator("PUT", "cafe", { open: false })).status, 200);
   await kiosk.locator("#cafe-state", { hasText: "The cafe is closed" }).waitFor(SAGA);
-  assert.ok(await kiosk.getByRole("button", { name: "Order", exact: true }).isDisabled(), "Order is off");
+  assert.ok(await kiosk.getByRole("button", { name: "Pay and order", exact: true }).isDisabled(), "Order is off");
   await kiosk.screenshot({ path: join(shots, "kiosk-closed.png"), fullPage: true });
   assert.equal((await asOperator("PUT", "cafe", { open: true })).status, 200);
   await kiosk.locator("#cafe-state").waitFor({ state: "hidden", ...SAGA });

@@ -88,7 +88,7 @@ try {
   step("an unregistered screen cannot order; the operator's kiosk link registers it and leaves the address bar");
   await page.goto(url);
   await page.getByText("This screen is not a registered kiosk").waitFor();
-  assert.ok(await page.getByRole("button", { name: "Order", exact: true }).isDisabled(), "Order is off");
+  assert.ok(await page.getByRole("button", { name: "Pay and order", exact: true }).isDisabled(), "Order is off");
   await page.goto(`${url}#kiosk=${kioskToken}`);
   await page.getByRole("button", { name: "Americano" }).waitFor();
   assert.ok(!page.url().includes("kiosk="), `the kiosk token left the address bar: ${page.url()}`);
@@ -103,7 +103,7 @@ try {
   await page.getByLabel("Customer id").fill("1");
   await page.getByRole("button", { name: "Americano" }).tap();
   await page.getByLabel("Quantity").fill("11");
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   const card1 = page.locator(".card").first();
   await card1.locator(".status", { hasText: "cancelled" }).waitFor(SAGA);
   await card1.getByText("not enough cups for 11 beverages", { exact: true }).waitFor();
@@ -128,14 +128,14 @@ try {
   await page.getByLabel("Customer id").fill("1");
   await page.getByRole("button", { name: "Americano" }).tap();
   await page.getByLabel("Quantity").fill("0");
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: "beverageQty must be from 1 to 50, not 0" }).waitFor();
 
-  step("customer 2 orders 1 iced tea: completed, the timeline follows the saga without a reload");
+  step("customer 2 orders 1 iced tea and pays: completed and charged, the timeline follows the saga without a reload");
   await page.getByLabel("Customer id").fill("2");
   await page.getByRole("button", { name: "Iced tea" }).tap();
   await page.getByLabel("Quantity").fill("1");
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.waitForFunction(() => document.getElementById("error").textContent === "");
   const card2 = page.locator(".card").first();
   await card2.getByText("1 × iced-tea").waitFor();
@@ -144,10 +144,12 @@ try {
   // The outcome and the notification reach the read model in either order: both, then the list.
   await card2.locator("li", { hasText: "Customer notified" }).waitFor(SAGA);
   await card2.locator("li", { hasText: "Order completed" }).waitFor(SAGA);
+  // Paid with the kiosk's test card: held when placed, charged when the machine started it.
+  await card2.locator("li", { hasText: "2,500 KRW charged" }).waitFor(SAGA);
   const steps = await card2.locator("li").allTextContents();
   assert.deepEqual(steps.map((s) => s.split(" — ")[1].split(":")[0]),
-    ["Ordered 1 iced-tea", "1 cup reserved", "The machine is ready for it", "Being made", "1 iced-tea made",
-      "Order completed", "Customer notified"]);
+    ["Ordered 1 iced-tea", "2,500 KRW held on the card", "1 cup reserved", "The machine is ready for it", "Being made",
+      "2,500 KRW charged", "1 iced-tea made", "Order completed", "Customer notified"]);
   await page.screenshot({ path: join(shots, "customer-2-completed.png"), fullPage: true });
   const second = placedOrders.at(-1);
   const link2 = await scanQr();
@@ -210,11 +212,11 @@ try {
   await page.getByLabel("Customer id").fill("2");
   await page.getByRole("button", { name: "Iced tea" }).tap();
   await page.route("**/orders", (route) => route.abort("connectionrefused"));
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: "The cafe cannot be reached" }).waitFor();
   assert.deepEqual(external, [], "the page fetches nothing from other hosts");
   await page.unroute("**/orders");
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.locator(".card").waitFor(SAGA);
   // The answer is recorded once its body is read, which can come after the card shows.
   for (const end = Date.now() + SAGA.timeout; placedOrders.length === before && Date.now() < end;) {
@@ -232,7 +234,7 @@ try {
   const textsTo = async () => (await (await fetch(smsLog)).json()).sms_messages?.[phoneNumber] ?? [];
   await page.getByRole("button", { name: "Caffè latte" }).tap();
   await page.getByLabel("Phone").fill(phoneNumber);
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.getByLabel("Code we texted you").waitFor();
   assert.equal(placedOrders.length, before + 1, "no order before the code");
   const [codeText] = await textsTo();
@@ -266,14 +268,14 @@ try {
   await page.reload();
   await page.getByLabel("Customer id").fill("3");
   await page.getByRole("button", { name: "Mocha" }).tap();
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: '"mocha" is not on the menu' }).waitFor();
 
   // Orders that stay pending while the machine's step is down, for the customer to call off.
   const orderOne = async (customerId) => {
     await page.getByLabel("Customer id").fill(customerId);
     await page.getByRole("button", { name: "Americano" }).tap();
-    await page.getByRole("button", { name: "Order", exact: true }).tap();
+    await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
     const card = page.locator(".card").first();
     await card.locator("li", { hasText: "1 cup reserved" }).waitFor(SAGA);
     assert.equal(await card.locator(".status").textContent(), "pending");
@@ -331,11 +333,21 @@ try {
 
   step("a walk-up customer orders with no id: the order shows with its code to follow it");
   await page.getByRole("button", { name: "Iced tea" }).tap();
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   const walkUp = page.locator(".card").first();
   await walkUp.locator(".status", { hasText: /completed|cancelled/ }).waitFor(SAGA);
   await page.locator("#qr[src]").waitFor();
   await page.getByRole("button", { name: "Done" }).tap();
+
+  step("a walk-up customer pays with a card that is declined: the order is cancelled with the reason");
+  await page.getByRole("button", { name: "Iced tea" }).tap();
+  await page.getByLabel("Pay with").selectOption("pm_card_chargeCustomerFail");
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
+  const declined = page.locator(".card").first();
+  await declined.locator(".status", { hasText: "cancelled" }).waitFor(SAGA);
+  await declined.getByText("the payment was declined (Your card was declined)", { exact: true }).waitFor(SAGA);
+  await page.getByRole("button", { name: "Done" }).tap();
+  await page.getByLabel("Pay with").selectOption("pm_card_visa");
 
   step("a revoked kiosk can no longer order, and says so");
   const kioskId = kioskToken.split(".")[1];
@@ -343,7 +355,7 @@ try {
   assert.equal(revoked.status, 200);
   await page.getByLabel("Customer id").fill("4");
   await page.getByRole("button", { name: "Iced tea" }).tap();
-  await page.getByRole("button", { name: "Order", exact: true }).tap();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await page.getByRole("alert").filter({ hasText: "this kiosk is not registered (or was revoked)" }).waitFor();
   step("all checks passed");
 } finally {

@@ -3,16 +3,18 @@
 
 mod api;
 mod browser;
+mod payments;
 mod queues;
 pub mod samples;
 mod template;
 
 pub use api::*;
 pub use browser::*;
+pub use payments::*;
 pub use queues::*;
 pub use template::*;
 
-pub use cafe_testkit::{CloudEndpoint, free_port, sdk_config, workspace_root};
+pub use cafe_testkit::{CloudEndpoint, PaymentProvider, free_port, sdk_config, workspace_root};
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -37,7 +39,7 @@ pub struct LocalCloud {
     pub outputs_file: PathBuf,
 }
 
-const CONSUMERS: [&str; 5] = ["Inventory", "Order", "Beverage", "Notify", "Kiosk"];
+const CONSUMERS: [&str; 6] = ["Payment", "Inventory", "Order", "Beverage", "Notify", "Kiosk"];
 
 impl LocalCloud {
     /// The stack of this test binary, started and deployed on first use.
@@ -47,7 +49,9 @@ impl LocalCloud {
     }
 
     /// Deploys the stack, with these parameter overrides, to a fresh MiniStack on a free port, or
-    /// to the local cloud at `CAFE_ENDPOINT` (e.g. LocalStack) under a stack and bus of its own.
+    /// to the local cloud at `CAFE_ENDPOINT` (e.g. LocalStack) under a stack and bus of its own,
+    /// its payment function calling this test binary's payment provider (localstripe). Orders
+    /// need no card (`RequirePayment=false`) unless the test asks for the cafe's default.
     pub fn start(parameters: &[(&str, &str)]) -> LocalCloud {
         let cloud = CloudEndpoint::start();
         let root = workspace_root();
@@ -65,8 +69,11 @@ impl LocalCloud {
             // Buses are named: each stack on a shared cloud needs its own.
             deploy.arg("--parameter").arg(format!("EventBusName={}", cloud.name));
         }
-        for (key, value) in parameters {
-            deploy.arg("--parameter").arg(format!("{key}={value}"));
+        let provider = format!("PaymentProviderUrl={}", PaymentProvider::shared().url);
+        let defaults = [provider.as_str(), "RequirePayment=false"];
+        let overrides = parameters.iter().map(|(key, value)| format!("{key}={value}"));
+        for parameter in defaults.iter().map(|p| p.to_string()).chain(overrides) {
+            deploy.arg("--parameter").arg(parameter);
         }
         let deployed = Instant::now();
         let status = deploy.status().expect("python in .venv runs deploy.py");
@@ -96,7 +103,7 @@ impl LocalCloud {
             .to_string()
     }
 
-    /// The five consumers' queues.
+    /// The six consumers' queues.
     pub fn saga_queues(&self) -> Vec<String> {
         CONSUMERS.iter().map(|c| self.output(&format!("{c}QueueUrl"))).collect()
     }

@@ -10,9 +10,11 @@ use serde_json::{Value, json};
 const KIOSK_TOKEN_PLACE: &str = "REPLACE_WITH_KIOSK_TOKEN";
 
 /// Each sample and the function (binary) that takes it, in the saga's order.
-pub const SAMPLES: [(&str, &str); 13] = [
+pub const SAMPLES: [(&str, &str); 14] = [
     ("api-post-order.json", "order-api"),
-    ("order-placed.json", "inventory-events"),
+    // The sample order costs nothing to the tests' cafe (it carries no card): nothing is charged.
+    ("order-placed.json", "payment-events"),
+    ("payment-authorized.json", "inventory-events"),
     ("cup-stock-decreased.json", "beverage-events"),
     ("cup-out-of-stock.json", "order-events"),
     ("making-requested.json", "order-events"),

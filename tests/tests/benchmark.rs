@@ -113,7 +113,7 @@ fn the_quick_benchmark_writes_a_complete_report() {
 
     let functions = report["functions"].as_array().unwrap();
     let binaries: BTreeSet<&str> = functions.iter().map(|f| f["binary"].as_str().unwrap()).collect();
-    assert_eq!(binaries.len(), 11, "{binaries:?}");
+    assert_eq!(binaries.len(), 12, "{binaries:?}");
     for function in functions {
         assert_eq!(function["warm_errors"], 0, "{function}");
         assert!(function["init_ms"]["p50"].is_number(), "{function}");

@@ -1,15 +1,33 @@
-//! Selling at the kiosk, on a deployed stack. The priced menu: the operator changes a price and
-//! takes a beverage off sale while the cafe runs; the menu shows it at once, an order is priced
-//! as the cafe sells when it is placed and keeps that price, and a beverage off sale is refused
-//! (409) with nothing stored; only the operator sets prices. A walk-up customer orders at a kiosk
-//! with no customer id.
+//! Selling at the kiosk, on a deployed stack that takes payment with each order (the template's
+//! default, `RequirePayment`) from this binary's payment provider (localstripe). The priced menu:
+//! the operator changes a price and takes a beverage off sale while the cafe runs; the menu shows
+//! it at once, an order is priced as the cafe sells when it is placed and keeps that price, and a
+//! beverage off sale is refused (409) with nothing stored; only the operator sets prices. A
+//! walk-up customer orders at a kiosk with no customer id. Payment: an order's money is held
+//! when it is placed and taken once when it is made; every way an order is cancelled leaves no
+//! money taken and no hold on the card; a declined card cancels the order with nothing reserved.
 
-use cafe_e2e::LocalCloud;
-use serde_json::json;
+use cafe_e2e::{Api, LocalCloud, SAGA_TIMEOUT, holds, kept, provider_payments, switch_step};
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The cafe these tests share, one at a time (each sets the cups, the machine or the menu).
+fn paying_cafe() -> &'static LocalCloud {
+    static CLOUD: OnceLock<LocalCloud> = OnceLock::new();
+    CLOUD.get_or_init(|| LocalCloud::start(&[("RequirePayment", "true")]))
+}
+
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const CARD: &str = "pm_card_visa";
+/// Stripe's test card that is declined when charged.
+const DECLINED_CARD: &str = "pm_card_chargeCustomerFail";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operator_prices_the_menu_while_the_cafe_runs() {
-    let cloud = LocalCloud::start(&[]);
+    let _turn = TURN.lock().await;
+    let cloud = paying_cafe();
     let (api, anyone) = (cloud.api(), cloud.anonymous_api());
     api.set_stock("cup", 20).await;
     let latte_on_the_menu = || async {
@@ -92,11 +110,12 @@ async fn the_operator_prices_the_menu_while_the_cafe_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_walk_up_customer_orders_at_a_kiosk_with_nothing_but_the_beverage() {
-    let cloud = LocalCloud::start(&[]);
+async fn a_walk_up_customer_orders_at_a_kiosk_with_nothing_but_the_beverage_and_a_card() {
+    let _turn = TURN.lock().await;
+    let cloud = paying_cafe();
     cloud.api().set_stock("cup", 5).await;
     let kiosk = cloud.kiosk_api("front door").await;
-    let order = json!({"beverageName": "americano", "beverageQty": 1});
+    let order = json!({"beverageName": "americano", "beverageQty": 1, "paymentMethod": CARD});
     let placed = kiosk.order_as_a_kiosk_does("walk-up-1", &order).await;
     assert_eq!(placed.status, 201, "{placed:?}");
     let customer_id = placed.body["customerId"].as_str().unwrap().to_string();
@@ -126,4 +145,199 @@ async fn a_walk_up_customer_orders_at_a_kiosk_with_nothing_but_the_beverage() {
         (400, "invalid_field"),
         "{operator:?}"
     );
+}
+
+/// An Idempotency-Key of its own for each order.
+fn new_key() -> String {
+    static KEYS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    format!("paid-{}", KEYS.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+}
+
+/// A walk-up order at the kiosk, paid with `card`, to its end.
+async fn paid_order_to_the_end(cloud: &LocalCloud, kiosk: &Api, order: Value) -> Value {
+    let placed = kiosk.order_as_a_kiosk_does(&new_key(), &order).await;
+    assert_eq!(placed.status, 201, "{placed:?}");
+    cloud.api().final_order(placed.body["orderId"].as_str().unwrap()).await
+}
+
+/// The order's payments once none is held any more (the money's last move follows the order's).
+async fn settled_payments(order_id: &str) -> Vec<cafe_e2e::ProviderPayment> {
+    let started = Instant::now();
+    loop {
+        let payments = provider_payments(order_id).await;
+        if !holds(&payments) || started.elapsed() > SAGA_TIMEOUT {
+            return payments;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The events of the order's view (the receipt's timeline) once `event` is among them.
+async fn timeline_with(api: &Api, order_id: &str, event: &str) -> Vec<(String, String)> {
+    let has =
+        |a: &cafe_e2e::Answer| (a.body["timeline"].as_array()).is_some_and(|t| t.iter().any(|s| s["event"] == event));
+    let view = api
+        .wait_for(&format!("/kiosk/orders/{order_id}"), SAGA_TIMEOUT, has)
+        .await;
+    (view.body["timeline"].as_array().unwrap().iter())
+        .map(|s| {
+            (
+                s["event"].as_str().unwrap().to_string(),
+                s["summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn cups(api: &Api) -> u64 {
+    api.get("/inventories/cup").await.body["qty"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn money_is_taken_only_for_orders_made_and_given_back_however_an_order_is_cancelled() {
+    let _turn = TURN.lock().await;
+    let cloud = paying_cafe();
+    let (api, kiosk) = (cloud.api(), cloud.kiosk_api("till").await);
+    api.set_stock("cup", 10).await;
+    let order = |beverage: &str, qty: u32, card: &str| json!({"beverageName": beverage, "beverageQty": qty, "paymentMethod": card});
+
+    // Paid and made: held when placed, taken once when the machine started it.
+    let made = paid_order_to_the_end(cloud, &kiosk, order("cappuccino", 2, CARD)).await;
+    assert_eq!(made["orderStatus"], "completed", "{made}");
+    let made_id = made["orderId"].as_str().unwrap();
+    let payments = settled_payments(made_id).await;
+    assert_eq!(payments.len(), 1, "one payment: {payments:?}");
+    assert_eq!((payments[0].status.as_str(), kept(&payments)), ("succeeded", 7000));
+    let receipt = timeline_with(&api, made_id, "PaymentCaptured").await;
+    let said: Vec<&str> = receipt.iter().map(|(_, summary)| summary.as_str()).collect();
+    assert!(said.contains(&"7,000 KRW held on the card"), "{said:?}");
+    assert!(said.contains(&"7,000 KRW charged"), "{said:?}");
+    assert_eq!(cups(&api).await, 8);
+    println!(
+        "[e2e] payment: 2 cappuccinos completed, 7,000 KRW held then captured once ({} payment)",
+        payments.len()
+    );
+
+    // Declined: cancelled with the reason, nothing reserved or made, nothing held.
+    let declined = paid_order_to_the_end(cloud, &kiosk, order("americano", 1, DECLINED_CARD)).await;
+    assert_eq!(declined["orderStatus"], "cancelled");
+    let reason = declined["reason"].as_str().unwrap();
+    assert!(reason.contains("declined"), "{reason}");
+    let declined_id = declined["orderId"].as_str().unwrap();
+    timeline_with(&api, declined_id, "CustomerNotified").await;
+    assert_eq!(cups(&api).await, 8, "no cup was reserved for it");
+    assert_eq!(
+        api.get(&format!("/beverages?orderId={declined_id}")).await.body,
+        json!([])
+    );
+    let payments = settled_payments(declined_id).await;
+    assert_eq!((kept(&payments), holds(&payments)), (0, false), "{payments:?}");
+
+    // Out of cups: the hold is let go.
+    api.set_stock("cup", 1).await;
+    let short = paid_order_to_the_end(cloud, &kiosk, order("americano", 2, CARD)).await;
+    assert_eq!(short["orderStatus"], "cancelled");
+    let short_id = short["orderId"].as_str().unwrap();
+    let payments = settled_payments(short_id).await;
+    assert_eq!(payments.len(), 1);
+    assert_eq!((payments[0].status.as_str(), kept(&payments)), ("canceled", 0));
+    timeline_with(&api, short_id, "PaymentReleased").await;
+
+    // Cancelled while it waits for the machine (the beverage step is down): the hold is let go.
+    api.set_stock("cup", 10).await;
+    switch_step(cloud, "BeverageQueueUrl", false).await;
+    let placed = kiosk
+        .order_as_a_kiosk_does(&new_key(), &order("americano", 1, CARD))
+        .await;
+    let waiting_id = placed.body["orderId"].as_str().unwrap().to_string();
+    api.wait_for("/inventories/cup", SAGA_TIMEOUT, |a| a.body["qty"] == 9)
+        .await;
+    assert!(holds(&provider_payments(&waiting_id).await), "held once placed");
+    let cancel = api.post(&format!("/orders/{waiting_id}/cancel"), &json!({})).await;
+    assert_eq!(
+        (cancel.status, &cancel.body["orderStatus"]),
+        (200, &json!("cancelled")),
+        "{cancel:?}"
+    );
+    let payments = settled_payments(&waiting_id).await;
+    assert_eq!(
+        (payments[0].status.as_str(), kept(&payments)),
+        ("canceled", 0),
+        "{payments:?}"
+    );
+    switch_step(cloud, "BeverageQueueUrl", true).await;
+
+    // Past its point of no return, the machine fails it: the money taken is refunded.
+    assert_eq!(api.put("/machine", &json!({"inService": false})).await.status, 200);
+    let failed = paid_order_to_the_end(cloud, &kiosk, order("americano", 3, CARD)).await;
+    assert_eq!(api.put("/machine", &json!({"inService": true})).await.status, 200);
+    assert_eq!(failed["reason"], "the beverage machine is out of order");
+    let failed_id = failed["orderId"].as_str().unwrap();
+    let receipt = timeline_with(&api, failed_id, "PaymentRefunded").await;
+    let payments = provider_payments(failed_id).await;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (payments[0].status.as_str(), payments[0].refunded, kept(&payments)),
+        ("succeeded", 9000, 0),
+        "taken, then given back in full"
+    );
+    let said: Vec<&str> = receipt.iter().map(|(_, summary)| summary.as_str()).collect();
+    assert!(said.contains(&"9,000 KRW refunded"), "{said:?}");
+    println!(
+        "[e2e] payment: declined, out of cups, cancelled while waiting, failed by the machine: 0 KRW kept, no hold left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_that_costs_something_needs_a_card_but_the_operator_s_need_not() {
+    let _turn = TURN.lock().await;
+    let cloud = paying_cafe();
+    let (api, kiosk) = (cloud.api(), cloud.kiosk_api("no card").await);
+    api.set_stock("cup", 10).await;
+    let unpaid = json!({"beverageName": "americano", "beverageQty": 1});
+    let refused = kiosk.order_as_a_kiosk_does("no-card-1", &unpaid).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (402, "payment_required"),
+        "{refused:?}"
+    );
+    let bad_card = json!({"beverageName": "americano", "beverageQty": 1, "paymentMethod": "4242424242424242"});
+    let refused = kiosk.order_as_a_kiosk_does("no-card-2", &bad_card).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (400, "invalid_field"),
+        "no card number: {refused:?}"
+    );
+
+    let on_the_house = api
+        .place(json!({"customerId": "staff-1", "beverageName": "americano", "beverageQty": 1}))
+        .await;
+    let order_id = on_the_house["orderId"].as_str().unwrap();
+    assert_eq!(api.final_order(order_id).await["orderStatus"], "completed");
+    assert!(provider_payments(order_id).await.is_empty(), "nothing charged");
+    let receipt = timeline_with(&api, order_id, "PaymentAuthorized").await;
+    assert!(receipt.iter().any(|(_, said)| said == "Nothing to pay"), "{receipt:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_past_its_deadline_leaves_no_money_taken() {
+    // A cloud of its own: a 5-second deadline would cut into the other tests' orders.
+    let cloud = LocalCloud::start(&[("RequirePayment", "true"), ("OrderDeadlineSeconds", "5")]);
+    let (api, kiosk) = (cloud.api(), cloud.kiosk_api("slow").await);
+    api.set_stock("cup", 10).await;
+    switch_step(&cloud, "BeverageQueueUrl", false).await;
+    let order = json!({"beverageName": "latte", "beverageQty": 1, "paymentMethod": CARD});
+    let late = paid_order_to_the_end(&cloud, &kiosk, order).await;
+    assert_eq!(
+        (&late["orderStatus"], &late["reason"]),
+        (&json!("cancelled"), &json!("it was not ready in time"))
+    );
+    let payments = settled_payments(late["orderId"].as_str().unwrap()).await;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (payments[0].status.as_str(), kept(&payments)),
+        ("canceled", 0),
+        "the hold let go"
+    );
+    switch_step(&cloud, "BeverageQueueUrl", true).await;
 }

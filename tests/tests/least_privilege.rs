@@ -4,7 +4,8 @@
 //! or stream (and a saga step's own dead-letter queue; the kiosk's API reads how many wait in
 //! each; its saga step alerts the operator), its log group, the bus, the topic and (API functions) the operator token and the
 //! customer token checks (the public key, who signed out);
-//! only the order function, which signs customer tokens, names the signing secret. The
+//! only the order function, which signs customer tokens, names the signing secret, and only the
+//! payment function the payment provider's key. The
 //! only `*` resources are those AWS offers no narrower resource for, each named below; a role
 //! that may text a phone number (SNS `Publish` on `*`) is denied publishing to any topic but its own.
 
@@ -13,7 +14,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What each function may name besides its own log group (`<Function>Logs`).
-const GRANTS: [(&str, &[&str]); 12] = [
+const GRANTS: [(&str, &[&str]); 13] = [
     (
         "OrderApi",
         &[
@@ -33,6 +34,17 @@ const GRANTS: [(&str, &[&str]); 12] = [
     (
         "OrderOutbox",
         &["OrdersTable", "CafeBus", "OrderOutboxDeadLetterQueue", "OrderQueue"],
+    ),
+    // The payment function alone reads the payment provider's secret key.
+    (
+        "PaymentEvents",
+        &[
+            "PaymentsTable",
+            "PaymentQueue",
+            "PaymentDeadLetterQueue",
+            "CafeBus",
+            "PaymentProviderSecret",
+        ],
     ),
     (
         "InventoryApi",
@@ -92,6 +104,7 @@ const GRANTS: [(&str, &[&str]); 12] = [
             "BeverageDeadLetterQueue",
             "NotifyDeadLetterQueue",
             "KioskDeadLetterQueue",
+            "PaymentDeadLetterQueue",
             "OrderOutboxDeadLetterQueue",
             "BusDeadLetterQueue",
         ],
@@ -290,7 +303,7 @@ fn each_function_may_touch_only_its_own_resources() {
             "{name} ({kind}) may add to a function's role"
         );
     }
-    assert_eq!(put_events, 4, "the outbox and three saga steps publish");
+    assert_eq!(put_events, 5, "the outbox and four saga steps publish");
     eprintln!(
         "[iam] {} functions, {} roles, {statements} statements: only own resources; {put_events} \
          PutEvents grants, each for its own source",

@@ -98,7 +98,13 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     assert_eq!(view1["reason"], "not enough cups for 11 beverages");
     assert_eq!(
         timeline_events(&view1),
-        ["OrderPlaced", "CupOutOfStock", "OrderCancelled", "CustomerNotified"]
+        [
+            "OrderPlaced",
+            "PaymentAuthorized",
+            "CupOutOfStock",
+            "OrderCancelled",
+            "CustomerNotified"
+        ]
     );
     let view2 = final_kiosk_view(&api, &id2).await;
     assert_eq!(view2["orderStatus"], "completed");
@@ -106,6 +112,7 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
         timeline_events(&view2),
         [
             "OrderPlaced",
+            "PaymentAuthorized",
             "CupStockDecreased",
             "MakingRequested",
             "OrderMaking",
@@ -170,10 +177,14 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     let events = drain(&sqs, &bus_tap).await;
     let queue_for = |detail_type: &str| -> &[&str] {
         match detail_type {
-            "OrderPlaced" => &["InventoryQueueUrl"],
-            "CupOutOfStock" | "MakingRequested" | "BeverageMade" | "BeverageFailed" => &["OrderQueueUrl"],
-            "CupStockDecreased" | "OrderMaking" => &["BeverageQueueUrl"],
-            "OrderCancelled" => &["NotifyQueueUrl", "InventoryQueueUrl"],
+            "OrderPlaced" => &["PaymentQueueUrl"],
+            "PaymentAuthorized" => &["InventoryQueueUrl"],
+            "CupOutOfStock" | "PaymentDeclined" | "MakingRequested" | "BeverageMade" | "BeverageFailed" => {
+                &["OrderQueueUrl"]
+            }
+            "CupStockDecreased" => &["BeverageQueueUrl"],
+            "OrderMaking" => &["BeverageQueueUrl", "PaymentQueueUrl"],
+            "OrderCancelled" => &["NotifyQueueUrl", "InventoryQueueUrl", "PaymentQueueUrl"],
             "OrderCompleted" => &["NotifyQueueUrl"],
             _ => &[],
         }
@@ -192,10 +203,10 @@ async fn seed_scenarios_end_in_one_outcome_and_one_notification_each() {
     for (queue, bodies) in &by_queue {
         redelivered += send_in_batches(&sqs, &cloud.output(queue), bodies).await;
     }
-    // Three orders: 4 + 4 + 7 events; each to its consumers (CustomerNotified has none, a
-    // cancellation two) and the kiosk.
-    assert_eq!(events.len(), 15, "the saga's events as published");
-    assert_eq!(redelivered, 29);
+    // Three orders: 5 + 5 + 8 events; each to its consumers (CustomerNotified has none, a
+    // cancellation three, OrderMaking two) and the kiosk.
+    assert_eq!(events.len(), 18, "the saga's events as published");
+    assert_eq!(redelivered, 38);
     println!(
         "[e2e] at-least-once: redelivered {} events as {redelivered} messages in batches; nothing changed",
         events.len()

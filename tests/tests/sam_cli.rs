@@ -75,7 +75,7 @@ async fn sam_build_and_sam_deploy_to_the_local_cloud_serve_an_order() {
         .filter(|(_, next)| next.trim() == "Type: AWS::Serverless::Function")
         .map(|(line, _)| line.trim().trim_end_matches(':'))
         .collect();
-    assert_eq!(functions.len(), 12, "{functions:?}");
+    assert_eq!(functions.len(), 13, "{functions:?}");
     for function in &functions {
         let bootstrap = build_dir.join(function).join("bootstrap");
         let meta = std::fs::metadata(&bootstrap).unwrap_or_else(|_| panic!("{} is missing", bootstrap.display()));

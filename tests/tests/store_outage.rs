@@ -17,7 +17,7 @@ async fn with_the_stores_gone_every_api_path_answers_a_json_500_without_detail()
         .collect();
     assert_eq!(
         tables.len(),
-        9,
+        10,
         "a table per function, the customers, the machine, the token checks and the live connections: {tables:?}"
     );
     for table in &tables {

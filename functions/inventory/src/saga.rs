@@ -1,5 +1,5 @@
-//! The inventory steps of the saga: `OrderPlaced` reserves one cup per beverage (or finds too
-//! few) and announces `CupStockDecreased` or `CupOutOfStock`; `OrderCancelled` gives back that
+//! The inventory steps of the saga: `PaymentAuthorized` (an order placed, its money held)
+//! reserves one cup per beverage (or finds too few) and announces `CupStockDecreased` or `CupOutOfStock`; `OrderCancelled` gives back that
 //! order's cups, if it had any (the compensation), and announces `CupsReleased`. A reservation's
 //! announcement says how many cups are left, as read after it, for the operator's alerts.
 
@@ -12,7 +12,8 @@ pub async fn on_event(store: &impl CupReservations, bus: &impl Publish, message:
     // Each outcome is published again on a redelivery too, in case the first attempt failed
     // after the write.
     let outcome = match &message.event {
-        CafeEvent::OrderPlaced(placed) => {
+        CafeEvent::PaymentAuthorized(authorized) => {
+            let placed = &authorized.placed;
             let reservation = store.reserve_cups(placed).await?;
             tracing::info!(?reservation, "cups decided");
             let mut event = reservation.event(placed);
@@ -47,12 +48,12 @@ pub async fn on_event(store: &impl CupReservations, bus: &impl Publish, message:
 mod tests {
     use super::*;
     use crate::store::fake::MemoryInventory;
-    use cafe_shared::events::{OrderCancelled, OrderPlaced, OrderSummary};
+    use cafe_shared::events::{OrderCancelled, OrderPlaced, OrderSummary, PaymentAuthorized};
     use cafe_shared::fakes::{FakeBus, FakeDeadLetters, envelope, sqs_batch};
     use cafe_shared::sqs::handle_batch;
 
     fn placed(order_id: &str, qty: u32) -> CafeEvent {
-        CafeEvent::OrderPlaced(OrderPlaced {
+        let placed = OrderPlaced {
             order: OrderSummary {
                 order_id: order_id.into(),
                 customer_id: "1".into(),
@@ -63,7 +64,9 @@ mod tests {
             },
             stock_name: "cup".into(),
             order_date: "2026-12-01T10:00:00Z".parse().unwrap(),
-        })
+            payment: None,
+        };
+        CafeEvent::PaymentAuthorized(PaymentAuthorized { placed, amount_held: 0 })
     }
 
     /// The step run on these events as one SQS batch, as the Lambda runs it: the ids of the

@@ -55,6 +55,7 @@ fn placed(order_id: &str, stock_name: &str, cups: u32) -> OrderPlaced {
         },
         stock_name: stock_name.into(),
         order_date: "2026-12-01T10:00:00Z".parse().unwrap(),
+        payment: None,
     }
 }
 

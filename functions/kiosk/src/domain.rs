@@ -5,7 +5,7 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use cafe_shared::checks::Invalid;
-use cafe_shared::events::CafeEvent;
+use cafe_shared::events::{CafeEvent, PaymentAuthorized};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,14 @@ fn plural(qty: u32, noun: &str) -> String {
 pub fn step_of(event: &CafeEvent, at: DateTime<Utc>) -> TimelineStep {
     let summary = match event {
         CafeEvent::OrderPlaced(e) => format!("Ordered {}", plural(e.order.beverage_qty, &e.order.beverage_name)),
+        CafeEvent::PaymentAuthorized(e) => match e.amount_held {
+            0 => "Nothing to pay".to_string(),
+            held => format!("{} held on the card", money(held, payment_currency(e))),
+        },
+        CafeEvent::PaymentDeclined(e) => format!("Payment declined: {}", e.reason),
+        CafeEvent::PaymentCaptured(e) => format!("{} charged", money(e.amount, &e.currency)),
+        CafeEvent::PaymentReleased(e) => format!("{} released: nothing was charged", money(e.amount, &e.currency)),
+        CafeEvent::PaymentRefunded(e) => format!("{} refunded", money(e.amount, &e.currency)),
         CafeEvent::CupStockDecreased(e) => format!("{} reserved", plural(e.cups_reserved, &e.stock_name)),
         CafeEvent::CupOutOfStock(e) => format!("Out of stock: {}", e.reason),
         CafeEvent::MakingRequested(_) => "The machine is ready for it".to_string(),
@@ -68,6 +76,35 @@ pub fn step_of(event: &CafeEvent, at: DateTime<Utc>) -> TimelineStep {
         event: event.detail_type().to_string(),
         at,
         summary,
+    }
+}
+
+fn payment_currency(authorized: &PaymentAuthorized) -> &str {
+    (authorized.placed.payment.as_ref()).map_or("", |due| due.currency.as_str())
+}
+
+/// Currencies with no minor unit, as card networks count them (Stripe's list): an amount in
+/// them is whole units; in any other, hundredths.
+const ZERO_DECIMAL: [&str; 16] = [
+    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+];
+
+/// An amount in `currency`'s minor units as a customer reads it: `7,000 KRW`, `3.50 USD`.
+pub fn money(amount: u64, currency: &str) -> String {
+    let grouped = |whole: u64| {
+        let digits = whole.to_string();
+        let mut out = String::new();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(digit);
+        }
+        out
+    };
+    match ZERO_DECIMAL.contains(&currency) {
+        true => format!("{} {currency}", grouped(amount)),
+        false => format!("{}.{:02} {currency}", grouped(amount / 100), amount % 100),
     }
 }
 
@@ -102,20 +139,22 @@ pub fn notification_of(event: &CafeEvent) -> Option<&str> {
 pub fn saga_position(event: &str) -> u8 {
     match event {
         "OrderPlaced" => 0,
-        "CupStockDecreased" | "CupOutOfStock" => 1,
-        "MakingRequested" => 2,
-        "OrderMaking" => 3,
-        "BeverageMade" | "BeverageFailed" => 4,
-        "OrderCancelled" | "OrderCompleted" => 5,
-        "CupsReleased" => 6,
-        _ => 7,
+        "PaymentAuthorized" | "PaymentDeclined" => 1,
+        "CupStockDecreased" | "CupOutOfStock" => 2,
+        "MakingRequested" => 3,
+        "OrderMaking" => 4,
+        "PaymentCaptured" => 5,
+        "BeverageMade" | "BeverageFailed" => 6,
+        "OrderCancelled" | "OrderCompleted" => 7,
+        "CupsReleased" | "PaymentReleased" | "PaymentRefunded" => 8,
+        _ => 9,
     }
 }
 
 /// The status the steps seen so far add up to, whatever order they arrived in.
 pub fn status_of(steps: &[TimelineStep]) -> &'static str {
     let seen = |name: &str| steps.iter().any(|s| s.event == name);
-    if seen("OrderCancelled") || seen("CupOutOfStock") || seen("BeverageFailed") {
+    if seen("OrderCancelled") || seen("CupOutOfStock") || seen("BeverageFailed") || seen("PaymentDeclined") {
         "cancelled"
     } else if seen("OrderCompleted") {
         "completed"
@@ -346,22 +385,40 @@ mod tests {
     fn timeline_order_follows_the_saga() {
         let mut events = [
             "CustomerNotified",
+            "PaymentCaptured",
             "BeverageMade",
             "OrderCompleted",
             "OrderPlaced",
             "CupStockDecreased",
+            "PaymentAuthorized",
         ];
         events.sort_by_key(|e| saga_position(e));
         assert_eq!(
             events,
             [
                 "OrderPlaced",
+                "PaymentAuthorized",
                 "CupStockDecreased",
+                "PaymentCaptured",
                 "BeverageMade",
                 "OrderCompleted",
                 "CustomerNotified"
             ]
         );
+    }
+
+    #[test]
+    fn money_reads_in_the_currency_s_own_units() {
+        assert_eq!(money(7000, "KRW"), "7,000 KRW");
+        assert_eq!(money(1234567, "JPY"), "1,234,567 JPY");
+        assert_eq!(money(350, "USD"), "3.50 USD");
+        assert_eq!(money(123456705, "EUR"), "1,234,567.05 EUR");
+        assert_eq!(money(0, "KRW"), "0 KRW");
+    }
+
+    #[test]
+    fn a_declined_payment_ends_the_order_cancelled() {
+        assert_eq!(status_of(&[step("PaymentDeclined", 1)]), "cancelled");
     }
 
     #[test]

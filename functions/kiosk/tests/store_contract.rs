@@ -53,6 +53,7 @@ fn cancelled_saga(order_id: &str) -> Vec<BusMessage> {
             order: order.clone(),
             stock_name: "cup".into(),
             order_date: "2026-12-01T09:59:59Z".parse().unwrap(),
+            payment: None,
         }),
         CafeEvent::CupOutOfStock(CupOutOfStock {
             order: order.clone(),
@@ -189,6 +190,7 @@ fn completed_saga(order_id: &str) -> Vec<BusMessage> {
             order: order.clone(),
             stock_name: "cup".into(),
             order_date: at("2026-12-01T10:59:58.400Z"),
+            payment: None,
         }),
         CafeEvent::BeverageMade(BeverageMade {
             order: order.clone(),

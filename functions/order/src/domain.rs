@@ -8,7 +8,9 @@ pub use placing::*;
 pub use prices::*;
 
 use cafe_shared::checks::{Invalid, check_id};
-use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary};
+use cafe_shared::events::{
+    CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary, PaymentDue,
+};
 pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,6 +48,10 @@ pub struct OrderRequest {
     pub beverage_qty: i64,
     #[serde(default)]
     pub phone_number: Option<String>,
+    /// The card the customer pays with, as the payment provider's id of it (`pm_...`): the
+    /// kiosk takes the card through the provider's own form.
+    #[serde(default)]
+    pub payment_method: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +81,9 @@ pub struct Order {
     pub unit_price: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// The card it is paid with (none: nothing is charged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
 }
 
 impl Order {
@@ -96,6 +105,9 @@ impl Order {
                 qty: request.beverage_qty,
             });
         }
+        if let Some(card) = &request.payment_method {
+            check_payment_method(card)?;
+        }
         Ok(Self {
             order_id,
             customer_id,
@@ -110,6 +122,7 @@ impl Order {
             order_number: None,
             unit_price: None,
             currency: None,
+            payment_method: request.payment_method,
         })
     }
 
@@ -121,6 +134,24 @@ impl Order {
             && self.beverage_name == other.beverage_name
             && self.beverage_qty == other.beverage_qty
             && self.phone_number == other.phone_number
+            && self.payment_method == other.payment_method
+    }
+
+    /// What the order costs: its beverages at the price it was placed at (0 when unpriced).
+    pub fn total(&self) -> u64 {
+        u64::from(self.unit_price.unwrap_or(0)) * u64::from(self.beverage_qty)
+    }
+
+    /// What its customer pays, and with what card: none when nothing is charged.
+    pub fn payment_due(&self) -> Option<PaymentDue> {
+        let (Some(card), Some(currency)) = (&self.payment_method, &self.currency) else {
+            return None;
+        };
+        (self.total() > 0).then(|| PaymentDue {
+            amount: self.total(),
+            currency: currency.clone(),
+            payment_method: card.clone(),
+        })
     }
 
     /// The order as a move leaves it.
@@ -147,7 +178,21 @@ impl Order {
             order: self.summary(),
             stock_name: self.stock_name.clone(),
             order_date: self.order_date,
+            payment: self.payment_due(),
         }
+    }
+}
+
+/// A card as the payment provider names it: `pm_` and up to 100 letters, digits or `_`.
+fn check_payment_method(card: &str) -> Result<(), Invalid> {
+    let named = card.strip_prefix("pm_").is_some_and(|rest| {
+        (1..=100).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    match named {
+        true => Ok(()),
+        false => Err(Invalid::Field(
+            "paymentMethod must be the payment provider's id of the card, such as pm_card_visa".into(),
+        )),
     }
 }
 
@@ -189,6 +234,9 @@ pub enum OrderError {
     /// The operator took the beverage off sale (`PUT /menu/{beverageName}`).
     #[error("{0} is not on sale now; choose another beverage (GET /menu says which are)")]
     NotOnSale(String),
+    /// The cafe takes payment with the order (`RequirePayment`), and none was given.
+    #[error("this order costs {0}; pay for it with a card (paymentMethod)")]
+    PaymentRequired(String),
     #[error("beverageQty must be from {} to {}, not {qty}", BEVERAGE_QTY_RANGE.start(), BEVERAGE_QTY_RANGE.end())]
     QuantityOutOfRange { qty: i64 },
     #[error("phoneNumber must be a phone number in international form, such as +821012345678")]
@@ -355,6 +403,24 @@ mod tests {
             beverage_name: beverage.into(),
             beverage_qty: qty,
             phone_number: None,
+            payment_method: None,
+        }
+    }
+
+    #[test]
+    fn a_card_is_the_payment_provider_s_id_of_it_never_its_number() {
+        let with = |card: &str| OrderRequest {
+            payment_method: Some(card.into()),
+            ..request("americano", 1)
+        };
+        assert!(place(with("pm_card_visa")).is_ok());
+        for bad in [
+            "4242424242424242",
+            "pm_",
+            "pm_card visa",
+            &format!("pm_{}", "x".repeat(101)),
+        ] {
+            assert!(matches!(place(with(bad)), Err(OrderError::Invalid(_))), "{bad}");
         }
     }
 

@@ -29,6 +29,7 @@ impl From<OrderError> for ApiError {
             OrderError::Invalid(invalid) => invalid.into(),
             OrderError::UnknownBeverage { .. } => ApiError::bad_request("unknown_beverage", message),
             OrderError::NotOnSale(_) => ApiError::new(StatusCode::CONFLICT, "not_on_sale", message),
+            OrderError::PaymentRequired(_) => ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_required", message),
             OrderError::QuantityOutOfRange { .. } | OrderError::TooManyBeverages(_) => {
                 ApiError::bad_request("invalid_quantity", message)
             }
@@ -161,6 +162,7 @@ async fn place_order(service: &OrderApi, req: &Request) -> Result<Response<Body>
     let counter = Counter {
         menu: &service.menu,
         currency: &service.currency,
+        payment_required: service.payment_required,
         limits: &service.limits,
     };
     let placing = (counter.place_order(&service.store, &placed_by, request, key.as_deref(), clock::now())).await?;

@@ -20,6 +20,8 @@ pub struct OrderApi {
     pub menu: Menu,
     /// The cafe's currency (ISO 4217, `CURRENCY`), in whose minor units prices are.
     pub currency: String,
+    /// Whether a kiosk's or a customer's order must be paid for with it (`REQUIRE_PAYMENT`).
+    pub payment_required: bool,
     pub credentials: Credentials,
     /// Sign-in codes go out as texts.
     pub texts: cafe_shared::sms::TextMessages,
@@ -39,6 +41,7 @@ impl OrderApi {
             store: store_from_env(&sdk)?,
             menu: Menu::from_json(&config::required_env("MENU")?)?,
             currency: currency(std::env::var("CURRENCY").ok())?,
+            payment_required: config::required_env("REQUIRE_PAYMENT")? != "false",
             credentials: Credentials::from_env(&sdk)?,
             texts: cafe_shared::sms::TextMessages::new(&sdk),
             limits: OrderLimits {

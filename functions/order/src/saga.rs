@@ -13,15 +13,22 @@ use cafe_shared::sqs::{SetAside, StepError};
 use cafe_shared::{Error, metrics};
 use std::time::Duration;
 
-/// `CupOutOfStock` cancels the order; `MakingRequested` moves it past its point of no return
-/// (unless it was cancelled first); `BeverageMade` completes it and `BeverageFailed` cancels it;
-/// its deadline (`OrderDeadlineReached`, a timer) cancels it if it is still pending.
+/// `PaymentDeclined` and `CupOutOfStock` cancel the order; `MakingRequested` moves it past its
+/// point of no return (unless it was cancelled first); `BeverageMade` completes it and
+/// `BeverageFailed` cancels it; its deadline (`OrderDeadlineReached`, a timer) cancels it if it is
+/// still pending.
 pub async fn on_event(store: &impl OrderOutcomes, message: BusMessage) -> Result<(), StepError> {
     let (order, outcome) = match &message.event {
         CafeEvent::CupOutOfStock(e) => (
             &e.order,
             Outcome::Withdrawn {
                 reason: e.reason.clone(),
+            },
+        ),
+        CafeEvent::PaymentDeclined(e) => (
+            &e.order,
+            Outcome::Withdrawn {
+                reason: format!("the payment was declined ({})", e.reason.trim_end_matches('.')),
             },
         ),
         CafeEvent::MakingRequested(e) => (&e.order, Outcome::Making),
@@ -318,6 +325,27 @@ mod tests {
             order: order.summary(),
             stock_name: "cup".into(),
         })
+    }
+
+    #[tokio::test]
+    async fn a_declined_card_cancels_the_order_with_the_provider_s_words_once() {
+        let store = MemoryOrders::default();
+        let order = pending_order("o-1");
+        store.orders.lock().unwrap().insert("o-1".into(), order.clone());
+        let declined = CafeEvent::PaymentDeclined(cafe_shared::events::PaymentDeclined {
+            order: order.summary(),
+            reason: "Your card was declined.".into(),
+        });
+        let dead = FakeDeadLetters::default();
+        let body = envelope(&declined);
+        handle_batch(sqs_batch(&[body.clone(), body]), &dead, |m| on_event(&store, m)).await;
+        let after = store.orders.lock().unwrap()["o-1"].clone();
+        assert_eq!(after.order_status, OrderStatus::Cancelled);
+        assert_eq!(
+            after.reason.as_deref(),
+            Some("the payment was declined (Your card was declined)")
+        );
+        assert_eq!(store.changes.lock().unwrap().len(), 1, "moved once");
     }
 
     #[tokio::test]

@@ -48,6 +48,8 @@ pub struct Placing {
 pub struct Counter<'a> {
     pub menu: &'a Menu,
     pub currency: &'a str,
+    /// Whether an order that costs something must come with a card (the operator's need not).
+    pub payment_required: bool,
     pub limits: &'a OrderLimits,
 }
 
@@ -104,6 +106,13 @@ impl Counter<'_> {
             .ok_or_else(|| Error::from("the order's beverage is not on the menu"))?;
         let setting = book.price_list().await?.remove(&order.beverage_name);
         let mut order = order.priced(&offered(item, setting.as_ref(), self.currency))?;
+        if self.payment_required
+            && *placed_by != PlacedBy::Operator
+            && order.payment_due().is_none()
+            && order.total() > 0
+        {
+            return Err(OrderError::PaymentRequired(format!("{} {}", order.total(), self.currency)).into());
+        }
         let mut registration = match walk_up {
             true => Registration::None,
             false => placed_by.registration(),

@@ -16,6 +16,7 @@ async fn every_route_answers_a_json_500_without_detail() {
         store: OrderStore::new(&sdk, "orders".into(), "customers".into()),
         menu: Menu::from_json(menu).unwrap(),
         currency: "KRW".into(),
+        payment_required: true,
         credentials: Credentials::known(&sdk, OPERATOR_TOKEN),
         texts: TextMessages::new(&sdk),
         limits: OrderLimits {

@@ -31,6 +31,7 @@ fn completed_saga() -> Vec<CafeEvent> {
             order: order.clone(),
             stock_name: "cup".into(),
             order_date: "2026-12-01T09:59:58Z".parse().unwrap(),
+            payment: None,
         }),
         CafeEvent::CupStockDecreased(CupStockDecreased {
             order: order.clone(),

@@ -41,6 +41,7 @@ fn request(customer_id: &str, qty: i64) -> OrderRequest {
         beverage_name: "latte".into(),
         beverage_qty: qty,
         phone_number: None,
+        payment_method: None,
     }
 }
 
@@ -56,6 +57,8 @@ struct Cafe {
     menu: Menu,
     limits: OrderLimits,
     store: MemoryOrders,
+    /// Off unless a test is about payment: the other rules hold either way.
+    payment_required: bool,
 }
 
 impl Cafe {
@@ -64,6 +67,7 @@ impl Cafe {
             menu: menu(),
             limits,
             store: MemoryOrders::default(),
+            payment_required: false,
         }
     }
 
@@ -71,6 +75,7 @@ impl Cafe {
         let counter = Counter {
             menu: &self.menu,
             currency: "KRW",
+            payment_required: self.payment_required,
             limits: &self.limits,
         };
         counter.place_order(&self.store, by, request, key, noon()).await
@@ -104,6 +109,41 @@ fn refused(outcome: Result<Placing, Failure>) -> OrderError {
         Err(Failure::Refused(refusal)) => refusal,
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn an_order_that_costs_something_needs_a_card_unless_the_operator_places_it() {
+    let cafe = Cafe {
+        payment_required: true,
+        ..Cafe::new(limits())
+    };
+    let kiosk = cafe.kiosk().await;
+    for by in [&PlacedBy::Customer, &kiosk] {
+        let unpaid = cafe.place(by, request("ann", 2), None).await;
+        assert_eq!(refused(unpaid), OrderError::PaymentRequired("7000 KRW".into()));
+    }
+    assert_eq!(cafe.in_progress().await, 0, "nothing placed");
+    let paid = OrderRequest {
+        payment_method: Some("pm_card_visa".into()),
+        ..request("ann", 2)
+    };
+    let order = cafe.place(&PlacedBy::Customer, paid, None).await.unwrap().order;
+    let due = order.payment_due().expect("a payment due");
+    assert_eq!(
+        (due.amount, due.currency.as_str(), due.payment_method.as_str()),
+        (7000, "KRW", "pm_card_visa")
+    );
+    assert_eq!(
+        order.placed_event().payment,
+        Some(due),
+        "OrderPlaced tells the payment step"
+    );
+    let on_the_house = cafe
+        .place(&PlacedBy::Operator, request("staff", 1), None)
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(on_the_house.payment_due(), None, "the operator's order is not charged");
 }
 
 #[tokio::test]
@@ -479,6 +519,7 @@ async fn one_customer_has_at_most_their_orders_in_progress() {
     let counter = Counter {
         menu: &cafe.menu,
         currency: "KRW",
+        payment_required: false,
         limits: &OrderLimits {
             orders_in_progress_per_customer: 3,
             ..limits()
