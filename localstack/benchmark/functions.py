@@ -217,7 +217,7 @@ class EventFeeds:
             "order-outbox": "DynamoDB stream batch of 1 INSERT of an order order-api stored (read back as stored)",
             "order-events": "MakingRequested (making-requested.json) for a pending order order-api stored: moves it to making",
             "inventory-api": "GET /inventories/cup (operator token)",
-            "payment-events": "OrderPlaced (order-placed.json), new order id each: nothing to charge (no card)",
+            "payment-events": "OrderPlaced (order-placed.json), new order id each: holds 2,500 KRW on a test card at the stack's payment provider",
             "inventory-events": "PaymentAuthorized (payment-authorized.json), new order id each: reserves 1 cup",
             "beverage-api": "GET /beverages?orderId= of an existing order (operator token)",
             "beverage-events": "OrderMaking (order-making.json), new order id each: makes it",

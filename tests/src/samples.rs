@@ -12,7 +12,6 @@ const KIOSK_TOKEN_PLACE: &str = "REPLACE_WITH_KIOSK_TOKEN";
 /// Each sample and the function (binary) that takes it, in the saga's order.
 pub const SAMPLES: [(&str, &str); 14] = [
     ("api-post-order.json", "order-api"),
-    // The sample order costs nothing to the tests' cafe (it carries no card): nothing is charged.
     ("order-placed.json", "payment-events"),
     ("payment-authorized.json", "inventory-events"),
     ("cup-stock-decreased.json", "beverage-events"),
@@ -52,7 +51,7 @@ impl SampleOrder {
 
     /// Places the order through the deployed API, as the API sample does.
     pub async fn place_through_the_api(&self) {
-        let order = json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1});
+        let order = json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1, "paymentMethod": "pm_card_visa"});
         let placed = (self.kiosk)
             .send(
                 (self.kiosk.http.post(self.kiosk.url("/orders")))
