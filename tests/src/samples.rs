@@ -51,7 +51,8 @@ impl SampleOrder {
 
     /// Places the order through the deployed API, as the API sample does.
     pub async fn place_through_the_api(&self) {
-        let order = json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1, "paymentMethod": "pm_card_visa"});
+        let order =
+            json!({"customerId": "2", "beverageName": "iced-tea", "beverageQty": 1, "paymentMethod": "pm_card_visa"});
         let placed = (self.kiosk)
             .send(
                 (self.kiosk.http.post(self.kiosk.url("/orders")))
