@@ -25,7 +25,7 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
-CONSUMERS = ["Inventory", "Order", "Beverage", "Notify", "Kiosk", "OrderOutbox", "Bus"]
+CONSUMERS = ["Payment", "Inventory", "Order", "Beverage", "Notify", "Kiosk", "OrderOutbox", "Bus"]
 
 
 def stack_outputs(cfn, stack_name):

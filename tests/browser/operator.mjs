@@ -59,7 +59,7 @@ try {
   const deadLetters = page.locator("#dead-letters tr");
   await page.locator("#dead-letters-state").filter({ hasText: "Nothing waiting" }).waitFor();
   assert.deepEqual(await deadLetters.evaluateAll((rows) => rows.map((r) => [r.dataset.queue, r.cells[1].textContent])),
-    ["inventory", "order", "beverage", "notify", "kiosk", "outbox", "bus"].map((q) => [q, "0"]));
+    ["inventory", "order", "beverage", "notify", "kiosk", "payment", "outbox", "bus"].map((q) => [q, "0"]));
   assert.ok(await page.locator("#dead-letters-how").isHidden(), "no redrive advice while nothing waits");
   await operatorOfCloud.ask("a message in the inventory dead-letter queue");
   await page.locator("#dead-letters-state").filter({ hasText: "1 message waits" }).waitFor();
@@ -130,7 +130,7 @@ try {
   await kiosk.getByRole("button", { name: "Americano" }).waitFor();
   await kiosk.getByLabel("Customer id").fill("walk-in-2");
   await kiosk.getByRole("button", { name: "Americano" }).tap();
-  await kiosk.getByRole("button", { name: "Order", exact: true }).tap();
+  await kiosk.getByRole("button", { name: "Pay and order", exact: true }).tap();
   await kiosk.locator(".card .status", { hasText: "completed" }).waitFor(SAGA);
   const frontDoorRow = page.locator(`#kiosks tr[data-kiosk-id="${frontDoor.kioskId}"]`);
   await frontDoorRow.locator("td:nth-child(2)").filter({ hasText: /^1$/ }).waitFor();
