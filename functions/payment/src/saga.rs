@@ -66,9 +66,13 @@ async fn hold(
             Opened::Payment(id) => match records.attach(order_id, &id).await? {
                 None => id,
                 Some(on_record) => {
-                    // Another delivery opened the order's payment first, or the order was
-                    // cancelled meanwhile: this one is never charged.
-                    payments.give_back(&id).await?;
+                    // Another delivery recorded the order's payment first (Stripe answers the
+                    // same `Idempotency-Key` with the same payment: then it is that one, which
+                    // the other delivery charges), or the order was cancelled meanwhile: a
+                    // payment of this delivery's own is never charged.
+                    if on_record.payment_id.as_deref() != Some(id.as_str()) {
+                        payments.give_back(&id).await?;
+                    }
                     return Ok(on_record);
                 }
             },

@@ -258,3 +258,60 @@ fn due() -> PaymentDue {
         payment_method: "pm_card_visa".into(),
     }
 }
+
+/// Stripe as two deliveries racing meet it: the same `Idempotency-Key` opens the same payment, and
+/// the other delivery records it first.
+struct RacedByAnotherDelivery<'a> {
+    stripe: &'a MemoryStripe,
+    records: &'a MemoryPayments,
+}
+
+impl Payments for RacedByAnotherDelivery<'_> {
+    async fn open(&self, order_id: &str, due: &PaymentDue) -> Result<Opened, cafe_shared::Error> {
+        let opened = self.stripe.open(order_id, due).await?;
+        if let Opened::Payment(id) = &opened {
+            assert_eq!(
+                self.records.attach(order_id, id).await?,
+                None,
+                "the other delivery records it"
+            );
+        }
+        Ok(opened)
+    }
+    async fn hold(&self, payment_id: &str) -> Result<Hold, cafe_shared::Error> {
+        self.stripe.hold(payment_id).await
+    }
+    async fn capture(&self, payment_id: &str) -> Result<Capture, cafe_shared::Error> {
+        self.stripe.capture(payment_id).await
+    }
+    async fn give_back(&self, payment_id: &str) -> Result<GivenBack, cafe_shared::Error> {
+        self.stripe.give_back(payment_id).await
+    }
+    async fn state(&self, payment_id: &str) -> Result<PaymentState, cafe_shared::Error> {
+        self.stripe.state(payment_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_that_meets_the_same_payment_recorded_by_another_leaves_it_to_be_charged() {
+    let step = Step::default();
+    let raced = RacedByAnotherDelivery {
+        stripe: &step.stripe,
+        records: &step.records,
+    };
+    let batch = sqs_batch(&[envelope(&placed(Some("pm_card_visa")))]);
+    handle_batch(batch, &step.dead, |m| on_event(&step.records, &raced, &step.bus, m)).await;
+    assert!(step.said().is_empty(), "the other delivery announces it");
+    assert_eq!(
+        step.provider()[0].status,
+        "requires_confirmation",
+        "not cancelled under the other delivery"
+    );
+    // The other delivery goes on and charges it.
+    step.deliver_each(&[placed(Some("pm_card_visa"))]).await;
+    assert_eq!(step.said(), ["PaymentAuthorized"]);
+    let [payment] = &step.provider()[..] else {
+        panic!("{:?}", step.provider())
+    };
+    assert_eq!(payment.status, "requires_capture");
+}
