@@ -26,16 +26,6 @@ pub enum PaymentStatus {
     Voided,
 }
 
-impl PaymentStatus {
-    /// Whether the payment moves no more.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::Declined | Self::Released | Self::Refunded | Self::NotCharged | Self::Voided
-        )
-    }
-}
-
 /// An order's payment as the payment table keeps it, one per order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -83,7 +83,7 @@ pub trait Payments: Sync {
     /// Lets the hold go, or refunds the money taken, or cancels a payment never charged.
     fn give_back(&self, payment_id: &str) -> impl Future<Output = Result<GivenBack, Error>> + Send;
 
-    /// The payment as the provider has it.
+    /// The payment as the provider has it (what the contract tests hold the fake and Stripe to).
     fn state(&self, payment_id: &str) -> impl Future<Output = Result<PaymentState, Error>> + Send;
 }
 
@@ -274,10 +274,12 @@ impl Payments for Stripe {
         let key = format!("open-{order_id}");
         match (self.call::<Intent>(Method::POST, "/v1/payment_intents", &form, Some(&key))).await? {
             Answer::Ok(intent) => Ok(Opened::Payment(intent.id)),
-            // A card the provider does not take at all (unknown, or refused outright): the
-            // customer's, not the cafe's, to mend.
+            // A card the provider does not take at all, refused outright (402) or unknown (Stripe:
+            // 400 `resource_missing`; localstripe: 404): the customer's, not the cafe's, to mend.
             Answer::Refused(status, error)
-                if status == StatusCode::PAYMENT_REQUIRED || status == StatusCode::NOT_FOUND =>
+                if status == StatusCode::PAYMENT_REQUIRED
+                    || status == StatusCode::NOT_FOUND
+                    || error.code.as_deref() == Some("resource_missing") =>
             {
                 Ok(Opened::Declined(declined(Some(&error))))
             }
