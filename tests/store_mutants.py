@@ -125,6 +125,14 @@ MUTANTS = [
     ("kiosk-alert-once-an-hour", "functions/kiosk/src/store.rs",
      '.condition_expression("attribute_not_exists(#alert)")',
      '.condition_expression("attribute_not_exists(#alert) OR attribute_exists(#alert)")', ["kiosk"]),
+    ("payment-recorded-once", "functions/payment/src/store.rs",
+     "AND attribute_not_exists(paymentId) AND", "AND (attribute_not_exists(paymentId) OR attribute_exists(paymentId)) AND",
+     ["payment"]),
+    ("payment-never-for-a-cancelled-order", "functions/payment/src/store.rs",
+     "AND orderCancelled = :no", "AND (orderCancelled = :no OR orderCancelled <> :no)", ["payment"]),
+    ("payment-moves-from-the-statuses-named", "functions/payment/src/store.rs",
+     'format!("#status IN ({})", names.join(", "))',
+     'format!("#status IN ({}) OR attribute_exists(#status)", names.join(", "))', ["payment"]),
 ]
 
 
