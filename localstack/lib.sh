@@ -82,6 +82,17 @@ build_functions() {
 
 healthy() { curl -fsS -o /dev/null --max-time 2 "$1/_localstack/health" 2>/dev/null; }
 
+# Runs the command `$2...` every half second until it succeeds, at most $1 times.
+within() {
+  local tries="$1"
+  shift
+  for _ in $(seq 1 "$tries"); do
+    "$@" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
 # Starts MiniStack on 127.0.0.1:$1 in the background unless it already answers there.
 start_ministack() {
   local port="$1" endpoint="http://127.0.0.1:$1"
@@ -94,10 +105,10 @@ start_ministack() {
   BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" AWS_ENDPOINT_URL="$endpoint" \
     nohup ministack >"$STATE/ministack-$port.log" 2>&1 &
   echo $! >"$STATE/ministack-$port.pid"
-  for _ in $(seq 1 120); do
-    healthy "$endpoint" && { echo "MiniStack up at $endpoint (log: .cafe/ministack-$port.log)"; return; }
-    sleep 0.5
-  done
+  if within 120 healthy "$endpoint"; then
+    echo "MiniStack up at $endpoint (log: .cafe/ministack-$port.log)"
+    return
+  fi
   echo "MiniStack did not come up; see $STATE/ministack-$port.log" >&2
   exit 1
 }
@@ -114,10 +125,10 @@ start_payment_provider() {
   mkdir -p "$STATE"
   nohup python "$ROOT/localstack/payments.py" --port "$port" >"$STATE/payments-$port.log" 2>&1 &
   echo $! >"$STATE/payments-$port.pid"
-  for _ in $(seq 1 60); do
-    answers && { echo "payment provider (localstripe) up at $url (log: .cafe/payments-$port.log)"; return; }
-    sleep 0.5
-  done
+  if within 60 answers; then
+    echo "payment provider (localstripe) up at $url (log: .cafe/payments-$port.log)"
+    return
+  fi
   echo "the payment provider did not come up; see $STATE/payments-$port.log" >&2
   exit 1
 }

@@ -87,30 +87,22 @@ impl CloudEndpoint {
         let temp = logs.join(format!("tmp-{port}"));
         remove_temp_dirs_of_stopped_clouds(&logs);
         std::fs::create_dir_all(&temp).unwrap();
-        spawn_tied_to_this_process(
-            Command::new(venv.join("ministack"))
-                .env("TMPDIR", &temp)
-                .env("BIND_HOST", "127.0.0.1")
-                .env("GATEWAY_PORT", port.to_string())
-                .env("AWS_ENDPOINT_URL", &endpoint)
-                .env("RUST_LOG", "info")
-                .stdin(Stdio::null())
-                .stdout(std::fs::File::create(&log).unwrap())
-                .stderr(std::fs::File::options().append(true).open(&log).unwrap()),
-        );
-        let started = Instant::now();
-        while get_status(port, "/_localstack/health") != Some(200) {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "MiniStack did not start; see {}",
-                log.display()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        eprintln!(
-            "[e2e] MiniStack up at {endpoint} in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+        let mut ministack = Command::new(venv.join("ministack"));
+        ministack
+            .env("TMPDIR", &temp)
+            .env("BIND_HOST", "127.0.0.1")
+            .env("GATEWAY_PORT", port.to_string())
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("RUST_LOG", "info");
+        let ready = Ready {
+            what: "MiniStack",
+            port,
+            path: "/_localstack/health",
+            status: 200,
+            within: Duration::from_secs(60),
+        };
+        let took = ready.start(&mut ministack, &log);
+        eprintln!("[e2e] MiniStack up at {endpoint} in {:.1} s", took.as_secs_f64());
         CloudEndpoint {
             url: endpoint,
             name: "cafe".into(),
@@ -146,27 +138,55 @@ impl PaymentProvider {
         let logs = root.join("target/e2e");
         std::fs::create_dir_all(&logs).unwrap();
         let log = logs.join(format!("payments-{port}.log"));
+        let mut provider = Command::new(root.join(".venv/bin/python"));
+        provider
+            .arg(root.join("localstack/payments.py"))
+            .args(["--port", &port.to_string()]);
+        // It answers 401 to a call without a key once it is up.
+        let ready = Ready {
+            what: "the payment provider",
+            port,
+            path: "/v1/payment_intents",
+            status: 401,
+            within: Duration::from_secs(30),
+        };
+        ready.start(&mut provider, &log);
+        PaymentProvider {
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+/// When a local server a test starts is up: `path` on `port` answers `status`, within `within`.
+struct Ready {
+    what: &'static str,
+    port: u16,
+    path: &'static str,
+    status: u16,
+    within: Duration,
+}
+
+impl Ready {
+    /// Starts `command` (tied to this process, its output to `log`) and waits until it is up:
+    /// how long that took.
+    fn start(&self, command: &mut Command, log: &Path) -> Duration {
         spawn_tied_to_this_process(
-            Command::new(root.join(".venv/bin/python"))
-                .arg(root.join("localstack/payments.py"))
-                .args(["--port", &port.to_string()])
+            command
                 .stdin(Stdio::null())
-                .stdout(std::fs::File::create(&log).unwrap())
-                .stderr(std::fs::File::options().append(true).open(&log).unwrap()),
+                .stdout(std::fs::File::create(log).unwrap())
+                .stderr(std::fs::File::options().append(true).open(log).unwrap()),
         );
         let started = Instant::now();
-        // It answers 401 to a call without a key once it is up.
-        while get_status(port, "/v1/payment_intents") != Some(401) {
+        while get_status(self.port, self.path) != Some(self.status) {
             assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the payment provider did not start; see {}",
+                started.elapsed() < self.within,
+                "{} did not start; see {}",
+                self.what,
                 log.display()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        PaymentProvider {
-            url: format!("http://127.0.0.1:{port}"),
-        }
+        started.elapsed()
     }
 }
 

@@ -1,5 +1,6 @@
 //! inventory: keeps the cup stock (`/inventories`) and reserves one cup per beverage for each
-//! order whose payment is authorized (`PaymentAuthorized`), atomically and never below zero, answering `CupStockDecreased` or `CupOutOfStock`.
+//! order whose payment is authorized (`PaymentAuthorized`), atomically and never below zero,
+//! answering `CupStockDecreased` or `CupOutOfStock`.
 
 pub mod domain;
 pub mod handlers;

@@ -1,6 +1,7 @@
 //! The inventory steps of the saga: `PaymentAuthorized` (an order placed, its money held)
-//! reserves one cup per beverage (or finds too few) and announces `CupStockDecreased` or `CupOutOfStock`; `OrderCancelled` gives back that
-//! order's cups, if it had any (the compensation), and announces `CupsReleased`. A reservation's
+//! reserves one cup per beverage (or finds too few) and announces `CupStockDecreased` or
+//! `CupOutOfStock`; `OrderCancelled` gives back that order's cups, if it had any (the
+//! compensation), and announces `CupsReleased`. A reservation's
 //! announcement says how many cups are left, as read after it, for the operator's alerts.
 
 use crate::store::CupReservations;

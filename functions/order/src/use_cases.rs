@@ -108,7 +108,7 @@ impl Counter<'_> {
         let mut order = order.priced(&offered(item, setting.as_ref(), self.currency))?;
         if self.payment_required
             && *placed_by != PlacedBy::Operator
-            && order.payment_due().is_none()
+            && order.payment_method.is_none()
             && order.total() > 0
         {
             return Err(OrderError::PaymentRequired(format!("{} {}", order.total(), self.currency)).into());

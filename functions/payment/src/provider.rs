@@ -405,11 +405,11 @@ pub mod fake {
         }
 
         /// Moves a payment by `step` on its state; an unknown payment is an error, as Stripe's 404.
-        fn with<T>(&self, payment_id: &str, step: impl FnOnce(&mut PaymentState) -> T) -> Result<T, Error> {
+        fn with<T>(&self, payment_id: &str, step: impl FnOnce(&mut FakePayment) -> T) -> Result<T, Error> {
             self.reachable()?;
             let mut payments = self.payments.lock().unwrap();
             let payment = (payments.get_mut(payment_id)).ok_or_else(|| format!("no payment {payment_id}"))?;
-            Ok(step(&mut payment.state))
+            Ok(step(payment))
         }
 
         /// Each order's payments as the provider has them.
@@ -448,27 +448,26 @@ pub mod fake {
         }
 
         async fn hold(&self, payment_id: &str) -> Result<Hold, Error> {
-            self.reachable()?;
-            let mut payments = self.payments.lock().unwrap();
-            let payment = (payments.get_mut(payment_id)).ok_or_else(|| format!("no payment {payment_id}"))?;
-            let state = &mut payment.state;
-            if state.status == "requires_confirmation" {
-                if payment.card == DECLINED_CARD {
-                    state.status = "requires_payment_method".into();
-                    state.declined = Some("Your card was declined.".into());
-                } else {
-                    state.status = "requires_capture".into();
+            self.with(payment_id, |payment| {
+                let state = &mut payment.state;
+                if state.status == "requires_confirmation" {
+                    if payment.card == DECLINED_CARD {
+                        state.status = "requires_payment_method".into();
+                        state.declined = Some("Your card was declined.".into());
+                    } else {
+                        state.status = "requires_capture".into();
+                    }
                 }
-            }
-            Ok(match state.status.as_str() {
-                "canceled" => Hold::Cancelled,
-                "requires_payment_method" => Hold::Declined(state.declined.clone().unwrap_or_default()),
-                _ => Hold::Held,
+                match state.status.as_str() {
+                    "canceled" => Hold::Cancelled,
+                    "requires_payment_method" => Hold::Declined(state.declined.clone().unwrap_or_default()),
+                    _ => Hold::Held,
+                }
             })
         }
 
         async fn capture(&self, payment_id: &str) -> Result<Capture, Error> {
-            self.with(payment_id, |state| {
+            self.with(payment_id, |FakePayment { state, .. }| {
                 if state.status == "requires_capture" {
                     state.status = "succeeded".into();
                 }
@@ -481,7 +480,7 @@ pub mod fake {
         }
 
         async fn give_back(&self, payment_id: &str) -> Result<GivenBack, Error> {
-            self.with(payment_id, |state| match state.status.as_str() {
+            self.with(payment_id, |FakePayment { state, .. }| match state.status.as_str() {
                 "succeeded" => {
                     state.refunded = state.amount;
                     GivenBack::Refunded
@@ -500,7 +499,7 @@ pub mod fake {
         }
 
         async fn state(&self, payment_id: &str) -> Result<PaymentState, Error> {
-            self.with(payment_id, |state| state.clone())
+            self.with(payment_id, |payment| payment.state.clone())
         }
     }
 }
