@@ -313,9 +313,10 @@ async fn cancels_raced_against_the_making_of_50_orders_never_both_win() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_order_waiting_past_its_deadline_is_cancelled_and_the_late_step_changes_nothing() {
-    // A cloud of its own: a 5-second deadline would cut into the other tests' orders.
-    const DEADLINE: Duration = Duration::from_secs(5);
-    let cloud = LocalCloud::start(&[("OrderDeadlineSeconds", "5")]);
+    // A cloud of its own: a short deadline would cut into the other tests' orders. Short, yet long
+    // enough for the first order, which wakes every function cold on a busy machine, to finish.
+    const DEADLINE: Duration = Duration::from_secs(20);
+    let cloud = LocalCloud::start(&[("OrderDeadlineSeconds", "20")]);
     let api = cloud.api();
     let sqs = aws_sdk_sqs::Client::new(&cloud.sdk().await);
     api.set_stock("cup", 10).await;
@@ -339,7 +340,7 @@ async fn an_order_waiting_past_its_deadline_is_cancelled_and_the_late_step_chang
     api.wait_for("/inventories/cup", SAGA_TIMEOUT, |a| a.body["qty"] == 9)
         .await;
     println!(
-        "[e2e] deadline: the waiting order was cancelled {:.1} s after it was placed (deadline 5 s); its 2 cups are back",
+        "[e2e] deadline: the waiting order was cancelled {:.1} s after it was placed (deadline 20 s); its 2 cups are back",
         waited.as_secs_f64()
     );
 
@@ -394,7 +395,7 @@ async fn an_order_waiting_past_its_deadline_is_cancelled_and_the_late_step_chang
     assert_eq!(attempt[0]["beverageStatus"], "failed", "{attempt}");
     println!(
         "[e2e] deadline: the order being made when the machine went down was given up by the machine {:.1} s after \
-         it was placed (deadline 5 s); its 3 cups are back",
+         it was placed (deadline 20 s); its 3 cups are back",
         placed_at.elapsed().as_secs_f64()
     );
 
