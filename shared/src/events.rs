@@ -11,14 +11,67 @@ use serde::{Deserialize, Serialize};
 pub struct OrderSummary {
     pub order_id: String,
     pub customer_id: String,
+    /// The beverage ordered (an order of several lines: its first line's).
     pub beverage_name: String,
+    /// How many beverages the order holds, over all its lines (one cup each).
     pub beverage_qty: u32,
+    /// Each beverage and how many of it, on an order of more than one line (a cart); absent from
+    /// a one-line order, which `beverageName` and `beverageQty` say in full. Read through
+    /// [`OrderSummary::lines`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// The short number the cafe calls the order by, counted from 1 each day (none for orders
     /// placed before the cafe numbered them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_number: Option<u32>,
+}
+
+/// One line of an order: a beverage and how many of it, at the price one cost when it was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    pub beverage_name: String,
+    pub beverage_qty: u32,
+    /// In the cafe's currency's minor units; none when the order was not priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<u32>,
+}
+
+/// An order's lines as every record of it keeps them: a cart's `lines`, or none and the one
+/// line its `beverageName` and `beverageQty` say.
+pub fn lines_of(lines: &[OrderLine], beverage_name: &str, beverage_qty: u32) -> Vec<OrderLine> {
+    match lines.is_empty() {
+        true => vec![OrderLine {
+            beverage_name: beverage_name.to_string(),
+            beverage_qty,
+            unit_price: None,
+        }],
+        false => lines.to_vec(),
+    }
+}
+
+impl OrderSummary {
+    /// The order's lines: its cart's, or the one line of a one-line order.
+    pub fn lines(&self) -> Vec<OrderLine> {
+        lines_of(&self.lines, &self.beverage_name, self.beverage_qty)
+    }
+
+    /// What the order holds, as a customer reads it: `1 latte`, `2 lattes and 1 americano`.
+    pub fn beverages(&self) -> String {
+        let lines: Vec<String> = (self.lines().iter())
+            .map(|line| {
+                let plural = if line.beverage_qty == 1 { "" } else { "s" };
+                format!("{} {}{plural}", line.beverage_qty, line.beverage_name)
+            })
+            .collect();
+        match lines.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +365,7 @@ mod tests {
             beverage_qty: 11,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         }
     }
 
@@ -344,6 +398,43 @@ mod tests {
         assert_eq!(detail["beverageQty"], 11);
         assert!(detail.get("phoneNumber").is_none());
         assert_eq!(event.detail_type(), "OrderCompleted");
+    }
+
+    #[test]
+    fn an_order_says_its_beverages_line_by_line_and_a_one_line_order_reads_as_before() {
+        let line = |name: &str, qty| OrderLine {
+            beverage_name: name.into(),
+            beverage_qty: qty,
+            unit_price: Some(3000),
+        };
+        assert_eq!(order().beverages(), "11 americanos");
+        assert_eq!(
+            order().lines(),
+            [OrderLine {
+                unit_price: None,
+                ..line("americano", 11)
+            }]
+        );
+        let cart = OrderSummary {
+            lines: vec![line("latte", 2), line("americano", 1), line("iced-tea", 3)],
+            beverage_qty: 6,
+            ..order()
+        };
+        assert_eq!(cart.beverages(), "2 lattes, 1 americano and 3 iced-teas");
+        let two = OrderSummary {
+            lines: cart.lines[..2].to_vec(),
+            ..cart.clone()
+        };
+        assert_eq!(two.beverages(), "2 lattes and 1 americano");
+        // On the wire a one-line order has no lines; a cart has them, each with its price.
+        let one: serde_json::Value = serde_json::to_value(order()).unwrap();
+        assert!(one.get("lines").is_none(), "{one}");
+        let json = serde_json::to_value(&cart).unwrap();
+        assert_eq!(
+            json["lines"][0],
+            serde_json::json!({"beverageName": "latte", "beverageQty": 2, "unitPrice": 3000})
+        );
+        assert_eq!(serde_json::from_value::<OrderSummary>(json).unwrap(), cart);
     }
 
     #[test]

@@ -83,15 +83,11 @@ pub fn broken(world: &World) -> Vec<Violation> {
     }
     let levels = world.machine.levels.lock().unwrap();
     for (ingredient, stocked) in &ledger.ingredients_stocked {
-        let used: i64 = (completed.iter())
-            .map(|o| {
-                let recipe = &world
-                    .deployment
-                    .menu
-                    .find(&o.beverage_name)
-                    .expect("on the menu")
-                    .recipe;
-                i64::from(recipe.get(ingredient).copied().unwrap_or_default() * o.beverage_qty)
+        let used: i64 = (completed.iter().flat_map(|o| o.lines()))
+            .map(|line| {
+                let menu = &world.deployment.menu;
+                let recipe = &menu.find(&line.beverage_name).expect("on the menu").recipe;
+                i64::from(recipe.get(ingredient).copied().unwrap_or_default() * line.beverage_qty)
             })
             .sum();
         let left = levels.get(ingredient).copied().unwrap_or_default();

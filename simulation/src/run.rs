@@ -8,7 +8,7 @@ use crate::invocations::{self, Finished, TaskFuture};
 use crate::world::{FaultRates, Function, World, ready};
 use crate::{Mutant, Outcome};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use cafe_order::domain::{Order, OrderRequest, OrderStatus, offered};
+use cafe_order::domain::{LineRequest, Order, OrderRequest, OrderStatus, PriceList};
 use cafe_payment::provider::fake::DECLINED_CARD;
 use cafe_shared::sqs::SetAside;
 use std::sync::atomic::Ordering;
@@ -360,17 +360,25 @@ impl<'w> Run<'w> {
         redriven > 0
     }
 
-    /// A customer orders one to three of a beverage on the menu, at its price, and pays by card
-    /// (now and then one the provider declines, or none: the operator's order).
+    /// A customer orders a cart of one to three lines, each one to three of a beverage on the
+    /// menu, at its price, and pays by card (now and then one the provider declines, or none: the
+    /// operator's order).
     fn place(&mut self) {
         let world = self.world;
         self.placed += 1;
         self.next_order_at = world.now() + world.between(0, 2_000);
         let names = world.deployment.menu.names();
+        let lines = (0..world.between(1, 3))
+            .map(|_| LineRequest {
+                beverage_name: names[world.between(0, names.len() as i64 - 1) as usize].to_string(),
+                beverage_qty: world.between(1, 3),
+            })
+            .collect();
         let request = OrderRequest {
             customer_id: Some(format!("c{}", world.between(1, 3))),
-            beverage_name: names[world.between(0, names.len() as i64 - 1) as usize].to_string(),
-            beverage_qty: world.between(1, 3),
+            beverage_name: None,
+            beverage_qty: None,
+            lines: Some(lines),
             phone_number: None,
             payment_method: match world.between(0, 9) {
                 0 => None,
@@ -381,15 +389,9 @@ impl<'w> Run<'w> {
         let order_id = format!("o-{}", self.placed);
         let menu = &world.deployment.menu;
         let order = Order::place(request, menu, order_id, world.now_date()).expect("a valid order");
-        let item = menu.find(&order.beverage_name).expect("on the menu");
-        let mut order = order.priced(&offered(item, None, "KRW")).expect("on sale");
+        let mut order = order.priced(menu, &PriceList::new(), "KRW").expect("on sale");
         order.order_number = Some(self.placed);
-        world.note(|| {
-            format!(
-                "place {}: {} {}",
-                order.order_id, order.beverage_qty, order.beverage_name
-            )
-        });
+        world.note(|| format!("place {}: {}", order.order_id, order.summary().beverages()));
         world.orders.insert(order);
     }
 

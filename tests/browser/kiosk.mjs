@@ -349,6 +349,38 @@ try {
   await page.getByRole("button", { name: "Done" }).tap();
   await page.getByLabel("Pay with").selectOption("pm_card_visa");
 
+  step("a walk-up customer fills a cart, takes a line out and pays for the rest as one order: completed, the total charged once");
+  await page.getByRole("button", { name: "Caffè latte" }).tap();
+  await page.getByLabel("Quantity").fill("2");
+  await page.getByRole("button", { name: "Add to cart" }).tap();
+  for (const name of ["Iced tea", "Americano"]) {
+    await page.getByRole("button", { name }).tap();
+    await page.getByRole("button", { name: "Add to cart" }).tap();
+  }
+  const cart = page.getByRole("list", { name: "Cart" });
+  const lines = await cart.locator("li span").allTextContents();
+  assert.equal(lines.length, 3, lines.join(" | "));
+  for (const [i, line] of [/^2 × Caffè latte — .*7,000/, /^1 × Iced tea — .*2,500/, /^1 × Americano — .*3,000/].entries()) {
+    assert.match(lines[i], line);
+  }
+  await cart.getByRole("button", { name: /^Remove 1 × Iced tea/ }).tap();
+  await page.getByText(/^Total: .*10,000/).waitFor();
+  await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
+  const cartCard = page.locator(".card").first();
+  await cartCard.getByText("2 × latte, 1 × americano", { exact: true }).waitFor();
+  await cartCard.locator(".status", { hasText: "completed" }).waitFor(SAGA);
+  await cartCard.locator(".note", { hasText: "Your 2 lattes and 1 americano are ready. Enjoy!" }).waitFor(SAGA);
+  await cartCard.locator("li", { hasText: "10,000 KRW charged" }).waitFor(SAGA);
+  const cartSteps = (await cartCard.locator("li").allTextContents()).map((s) => s.split(" — ")[1]);
+  for (const said of ["Ordered 2 lattes and 1 americano", "10,000 KRW held on the card", "3 cups reserved", "2 lattes and 1 americano made"]) {
+    assert.ok(cartSteps.includes(said), `${said}: ${cartSteps.join(" | ")}`);
+  }
+  const carted = placedOrders.at(-1);
+  assert.deepEqual(carted.lines.map((l) => [l.beverageName, l.beverageQty, l.unitPrice]), [["latte", 2, 3500], ["americano", 1, 3000]]);
+  assert.equal(await cart.locator("li").count(), 0, "the cart is emptied with the order");
+  await page.screenshot({ path: join(shots, "cart-paid.png"), fullPage: true });
+  await page.getByRole("button", { name: "Done" }).tap();
+
   step("a revoked kiosk can no longer order, and says so");
   const kioskId = kioskToken.split(".")[1];
   const revoked = await fetch(`${url}kiosks/${kioskId}`, { method: "DELETE", headers: { authorization: `Bearer ${operatorToken}` } });

@@ -201,20 +201,58 @@ async fn money_is_taken_only_for_orders_made_and_given_back_however_an_order_is_
     api.set_stock("cup", 10).await;
     let order = |beverage: &str, qty: u32, card: &str| json!({"beverageName": beverage, "beverageQty": qty, "paymentMethod": card});
 
-    // Paid and made: held when placed, taken once when the machine started it.
-    let made = paid_order_to_the_end(cloud, &kiosk, order("cappuccino", 2, CARD)).await;
+    // A two-line order, paid and made: priced line by line, the total held when placed and
+    // taken once when the machine started it.
+    let cart = json!({
+        "lines": [{"beverageName": "cappuccino", "beverageQty": 2}, {"beverageName": "iced-tea", "beverageQty": 1}],
+        "paymentMethod": CARD,
+    });
+    let made = paid_order_to_the_end(cloud, &kiosk, cart).await;
     assert_eq!(made["orderStatus"], "completed", "{made}");
+    let lines: Vec<(&str, u64, u64)> = (made["lines"].as_array().unwrap().iter())
+        .map(|l| {
+            let number = |field: &str| l[field].as_u64().unwrap();
+            (
+                l["beverageName"].as_str().unwrap(),
+                number("beverageQty"),
+                number("unitPrice"),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [("cappuccino", 2, 3500), ("iced-tea", 1, 2500)]);
+    assert_eq!(made["beverageQty"], 3, "{made}");
     let made_id = made["orderId"].as_str().unwrap();
     let payments = settled_payments(made_id).await;
     assert_eq!(payments.len(), 1, "one payment: {payments:?}");
-    assert_eq!((payments[0].status.as_str(), kept(&payments)), ("succeeded", 7000));
+    assert_eq!((payments[0].status.as_str(), kept(&payments)), ("succeeded", 9500));
     let receipt = timeline_with(&api, made_id, "PaymentCaptured").await;
     let said: Vec<&str> = receipt.iter().map(|(_, summary)| summary.as_str()).collect();
-    assert!(said.contains(&"7,000 KRW held on the card"), "{said:?}");
-    assert!(said.contains(&"7,000 KRW charged"), "{said:?}");
-    assert_eq!(cups(&api).await, 8);
+    for step in [
+        "Ordered 2 cappuccinos and 1 iced-tea",
+        "9,500 KRW held on the card",
+        "3 cups reserved",
+        "9,500 KRW charged",
+    ] {
+        assert!(said.contains(&step), "{step}: {said:?}");
+    }
+    assert_eq!(cups(&api).await, 7, "a cup for each of its beverages");
+    let beverages = api.get(&format!("/beverages?orderId={made_id}")).await.body;
+    assert_eq!(beverages[0]["lines"].as_array().map(Vec::len), Some(2), "{beverages}");
+    let customer = made["customerId"].as_str().unwrap();
+    let told = (api.wait_for(&format!("/notifications?customerId={customer}"), SAGA_TIMEOUT, |a| {
+        a.body.as_array().is_some_and(|told| !told.is_empty())
+    }))
+    .await
+    .body;
+    assert_eq!(
+        told[0]["message"],
+        format!(
+            "Order #{}: your 2 cappuccinos and 1 iced-tea are ready. Enjoy!",
+            made["orderNumber"]
+        )
+    );
     println!(
-        "[e2e] payment: 2 cappuccinos completed, 7,000 KRW held then captured once ({} payment)",
+        "[e2e] payment: a cart of 2 cappuccinos and 1 iced tea completed, 9,500 KRW held then captured once ({} payment)",
         payments.len()
     );
 
@@ -225,7 +263,7 @@ async fn money_is_taken_only_for_orders_made_and_given_back_however_an_order_is_
     assert!(reason.contains("declined"), "{reason}");
     let declined_id = declined["orderId"].as_str().unwrap();
     timeline_with(&api, declined_id, "CustomerNotified").await;
-    assert_eq!(cups(&api).await, 8, "no cup was reserved for it");
+    assert_eq!(cups(&api).await, 7, "no cup was reserved for it");
     assert_eq!(
         api.get(&format!("/beverages?orderId={declined_id}")).await.body,
         json!([])

@@ -2,7 +2,7 @@
 //! and the rule that decides whether an order can be made, with no I/O.
 
 use cafe_shared::checks::{Invalid, check_level, check_name};
-use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, MACHINE_OUT_OF_ORDER, OrderSummary};
+use cafe_shared::events::{BeverageFailed, BeverageMade, CafeEvent, MACHINE_OUT_OF_ORDER, OrderLine, OrderSummary};
 use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,9 @@ pub struct Beverage {
     pub customer_id: String,
     pub beverage_name: String,
     pub beverage_qty: u32,
+    /// Each beverage and how many, for an order of several lines (as the order says them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
     pub made_at: DateTime<Utc>,
 }
 
@@ -32,6 +35,8 @@ pub struct FailedBeverage {
     pub customer_id: String,
     pub beverage_name: String,
     pub beverage_qty: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
     pub reason: String,
     pub failed_at: DateTime<Utc>,
 }
@@ -58,6 +63,7 @@ impl Attempt {
             customer_id: order.customer_id.clone(),
             beverage_name: order.beverage_name.clone(),
             beverage_qty: order.beverage_qty,
+            lines: order.lines.clone(),
             made_at: now,
         })
     }
@@ -69,6 +75,7 @@ impl Attempt {
             customer_id: order.customer_id.clone(),
             beverage_name: order.beverage_name.clone(),
             beverage_qty: order.beverage_qty,
+            lines: order.lines.clone(),
             reason,
             failed_at: now,
         })
@@ -186,21 +193,24 @@ pub fn plan_brew(menu: &Menu, order: &OrderSummary, reading: &MachineReading) ->
     if !reading.state.in_service {
         return Err(MACHINE_OUT_OF_ORDER.into());
     }
-    let item = menu
-        .find(&order.beverage_name)
-        .ok_or_else(|| format!("{} is no longer on the menu", order.beverage_name))?;
-    item.recipe
-        .iter()
-        .map(|(ingredient, per_cup)| {
-            let units = per_cup * order.beverage_qty;
-            match reading.levels.get(ingredient) {
-                Some(level) if *level < units => Err(format!("the machine ran out of {ingredient}")),
-                level => Ok(Take {
-                    ingredient: ingredient.clone(),
-                    units,
-                    metered: level.is_some(),
-                }),
-            }
+    // What the order's lines take of each ingredient, together.
+    let mut needed: BTreeMap<&str, u32> = BTreeMap::new();
+    for line in order.lines() {
+        let item = (menu.find(&line.beverage_name))
+            .ok_or_else(|| format!("{} is no longer on the menu", line.beverage_name))?;
+        for (ingredient, per_cup) in &item.recipe {
+            *needed.entry(ingredient).or_default() += per_cup * line.beverage_qty;
+        }
+    }
+    needed
+        .into_iter()
+        .map(|(ingredient, units)| match reading.levels.get(ingredient) {
+            Some(level) if *level < units => Err(format!("the machine ran out of {ingredient}")),
+            level => Ok(Take {
+                ingredient: ingredient.to_string(),
+                units,
+                metered: level.is_some(),
+            }),
         })
         .collect()
 }
@@ -211,7 +221,8 @@ mod tests {
 
     fn menu() -> Menu {
         Menu::from_json(
-            r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1,"milk":2}}]"#,
+            r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1,"milk":2}},
+                {"beverageName":"americano","displayName":"Americano","stockName":"cup","recipe":{"beans":2}}]"#,
         )
         .unwrap()
     }
@@ -224,6 +235,7 @@ mod tests {
             beverage_qty: qty,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         }
     }
 
@@ -258,6 +270,28 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_cart_takes_what_its_lines_take_together() {
+        let line = |name: &str, qty| cafe_shared::events::OrderLine {
+            beverage_name: name.into(),
+            beverage_qty: qty,
+            unit_price: None,
+        };
+        let cart = OrderSummary {
+            beverage_qty: 3,
+            lines: vec![line("latte", 2), line("americano", 1)],
+            ..reserved("latte", 3)
+        };
+        let takes = plan_brew(&menu(), &cart, &reading(&[("beans", 4), ("milk", 4)])).unwrap();
+        let units: Vec<_> = takes.iter().map(|t| (t.ingredient.as_str(), t.units)).collect();
+        assert_eq!(units, [("beans", 4), ("milk", 4)], "beans: 2 x 1 + 1 x 2");
+        // Enough beans for either line alone, not for both: the whole order is not made.
+        let short = plan_brew(&menu(), &cart, &reading(&[("beans", 3), ("milk", 4)]));
+        assert_eq!(short.unwrap_err(), "the machine ran out of beans");
+        let made = serde_json::to_value(Attempt::made(&cart, Utc::now())).unwrap();
+        assert_eq!(made["lines"][1]["beverageName"], "americano", "{made}");
     }
 
     #[test]

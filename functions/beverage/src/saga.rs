@@ -80,9 +80,13 @@ async fn attempt_order(
         let failed = Attempt::failed(order, NOT_READY_IN_TIME.into(), now);
         return Ok((machine.record_failure(&failed).await?, BTreeMap::new()));
     }
-    let ingredients: Vec<&str> = (recipes.menu.find(&order.beverage_name))
-        .map(|item| item.recipe.keys().map(String::as_str).collect())
-        .unwrap_or_default();
+    let lines = order.lines();
+    let mut ingredients: Vec<&str> = (lines.iter())
+        .filter_map(|line| recipes.menu.find(&line.beverage_name))
+        .flat_map(|item| item.recipe.keys().map(String::as_str))
+        .collect();
+    ingredients.sort_unstable();
+    ingredients.dedup();
     for _ in 0..READS {
         let reading = machine.read(&ingredients).await?;
         match plan_brew(recipes.menu, order, &reading) {
@@ -131,6 +135,7 @@ mod tests {
             beverage_qty: qty,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         }
     }
 

@@ -47,6 +47,7 @@ fn order() -> OrderSummary {
         beverage_qty: 2,
         phone_number: None,
         order_number: None,
+        lines: Vec::new(),
     }
 }
 

@@ -62,6 +62,7 @@ mod tests {
                 beverage_qty: qty,
                 phone_number: None,
                 order_number: None,
+                lines: Vec::new(),
             },
             stock_name: "cup".into(),
             order_date: "2026-12-01T10:00:00Z".parse().unwrap(),

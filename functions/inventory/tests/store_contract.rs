@@ -52,6 +52,7 @@ fn placed(order_id: &str, stock_name: &str, cups: u32) -> OrderPlaced {
             beverage_qty: cups,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         },
         stock_name: stock_name.into(),
         order_date: "2026-12-01T10:00:00Z".parse().unwrap(),

@@ -6,7 +6,7 @@
 //! machine out of service, each at most once an hour.
 
 use crate::domain::KioskOrder;
-use cafe_shared::events::CafeEvent;
+use cafe_shared::events::{CafeEvent, lines_of};
 use cafe_shared::menu::Menu;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
@@ -21,10 +21,9 @@ pub const OUT_OF_CUPS: &str = "out of cups";
 /// How an order ended, as its hour counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Made: what, and how long it took from order to ready, to the second.
+    /// Made: how many of each beverage, and how long it took from order to ready, to the second.
     Completed {
-        beverage_name: String,
-        beverage_qty: u32,
+        made: Vec<(String, u32)>,
         ready_seconds: i64,
     },
     /// Cancelled, and why (see [`cause_of`]).
@@ -57,8 +56,9 @@ pub fn ended(view: &KioskOrder) -> Option<Ended> {
             Some(Ended {
                 hour: hour_of(ready),
                 outcome: Outcome::Completed {
-                    beverage_name: view.beverage_name.clone(),
-                    beverage_qty: view.beverage_qty,
+                    made: (lines_of(&view.lines, &view.beverage_name, view.beverage_qty).into_iter())
+                        .map(|line| (line.beverage_name, line.beverage_qty))
+                        .collect(),
                     ready_seconds: (taken + 500) / 1000,
                 },
             })
@@ -320,6 +320,7 @@ mod tests {
                     summary: String::new(),
                 })
                 .collect(),
+            lines: Vec::new(),
         }
     }
 
@@ -337,8 +338,7 @@ mod tests {
             Some(Ended {
                 hour: at("2026-12-07T10:00:00Z"),
                 outcome: Outcome::Completed {
-                    beverage_name: "latte".into(),
-                    beverage_qty: 2,
+                    made: vec![("latte".into(), 2)],
                     ready_seconds: 3,
                 },
             })
@@ -472,6 +472,7 @@ mod tests {
             beverage_qty: 1,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         };
         let reserved = CafeEvent::CupStockDecreased(cafe_shared::events::CupStockDecreased {
             order: order.clone(),

@@ -5,7 +5,7 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use cafe_shared::checks::Invalid;
-use cafe_shared::events::{CafeEvent, PaymentAuthorized};
+use cafe_shared::events::{CafeEvent, OrderLine, PaymentAuthorized};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,10 @@ pub struct KioskOrder {
     pub customer_id: String,
     pub beverage_name: String,
     pub beverage_qty: u32,
+    /// Each beverage and how many, on an order of several lines (see
+    /// [`lines_of`](cafe_shared::events::lines_of)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
     pub order_date: DateTime<Utc>,
     /// What the cafe calls the order by (#1, #2, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,7 +55,7 @@ fn plural(qty: u32, noun: &str) -> String {
 /// The timeline step an event makes.
 pub fn step_of(event: &CafeEvent, at: DateTime<Utc>) -> TimelineStep {
     let summary = match event {
-        CafeEvent::OrderPlaced(e) => format!("Ordered {}", plural(e.order.beverage_qty, &e.order.beverage_name)),
+        CafeEvent::OrderPlaced(e) => format!("Ordered {}", e.order.beverages()),
         CafeEvent::PaymentAuthorized(e) => match e.amount_held {
             0 => "Nothing to pay".to_string(),
             held => format!("{} held on the card", money(held, payment_currency(e))),
@@ -66,7 +70,7 @@ pub fn step_of(event: &CafeEvent, at: DateTime<Utc>) -> TimelineStep {
         CafeEvent::OrderMaking(_) => "Being made: it can no longer be cancelled".to_string(),
         CafeEvent::OrderDeadlineReached(_) => "Its deadline came".to_string(),
         CafeEvent::OrderCancelled(e) => format!("Order cancelled: {}", e.reason),
-        CafeEvent::BeverageMade(e) => format!("{} made", plural(e.order.beverage_qty, &e.order.beverage_name)),
+        CafeEvent::BeverageMade(e) => format!("{} made", e.order.beverages()),
         CafeEvent::BeverageFailed(e) => format!("Could not be made: {}", e.reason),
         CafeEvent::CupsReleased(e) => format!("{} back in stock", plural(e.cups_released, &e.stock_name)),
         CafeEvent::OrderCompleted(_) => "Order completed".to_string(),
@@ -187,6 +191,8 @@ pub struct BoardOrder {
     pub order_number: u32,
     pub beverage_name: String,
     pub beverage_qty: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
     pub status: BoardStatus,
 }
 
@@ -210,6 +216,13 @@ pub fn board_order(view: &KioskOrder, now: DateTime<Utc>) -> Option<BoardOrder> 
         order_number: view.order_number?,
         beverage_name: view.beverage_name.clone(),
         beverage_qty: view.beverage_qty,
+        // What it is, not what it cost.
+        lines: (view.lines.iter())
+            .map(|line| OrderLine {
+                unit_price: None,
+                ..line.clone()
+            })
+            .collect(),
         status,
     })
 }
@@ -430,6 +443,7 @@ mod tests {
             beverage_qty: 1,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         };
         let s = step_of(&CafeEvent::OrderCompleted(OrderCompleted { order }), Utc::now());
         assert_eq!(

@@ -27,9 +27,11 @@ pub static DISPLAY_PAGE_POLICY: LazyLock<String> = LazyLock::new(|| content_secu
 pub fn deployed_openapi(beverage_names: &[&str], text_country_codes: &[String]) -> String {
     let mut document: serde_json::Value = serde_json::from_str(OPENAPI).expect("the OpenAPI document is JSON");
     let schemas = &mut document["components"]["schemas"];
-    let beverage = &mut schemas["OrderRequest"]["properties"]["beverageName"];
-    beverage["enum"] = serde_json::json!(beverage_names);
-    beverage["description"] = "one of GET /menu".into();
+    for schema in ["OrderRequest", "OrderLineRequest"] {
+        let beverage = &mut schemas[schema]["properties"]["beverageName"];
+        beverage["enum"] = serde_json::json!(beverage_names);
+        beverage["description"] = "one of GET /menu".into();
+    }
     // E.164: a calling code and the rest, 7 to 15 digits in all.
     let numbers: Vec<String> = text_country_codes
         .iter()

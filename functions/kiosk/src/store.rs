@@ -66,14 +66,12 @@ const ALERT_PREFIX: &str = "alert#";
 /// The counters an outcome adds to, and by how much.
 fn counters_of(outcome: &Outcome) -> Vec<(String, u32)> {
     match outcome {
-        Outcome::Completed {
-            beverage_name,
-            beverage_qty,
-            ..
-        } => vec![
-            (COMPLETED.to_string(), 1),
-            (format!("{MADE_PREFIX}{beverage_name}"), *beverage_qty),
-        ],
+        Outcome::Completed { made, .. } => {
+            let made = made
+                .iter()
+                .map(|(beverage, qty)| (format!("{MADE_PREFIX}{beverage}"), *qty));
+            std::iter::once((COMPLETED.to_string(), 1)).chain(made).collect()
+        }
         Outcome::Cancelled { cause } => vec![(format!("{CANCELLED_PREFIX}{cause}"), 1)],
     }
 }
@@ -141,6 +139,11 @@ fn attributes_of(message: &BusMessage) -> Result<Vec<(String, AttributeValue, Wr
             date_write,
         ),
     ];
+    // A cart's lines, as JSON (a one-line order has none: beverageName and beverageQty say it).
+    if !order.lines.is_empty() {
+        let lines = s(serde_json::to_string(&order.lines)?);
+        attributes.push(("lines".to_string(), lines, Write::IfAbsent));
+    }
     if let Some(number) = order.order_number {
         attributes.push(("orderNumber".to_string(), n(number), Write::IfAbsent));
     }
@@ -346,6 +349,10 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
             .and_then(|v| v.as_n().ok())
             .ok_or("kiosk view without qty")?
             .parse()?,
+        lines: match text("lines") {
+            Some(lines) => serde_json::from_str(&lines)?,
+            None => Vec::new(),
+        },
         order_date: required("orderDate")?.parse()?,
         order_number: item
             .get("orderNumber")

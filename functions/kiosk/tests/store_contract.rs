@@ -29,6 +29,7 @@ cafe_testkit::contract!(
         an_order_with_no_event_has_no_view,
         an_ended_order_is_counted_once_in_the_hour_it_ended,
         a_completed_order_counts_what_was_made_and_its_time_to_ready,
+        a_cart_s_view_keeps_its_lines_and_its_hour_counts_each_beverage,
         an_hour_nothing_ended_in_reads_as_zeros,
         an_alert_is_raised_once_an_hour_about_each_subject,
     ]
@@ -42,6 +43,7 @@ fn order(order_id: &str) -> OrderSummary {
         beverage_qty: 2,
         phone_number: None,
         order_number: Some(7),
+        lines: Vec::new(),
     }
 }
 
@@ -231,6 +233,33 @@ async fn a_completed_order_counts_what_was_made_and_its_time_to_ready(views: &(i
         "11:00:03 less 10:59:58.4, to the second"
     );
     assert!(hours[1].cancelled.is_empty());
+}
+
+async fn a_cart_s_view_keeps_its_lines_and_its_hour_counts_each_beverage(views: &(impl OrderViews + CafeDay)) {
+    let order_id = new_order_id();
+    let line = |name: &str, qty| OrderLine {
+        beverage_name: name.into(),
+        beverage_qty: qty,
+        unit_price: Some(3500),
+    };
+    let lines = vec![line("latte", 1), line("americano", 2)];
+    let cart_saga = (completed_saga(&order_id).into_iter())
+        .map(|mut message| {
+            let mut json = serde_json::to_value(&message.event).unwrap();
+            json["detail"]["beverageQty"] = 3.into();
+            json["detail"]["lines"] = serde_json::to_value(&lines).unwrap();
+            message.event = serde_json::from_value(json).unwrap();
+            message
+        })
+        .collect();
+    assert_eq!(fold_and_count(views, cart_saga, 1).await, [true]);
+    let view = views.get(&order_id).await.unwrap().expect("a view");
+    assert_eq!((view.beverage_qty, view.lines), (3, lines));
+    let hour = &views.hours(&[at("2026-12-01T11:00:00Z")]).await.unwrap()[0];
+    assert_eq!(
+        (hour.completed, hour.made.get("latte"), hour.made.get("americano")),
+        (1, Some(&1), Some(&2))
+    );
 }
 
 async fn an_alert_is_raised_once_an_hour_about_each_subject(views: &impl CafeDay) {

@@ -29,11 +29,6 @@ pub fn notification_id_for(order_id: &str) -> String {
     .to_string()
 }
 
-fn beverages(order: &OrderSummary) -> String {
-    let plural = if order.beverage_qty == 1 { "" } else { "s" };
-    format!("{} {}{plural}", order.beverage_qty, order.beverage_name)
-}
-
 impl Notification {
     /// The notification an order outcome calls for; `None` for any other event.
     pub fn for_outcome(event: &CafeEvent, now: DateTime<Utc>) -> Option<Self> {
@@ -43,7 +38,7 @@ impl Notification {
                 "cancelled",
                 format!(
                     "Sorry, your order of {} was cancelled: {}.",
-                    beverages(&e.order),
+                    e.order.beverages(),
                     e.reason
                 ),
             ),
@@ -52,7 +47,7 @@ impl Notification {
                 "completed",
                 format!(
                     "Your {} {} ready. Enjoy!",
-                    beverages(&e.order),
+                    e.order.beverages(),
                     if e.order.beverage_qty == 1 { "is" } else { "are" }
                 ),
             ),
@@ -98,6 +93,7 @@ mod tests {
             beverage_qty: qty,
             phone_number: Some("+821012345678".into()),
             order_number: None,
+            lines: Vec::new(),
         }
     }
 
@@ -127,6 +123,22 @@ mod tests {
         assert_eq!(n.order_status, "completed");
         assert_eq!(n.message, "Your 1 americano is ready. Enjoy!");
         assert_eq!(n.notification_id, notification_id_for("o-1"));
+    }
+
+    #[test]
+    fn a_cart_is_told_line_by_line() {
+        let line = |name: &str, qty| cafe_shared::events::OrderLine {
+            beverage_name: name.into(),
+            beverage_qty: qty,
+            unit_price: Some(3000),
+        };
+        let cart = OrderSummary {
+            lines: vec![line("latte", 2), line("americano", 1)],
+            ..order(3)
+        };
+        let ready = CafeEvent::OrderCompleted(OrderCompleted { order: cart });
+        let n = Notification::for_outcome(&ready, Utc::now()).unwrap();
+        assert_eq!(n.message, "Your 2 lattes and 1 americano are ready. Enjoy!");
     }
 
     #[test]

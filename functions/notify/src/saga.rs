@@ -69,6 +69,7 @@ mod tests {
             beverage_qty: 2,
             phone_number: phone.map(Into::into),
             order_number: None,
+            lines: Vec::new(),
         }
     }
 

@@ -119,6 +119,7 @@ mod tests {
             beverage_qty: 1,
             phone_number: None,
             order_number: None,
+            lines: Vec::new(),
         };
         let deadline: DateTime<Utc> = "2026-12-01T10:05:00Z".parse().unwrap();
         let message: BusMessage = serde_json::from_str(&timer_body(&order, deadline)).unwrap();

@@ -1,21 +1,25 @@
 //! Orders and the menu: the rules, with no I/O.
 
+mod cart;
 mod payment;
 mod placing;
 mod prices;
 pub mod sign_in;
 
+pub use cart::{LineRequest, MAX_LINES};
 pub use placing::*;
 pub use prices::*;
 
 use cafe_shared::checks::{Invalid, check_id};
-use cafe_shared::events::{CafeEvent, OrderCancelled, OrderCompleted, OrderMaking, OrderPlaced, OrderSummary};
+use cafe_shared::events::{
+    CafeEvent, OrderCancelled, OrderCompleted, OrderLine, OrderMaking, OrderPlaced, OrderSummary,
+};
 pub use cafe_shared::menu::Menu;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How many beverages one order may hold.
+/// How many of one beverage, and how many beverages in all, one order may hold.
 pub const BEVERAGE_QTY_RANGE: std::ops::RangeInclusive<i64> = 1..=50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +47,14 @@ pub struct OrderRequest {
     /// [`walk_up_customer_id`]); with a customer's token, theirs if none is given.
     #[serde(default)]
     pub customer_id: Option<String>,
-    pub beverage_name: String,
-    pub beverage_qty: i64,
+    /// One beverage and how many of it (a one-line order)...
+    #[serde(default, deserialize_with = "cart::given")]
+    pub beverage_name: Option<String>,
+    #[serde(default, deserialize_with = "cart::given")]
+    pub beverage_qty: Option<i64>,
+    /// ... or several (a cart): one of the two.
+    #[serde(default, deserialize_with = "cart::given")]
+    pub lines: Option<Vec<LineRequest>>,
     #[serde(default)]
     pub phone_number: Option<String>,
     /// The card the customer pays with, as the payment provider's id of it (`pm_...`): the
@@ -58,8 +68,14 @@ pub struct OrderRequest {
 pub struct Order {
     pub order_id: String,
     pub customer_id: String,
+    /// The beverage ordered (a cart: its first line's).
     pub beverage_name: String,
+    /// How many beverages the order holds, over all its lines.
     pub beverage_qty: u32,
+    /// A cart's lines, each with its price; empty for a one-line order (see [`Order::lines`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
+    /// The stock item its beverages' cups come from.
     pub stock_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
@@ -74,8 +90,8 @@ pub struct Order {
     /// What the cafe calls the order by (#1, #2, ...), counted each day, given as it is stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_number: Option<u32>,
-    /// What one serving cost when it was placed, in `currency`'s minor units (none: placed before
-    /// the cafe priced its menu).
+    /// What one serving of a one-line order cost when it was placed, in `currency`'s minor units
+    /// (none: a cart, whose lines each say theirs, or placed before the cafe priced its menu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,30 +105,28 @@ impl Order {
     /// Checks a customer's request against the menu and the limits, and makes the pending order.
     /// `order_id` comes from the caller: derived from an idempotency key, or fresh.
     pub fn place(request: OrderRequest, menu: &Menu, order_id: String, now: DateTime<Utc>) -> Result<Self, OrderError> {
-        let customer_id = (request.customer_id).ok_or_else(|| {
+        let customer_id = (request.customer_id.clone()).ok_or_else(|| {
             Invalid::Field("customerId is required (only a kiosk's walk-up customer gives none)".into())
         })?;
         check_id("customerId", &customer_id, 64)?;
-        let item = menu
-            .find(&request.beverage_name)
-            .ok_or_else(|| OrderError::UnknownBeverage {
-                name: request.beverage_name.clone(),
-                choices: menu.names().join(", "),
-            })?;
-        if !BEVERAGE_QTY_RANGE.contains(&request.beverage_qty) {
-            return Err(OrderError::QuantityOutOfRange {
-                qty: request.beverage_qty,
-            });
-        }
+        let (mut lines, stock_name) = cart::checked_lines(&request, menu)?;
         if let Some(card) = &request.payment_method {
             payment::check_payment_method(card)?;
+        }
+        let (beverage_name, beverage_qty) = (
+            lines[0].beverage_name.clone(),
+            lines.iter().map(|line| line.beverage_qty).sum(),
+        );
+        if lines.len() == 1 {
+            lines.clear();
         }
         Ok(Self {
             order_id,
             customer_id,
-            beverage_name: item.beverage_name.clone(),
-            beverage_qty: request.beverage_qty as u32,
-            stock_name: item.stock_name.clone(),
+            beverage_name,
+            beverage_qty,
+            lines,
+            stock_name,
             phone_number: request.phone_number,
             order_status: OrderStatus::Pending,
             kiosk_id: None,
@@ -130,8 +144,7 @@ impl Order {
     pub fn is_same_request(&self, other: &Order) -> bool {
         self.customer_id == other.customer_id
             && self.kiosk_id == other.kiosk_id
-            && self.beverage_name == other.beverage_name
-            && self.beverage_qty == other.beverage_qty
+            && self.beverages_asked() == other.beverages_asked()
             && self.phone_number == other.phone_number
             && self.payment_method == other.payment_method
     }
@@ -152,6 +165,7 @@ impl Order {
             beverage_qty: self.beverage_qty,
             phone_number: self.phone_number.clone(),
             order_number: self.order_number,
+            lines: self.lines.clone(),
         }
     }
 
@@ -369,8 +383,9 @@ mod tests {
     fn request(beverage: &str, qty: i64) -> OrderRequest {
         OrderRequest {
             customer_id: Some("1".into()),
-            beverage_name: beverage.into(),
-            beverage_qty: qty,
+            beverage_name: Some(beverage.into()),
+            beverage_qty: Some(qty),
+            lines: None,
             phone_number: None,
             payment_method: None,
         }

@@ -6,7 +6,7 @@ pub mod sign_in;
 
 use crate::domain::{
     Kiosk, KioskRequest, Menu, Order, OrderError, OrderLimits, OrderRequest, OrderStatus, PlacedBy, Refusal,
-    Registration, cancelled_by, not_cancellable, offered, order_id_for_key, walk_up_customer_id,
+    Registration, cancelled_by, not_cancellable, order_id_for_key, walk_up_customer_id,
 };
 use crate::store::{OrderBook, OrderOutcomes, Recorded};
 use cafe_shared::auth::NewKiosk;
@@ -102,10 +102,8 @@ impl Counter<'_> {
             return replayed(stored, &order);
         }
         // Priced as the cafe sells now; a retry above keeps the price it was placed at.
-        let item = (self.menu.find(&order.beverage_name))
-            .ok_or_else(|| Error::from("the order's beverage is not on the menu"))?;
-        let setting = book.price_list().await?.remove(&order.beverage_name);
-        let mut order = order.priced(&offered(item, setting.as_ref(), self.currency))?;
+        let prices = book.price_list().await?;
+        let mut order = order.priced(self.menu, &prices, self.currency)?;
         if self.payment_required
             && *placed_by != PlacedBy::Operator
             && order.payment_method.is_none()

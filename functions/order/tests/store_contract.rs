@@ -8,6 +8,7 @@ mod common;
 use cafe_order::domain::sign_in::SignInCode;
 use cafe_order::domain::{Kiosk, Order, OrderLimits, OrderStatus, Outcome, PlacedBy, Refusal, Registration, Texter};
 use cafe_shared::auth::{KioskClaim, NewKiosk};
+use cafe_shared::events::OrderLine;
 use chrono::Duration;
 use common::*;
 
@@ -174,6 +175,20 @@ async fn an_order_is_stored_once(store: &impl Subject) {
         .await;
     assert_eq!(again.unwrap(), Err(Refusal::AlreadyPlaced));
     assert_eq!(in_progress(store).await, 1, "the refused placing took no place");
+    // A cart is kept line by line, each line at its price.
+    let line = |name: &str, qty, price| OrderLine {
+        beverage_name: name.into(),
+        beverage_qty: qty,
+        unit_price: Some(price),
+    };
+    let cart = Order {
+        beverage_qty: 3,
+        lines: vec![line("latte", 2, 3500), line("americano", 1, 3000)],
+        ..pending_order()
+    };
+    stored(store, &cart).await;
+    let kept = store.get(&cart.order_id).await.unwrap().expect("stored");
+    assert_eq!((kept.lines, kept.beverage_qty), (cart.lines, 3));
 }
 
 async fn of_two_placings_of_one_order_exactly_one_stores_it(store: &impl Subject) {

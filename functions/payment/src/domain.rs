@@ -136,6 +136,7 @@ mod tests {
                 beverage_qty: 2,
                 phone_number: None,
                 order_number: Some(1),
+                lines: Vec::new(),
             },
             stock_name: "cup".into(),
             order_date: "2026-12-07T10:00:00Z".parse().unwrap(),

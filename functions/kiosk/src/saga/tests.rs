@@ -20,6 +20,7 @@ fn order() -> OrderSummary {
         beverage_qty: 1,
         phone_number: None,
         order_number: Some(7),
+        lines: Vec::new(),
     }
 }
 
@@ -113,6 +114,41 @@ async fn the_day_counts_an_order_once_whatever_is_redelivered() {
     assert_eq!(counts[0].completed, 1);
     assert_eq!(counts[0].made.get("latte"), Some(&1));
     assert_eq!(counts[0].ready_seconds, [2]);
+}
+
+#[tokio::test]
+async fn a_cart_shows_its_lines_and_the_day_counts_each_beverage_made() {
+    let line = |name: &str, qty| OrderLine {
+        beverage_name: name.into(),
+        beverage_qty: qty,
+        unit_price: Some(3500),
+    };
+    let cart = OrderSummary {
+        beverage_qty: 3,
+        lines: vec![line("latte", 2), line("americano", 1)],
+        ..order()
+    };
+    let events: Vec<_> = (completed_saga().into_iter())
+        .map(|event| {
+            let mut json = serde_json::to_value(&event).unwrap();
+            json["detail"]["beverageQty"] = 3.into();
+            json["detail"]["lines"] = serde_json::to_value(&cart.lines).unwrap();
+            serde_json::from_value::<CafeEvent>(json).unwrap()
+        })
+        .collect();
+    let views = MemoryViews::default();
+    assert!(deliver_each(&views, &UNHEARD, &events).await.is_empty());
+    let view = views.get("o-1").await.unwrap().unwrap();
+    assert_eq!((view.beverage_qty, &view.lines), (3, &cart.lines));
+    let said: Vec<_> = view.timeline.iter().map(|s| s.summary.as_str()).collect();
+    assert!(said.contains(&"Ordered 2 lattes and 1 americano"), "{said:?}");
+    assert!(said.contains(&"2 lattes and 1 americano made"), "{said:?}");
+    let counts = views.hours(&["2026-12-01T10:00:00Z".parse().unwrap()]).await.unwrap();
+    assert_eq!(counts[0].completed, 1);
+    assert_eq!(
+        (counts[0].made.get("latte"), counts[0].made.get("americano")),
+        (Some(&2), Some(&1))
+    );
 }
 
 /// Delivers each event in its own batch: the ids of the messages handed back.

@@ -6,9 +6,12 @@ use cafe_shared::checks::Invalid;
 use cafe_shared::events::PaymentDue;
 
 impl Order {
-    /// What the order costs: its beverages at the price it was placed at (0 when unpriced).
+    /// What the order costs: each line's beverages at the price they were placed at (0 when
+    /// unpriced).
     pub fn total(&self) -> u64 {
-        u64::from(self.unit_price.unwrap_or(0)) * u64::from(self.beverage_qty)
+        (self.lines().iter())
+            .map(|line| u64::from(line.unit_price.unwrap_or(0)) * u64::from(line.beverage_qty))
+            .sum()
     }
 
     /// What its customer pays, and with what card: none when nothing is charged.

@@ -85,13 +85,26 @@ impl PriceChange {
 }
 
 impl Order {
-    /// The order priced as the beverage is offered now: refused if it is not on sale.
-    pub fn priced(mut self, offered: &OnTheMenu) -> Result<Self, OrderError> {
-        if !offered.on_sale {
-            return Err(OrderError::NotOnSale(offered.item.display_name.clone()));
+    /// The order priced line by line as each beverage is offered now: refused if one is not on
+    /// sale.
+    pub fn priced(mut self, menu: &Menu, prices: &PriceList, currency: &str) -> Result<Self, OrderError> {
+        let mut lines = self.lines();
+        for line in &mut lines {
+            let item = (menu.find(&line.beverage_name)).ok_or_else(|| OrderError::UnknownBeverage {
+                name: line.beverage_name.clone(),
+                choices: menu.names().join(", "),
+            })?;
+            let offered = offered(item, prices.get(&line.beverage_name), currency);
+            if !offered.on_sale {
+                return Err(OrderError::NotOnSale(offered.item.display_name));
+            }
+            line.unit_price = Some(offered.item.price);
         }
-        self.unit_price = Some(offered.item.price);
-        self.currency = Some(offered.currency.clone());
+        match &mut lines[..] {
+            [one] => self.unit_price = one.unit_price,
+            _ => self.lines = lines,
+        }
+        self.currency = Some(currency.to_string());
         Ok(self)
     }
 }

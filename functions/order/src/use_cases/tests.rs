@@ -8,7 +8,8 @@ use cafe_shared::auth::KioskClaim;
 
 fn menu() -> Menu {
     Menu::from_json(
-        r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1},"price":3500}]"#,
+        r#"[{"beverageName":"latte","displayName":"Latte","stockName":"cup","recipe":{"beans":1},"price":3500},
+            {"beverageName":"americano","displayName":"Americano","stockName":"cup","recipe":{"beans":1},"price":3000}]"#,
     )
     .unwrap()
 }
@@ -38,8 +39,9 @@ pub(super) fn noon() -> DateTime<Utc> {
 fn request(customer_id: &str, qty: i64) -> OrderRequest {
     OrderRequest {
         customer_id: Some(customer_id.into()),
-        beverage_name: "latte".into(),
-        beverage_qty: qty,
+        beverage_name: Some("latte".into()),
+        beverage_qty: Some(qty),
+        lines: None,
         phone_number: None,
         payment_method: None,
     }
@@ -188,6 +190,89 @@ async fn an_order_is_priced_as_the_cafe_sells_now_and_keeps_that_price() {
         OrderError::NotOnSale("Latte".into())
     );
     assert_eq!(cafe.in_progress().await, before, "a refused order takes no place");
+}
+
+fn cart(customer_id: &str, lines: &[(&str, i64)]) -> OrderRequest {
+    let lines = (lines.iter())
+        .map(|(name, qty)| crate::domain::LineRequest {
+            beverage_name: name.to_string(),
+            beverage_qty: *qty,
+        })
+        .collect();
+    OrderRequest {
+        beverage_name: None,
+        beverage_qty: None,
+        lines: Some(lines),
+        payment_method: Some("pm_card_visa".into()),
+        ..request(customer_id, 1)
+    }
+}
+
+#[tokio::test]
+async fn a_cart_is_one_order_priced_line_by_line_and_charged_as_one() {
+    let cafe = Cafe {
+        payment_required: true,
+        ..Cafe::new(limits())
+    };
+    let asked = cart("ann", &[("latte", 2), ("americano", 1)]);
+    let order = (cafe.place(&PlacedBy::Customer, asked.clone(), Some("cart-1")).await)
+        .unwrap()
+        .order;
+    assert_eq!(
+        (order.beverage_name.as_str(), order.beverage_qty, order.unit_price),
+        ("latte", 3, None),
+        "three beverages, no one price"
+    );
+    let lines: Vec<_> = (order.lines().into_iter())
+        .map(|line| (line.beverage_name, line.beverage_qty, line.unit_price))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("latte".to_string(), 2, Some(3500)),
+            ("americano".to_string(), 1, Some(3000))
+        ]
+    );
+    let placed = order.placed_event();
+    assert_eq!(
+        placed.payment.map(|due| due.amount),
+        Some(10_000),
+        "one payment of the total"
+    );
+    assert_eq!(placed.order.beverages(), "2 lattes and 1 americano");
+    // Sent again with its key: the same order; the key with another cart is refused.
+    let again = cafe.place(&PlacedBy::Customer, asked, Some("cart-1")).await.unwrap();
+    assert_eq!(again.order, order);
+    let other = cart("ann", &[("latte", 2)]);
+    assert_eq!(
+        refused(cafe.place(&PlacedBy::Customer, other, Some("cart-1")).await),
+        OrderError::KeyReused
+    );
+    // Its limits count all its beverages.
+    let too_many = cart("bob", &[("latte", 6), ("americano", 5)]);
+    assert_eq!(
+        refused(cafe.place(&PlacedBy::Customer, too_many, None).await),
+        OrderError::TooManyBeverages(10)
+    );
+    // One line off sale refuses the whole cart, and nothing is placed.
+    let off = PriceSetting {
+        price: None,
+        on_sale: Some(false),
+    };
+    cafe.store.set_price("americano", &off).await.unwrap();
+    let before = cafe.in_progress().await;
+    assert_eq!(
+        refused(
+            cafe.place(
+                &PlacedBy::Customer,
+                cart("bob", &[("latte", 1), ("americano", 1)]),
+                None
+            )
+            .await
+        ),
+        OrderError::NotOnSale("Americano".into())
+    );
+    assert_eq!(cafe.in_progress().await, before);
 }
 
 #[tokio::test]
@@ -409,7 +494,7 @@ async fn a_customer_who_signs_in_by_phone_orders_only_with_their_own_token() {
 async fn a_request_the_menu_refuses_stores_nothing() {
     let cafe = Cafe::new(limits());
     let unknown = OrderRequest {
-        beverage_name: "mocha".into(),
+        beverage_name: Some("mocha".into()),
         ..request("ann", 1)
     };
     assert!(matches!(

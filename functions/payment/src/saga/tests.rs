@@ -52,6 +52,7 @@ fn summary() -> OrderSummary {
         beverage_qty: 2,
         phone_number: None,
         order_number: Some(1),
+        lines: Vec::new(),
     }
 }
 
