@@ -368,6 +368,7 @@ try {
   await page.getByRole("button", { name: "Pay and order", exact: true }).tap();
   const cartCard = page.locator(".card").first();
   await cartCard.getByText("2 × latte, 1 × americano", { exact: true }).waitFor();
+  await cartCard.locator(".total", { hasText: /^Total: .*10,000$/ }).waitFor(SAGA);
   await cartCard.locator(".status", { hasText: "completed" }).waitFor(SAGA);
   await cartCard.locator(".note", { hasText: "Your 2 lattes and 1 americano are ready. Enjoy!" }).waitFor(SAGA);
   await cartCard.locator("li", { hasText: "10,000 KRW charged" }).waitFor(SAGA);

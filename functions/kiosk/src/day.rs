@@ -321,6 +321,8 @@ mod tests {
                 })
                 .collect(),
             lines: Vec::new(),
+            total: None,
+            currency: None,
         }
     }
 

@@ -30,6 +30,11 @@ pub struct KioskOrder {
     /// [`lines_of`](cafe_shared::events::lines_of)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<OrderLine>,
+    /// What the customer pays for it, in `currency`'s minor units; none when nothing is charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub order_date: DateTime<Utc>,
     /// What the cafe calls the order by (#1, #2, ...).
     #[serde(skip_serializing_if = "Option::is_none")]

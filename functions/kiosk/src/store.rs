@@ -147,6 +147,16 @@ fn attributes_of(message: &BusMessage) -> Result<Vec<(String, AttributeValue, Wr
     if let Some(number) = order.order_number {
         attributes.push(("orderNumber".to_string(), n(number), Write::IfAbsent));
     }
+    // What the customer pays, for the receipt (the order as placed says; payment moves it).
+    let due = match event {
+        CafeEvent::OrderPlaced(placed) => placed.payment.as_ref(),
+        CafeEvent::PaymentAuthorized(authorized) => authorized.placed.payment.as_ref(),
+        _ => None,
+    };
+    if let Some(due) = due {
+        attributes.push(("total".to_string(), n(due.amount), Write::IfAbsent));
+        attributes.push(("currency".to_string(), s(&due.currency), Write::IfAbsent));
+    }
     if let Some(reason) = reason_of(event) {
         attributes.push(("reason".to_string(), s(reason), Write::IfAbsent));
     }
@@ -354,6 +364,11 @@ fn view_of(item: &Item) -> Result<KioskOrder, Error> {
             None => Vec::new(),
         },
         order_date: required("orderDate")?.parse()?,
+        total: item
+            .get("total")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok()),
+        currency: text("currency"),
         order_number: item
             .get("orderNumber")
             .and_then(|v| v.as_n().ok())

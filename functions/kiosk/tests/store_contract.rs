@@ -29,7 +29,7 @@ cafe_testkit::contract!(
         an_order_with_no_event_has_no_view,
         an_ended_order_is_counted_once_in_the_hour_it_ended,
         a_completed_order_counts_what_was_made_and_its_time_to_ready,
-        a_cart_s_view_keeps_its_lines_and_its_hour_counts_each_beverage,
+        a_cart_s_view_keeps_its_lines_and_total_and_its_hour_counts_each_beverage,
         an_hour_nothing_ended_in_reads_as_zeros,
         an_alert_is_raised_once_an_hour_about_each_subject,
     ]
@@ -235,7 +235,9 @@ async fn a_completed_order_counts_what_was_made_and_its_time_to_ready(views: &(i
     assert!(hours[1].cancelled.is_empty());
 }
 
-async fn a_cart_s_view_keeps_its_lines_and_its_hour_counts_each_beverage(views: &(impl OrderViews + CafeDay)) {
+async fn a_cart_s_view_keeps_its_lines_and_total_and_its_hour_counts_each_beverage(
+    views: &(impl OrderViews + CafeDay),
+) {
     let order_id = new_order_id();
     let line = |name: &str, qty| OrderLine {
         beverage_name: name.into(),
@@ -248,6 +250,10 @@ async fn a_cart_s_view_keeps_its_lines_and_its_hour_counts_each_beverage(views: 
             let mut json = serde_json::to_value(&message.event).unwrap();
             json["detail"]["beverageQty"] = 3.into();
             json["detail"]["lines"] = serde_json::to_value(&lines).unwrap();
+            if json["detail-type"] == "OrderPlaced" {
+                json["detail"]["payment"] =
+                    serde_json::json!({"amount": 10_500, "currency": "KRW", "paymentMethod": "pm_card_visa"});
+            }
             message.event = serde_json::from_value(json).unwrap();
             message
         })
@@ -255,6 +261,7 @@ async fn a_cart_s_view_keeps_its_lines_and_its_hour_counts_each_beverage(views: 
     assert_eq!(fold_and_count(views, cart_saga, 1).await, [true]);
     let view = views.get(&order_id).await.unwrap().expect("a view");
     assert_eq!((view.beverage_qty, view.lines), (3, lines));
+    assert_eq!((view.total, view.currency.as_deref()), (Some(10_500), Some("KRW")));
     let hour = &views.hours(&[at("2026-12-01T11:00:00Z")]).await.unwrap()[0];
     assert_eq!(
         (hour.completed, hour.made.get("latte"), hour.made.get("americano")),

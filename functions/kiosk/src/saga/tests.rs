@@ -133,6 +133,10 @@ async fn a_cart_shows_its_lines_and_the_day_counts_each_beverage_made() {
             let mut json = serde_json::to_value(&event).unwrap();
             json["detail"]["beverageQty"] = 3.into();
             json["detail"]["lines"] = serde_json::to_value(&cart.lines).unwrap();
+            if json["detail-type"] == "OrderPlaced" {
+                json["detail"]["payment"] =
+                    serde_json::json!({"amount": 10_500, "currency": "KRW", "paymentMethod": "pm_card_visa"});
+            }
             serde_json::from_value::<CafeEvent>(json).unwrap()
         })
         .collect();
@@ -140,6 +144,11 @@ async fn a_cart_shows_its_lines_and_the_day_counts_each_beverage_made() {
     assert!(deliver_each(&views, &UNHEARD, &events).await.is_empty());
     let view = views.get("o-1").await.unwrap().unwrap();
     assert_eq!((view.beverage_qty, &view.lines), (3, &cart.lines));
+    assert_eq!(
+        (view.total, view.currency.as_deref()),
+        (Some(10_500), Some("KRW")),
+        "the receipt's total"
+    );
     let said: Vec<_> = view.timeline.iter().map(|s| s.summary.as_str()).collect();
     assert!(said.contains(&"Ordered 2 lattes and 1 americano"), "{said:?}");
     assert!(said.contains(&"2 lattes and 1 americano made"), "{said:?}");
