@@ -56,10 +56,13 @@ pub enum Mutant {
     /// The provider's payment recorded without its condition: each delivery of `OrderPlaced`
     /// opens and charges another, and only the last is ever taken or let go.
     PaymentOpenedPerDelivery,
+    /// The machine makes a cart as if it were its first line alone: it takes only what that
+    /// line's recipe needs.
+    CartMadeAsItsFirstLine,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 11] = [
+    pub const ALL: [Mutant; 12] = [
         Self::OrderMovesFromAnyStatus,
         Self::CupsReservedPerDelivery,
         Self::CupsGivenBackPerDelivery,
@@ -71,6 +74,7 @@ impl Mutant {
         Self::ViewDropsEventsOnFailure,
         Self::CountedPerDelivery,
         Self::PaymentOpenedPerDelivery,
+        Self::CartMadeAsItsFirstLine,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +90,7 @@ impl Mutant {
             Self::ViewDropsEventsOnFailure => "view-drops-events-on-failure",
             Self::CountedPerDelivery => "counted-per-delivery",
             Self::PaymentOpenedPerDelivery => "payment-opened-per-delivery",
+            Self::CartMadeAsItsFirstLine => "cart-made-as-its-first-line",
         }
     }
 
@@ -95,9 +100,10 @@ impl Mutant {
             // A cancelled order moved on to completed: its money was let go at its cancellation.
             Self::OrderMovesFromAnyStatus => Invariant::MoneyKeptOnlyWhenCompleted,
             Self::MakesWithoutTheOrdersLock => Invariant::MadeOnlyWhenCompleted,
-            Self::CupsReservedPerDelivery | Self::CupsGivenBackPerDelivery | Self::BeverageMadePerDelivery => {
-                Invariant::StockAccounted
-            }
+            Self::CupsReservedPerDelivery
+            | Self::CupsGivenBackPerDelivery
+            | Self::BeverageMadePerDelivery
+            | Self::CartMadeAsItsFirstLine => Invariant::StockAccounted,
             Self::NotifiedPerDelivery => Invariant::ToldOnce,
             Self::OutboxSkipsFailedBatch => Invariant::OrdersEnd,
             Self::TransientFailureSetAside => Invariant::DeadLettersArePoison,

@@ -212,6 +212,27 @@ impl BeverageMachine for Port<'_> {
 
     async fn make(&self, made: &Attempt, takes: &[Take]) -> Result<Making, Error> {
         let world = self.0;
+        let first_line_only;
+        let takes = match made {
+            Attempt::Made(beverage) if self.mutant(Mutant::CartMadeAsItsFirstLine) && !beverage.lines.is_empty() => {
+                let first = &beverage.lines[0];
+                let recipe = &world
+                    .deployment
+                    .menu
+                    .find(&first.beverage_name)
+                    .expect("on the menu")
+                    .recipe;
+                first_line_only = (takes.iter())
+                    .filter_map(|take| {
+                        let per_cup = recipe.get(&take.ingredient)?;
+                        let units = per_cup * first.beverage_qty;
+                        Some(Take { units, ..take.clone() })
+                    })
+                    .collect::<Vec<_>>();
+                &first_line_only[..]
+            }
+            _ => takes,
+        };
         world
             .call(Function::Beverage, "make", async {
                 if self.mutant(Mutant::BeverageMadePerDelivery) {
