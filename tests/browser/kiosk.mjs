@@ -382,6 +382,15 @@ try {
   await page.screenshot({ path: join(shots, "cart-paid.png"), fullPage: true });
   await page.getByRole("button", { name: "Done" }).tap();
 
+  step("a cart left at the kiosk is gone after a minute without a touch: the next customer does not pay for it");
+  await page.getByRole("button", { name: "Americano" }).tap();
+  await page.getByRole("button", { name: "Add to cart" }).tap();
+  await page.getByRole("button", { name: "Caffè latte" }).tap();
+  assert.equal(await cart.locator("li").count(), 1);
+  await kiosk.clock.fastForward("01:01");
+  assert.equal(await cart.locator("li").count(), 0, "the cart is emptied");
+  assert.equal(await page.locator('#menu button[aria-pressed="true"]').count(), 0, "nothing is left picked");
+
   step("a revoked kiosk can no longer order, and says so");
   const kioskId = kioskToken.split(".")[1];
   const revoked = await fetch(`${url}kiosks/${kioskId}`, { method: "DELETE", headers: { authorization: `Bearer ${operatorToken}` } });

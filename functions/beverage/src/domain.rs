@@ -199,7 +199,10 @@ pub fn plan_brew(menu: &Menu, order: &OrderSummary, reading: &MachineReading) ->
         let item = (menu.find(&line.beverage_name))
             .ok_or_else(|| format!("{} is no longer on the menu", line.beverage_name))?;
         for (ingredient, per_cup) in &item.recipe {
-            *needed.entry(ingredient).or_default() += per_cup * line.beverage_qty;
+            // Saturating: a menu's absurd recipe is an ingredient the machine runs out of, not a
+            // wrapped count.
+            let units = needed.entry(ingredient).or_default();
+            *units = units.saturating_add(per_cup.saturating_mul(line.beverage_qty));
         }
     }
     needed

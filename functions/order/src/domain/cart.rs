@@ -108,11 +108,14 @@ impl Order {
         lines
     }
 
-    /// What is ordered, whatever it costs: each beverage and how many.
+    /// What is ordered, whatever it costs and in whatever order its lines were listed: each
+    /// beverage and how many.
     pub(super) fn beverages_asked(&self) -> Vec<(String, u32)> {
-        (self.lines().into_iter())
+        let mut asked: Vec<_> = (self.lines().into_iter())
             .map(|line| (line.beverage_name, line.beverage_qty))
-            .collect()
+            .collect();
+        asked.sort();
+        asked
     }
 }
 

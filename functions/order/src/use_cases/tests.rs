@@ -243,6 +243,13 @@ async fn a_cart_is_one_order_priced_line_by_line_and_charged_as_one() {
     // Sent again with its key: the same order; the key with another cart is refused.
     let again = cafe.place(&PlacedBy::Customer, asked, Some("cart-1")).await.unwrap();
     assert_eq!(again.order, order);
+    let listed_otherwise = cart("ann", &[("americano", 1), ("latte", 2)]);
+    let again = cafe.place(&PlacedBy::Customer, listed_otherwise, Some("cart-1")).await;
+    assert_eq!(
+        again.unwrap().order.order_id,
+        order.order_id,
+        "the same cart, listed otherwise"
+    );
     let other = cart("ann", &[("latte", 2)]);
     assert_eq!(
         refused(cafe.place(&PlacedBy::Customer, other, Some("cart-1")).await),
