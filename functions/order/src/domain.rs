@@ -6,7 +6,7 @@ mod placing;
 mod prices;
 pub mod sign_in;
 
-pub use cart::{LineRequest, MAX_LINES};
+pub use cart::{LineRequest, MAX_LINES, OrderRequest};
 pub use placing::*;
 pub use prices::*;
 
@@ -37,30 +37,6 @@ impl OrderStatus {
     pub fn is_final(self) -> bool {
         matches!(self, OrderStatus::Cancelled | OrderStatus::Completed)
     }
-}
-
-/// The body of `POST /orders`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OrderRequest {
-    /// None from a kiosk's walk-up customer (the cafe gives the order an id of its own: see
-    /// [`walk_up_customer_id`]); with a customer's token, theirs if none is given.
-    #[serde(default)]
-    pub customer_id: Option<String>,
-    /// One beverage and how many of it (a one-line order)...
-    #[serde(default, deserialize_with = "cart::given")]
-    pub beverage_name: Option<String>,
-    #[serde(default, deserialize_with = "cart::given")]
-    pub beverage_qty: Option<i64>,
-    /// ... or several (a cart): one of the two.
-    #[serde(default, deserialize_with = "cart::given")]
-    pub lines: Option<Vec<LineRequest>>,
-    #[serde(default)]
-    pub phone_number: Option<String>,
-    /// The card the customer pays with, as the payment provider's id of it (`pm_...`): the
-    /// kiosk takes the card through the provider's own form.
-    #[serde(default)]
-    pub payment_method: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

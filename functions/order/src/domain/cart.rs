@@ -1,13 +1,37 @@
-//! An order's lines (its cart): each beverage and how many of it, checked against the menu, and
-//! the order's lines as one.
+//! What a customer asks for (`POST /orders`): one beverage or a cart of several lines, each
+//! beverage and how many of it, checked against the menu; and the order's lines as one.
 
-use super::{BEVERAGE_QTY_RANGE, Menu, Order, OrderError, OrderRequest};
+use super::{BEVERAGE_QTY_RANGE, Menu, Order, OrderError};
 use cafe_shared::checks::Invalid;
 use cafe_shared::events::{OrderLine, lines_of};
 use serde::{Deserialize, Deserializer};
 
 /// The most lines one request may list (the same beverage's lines are joined into one).
 pub const MAX_LINES: usize = 20;
+
+/// The body of `POST /orders`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OrderRequest {
+    /// None from a kiosk's walk-up customer (the cafe gives the order an id of its own: see
+    /// [`walk_up_customer_id`](super::walk_up_customer_id)); with a customer's token, theirs if none is given.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// One beverage and how many of it (a one-line order)...
+    #[serde(default, deserialize_with = "given")]
+    pub beverage_name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    pub beverage_qty: Option<i64>,
+    /// ... or several (a cart): one of the two.
+    #[serde(default, deserialize_with = "given")]
+    pub lines: Option<Vec<LineRequest>>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// The card the customer pays with, as the payment provider's id of it (`pm_...`): the
+    /// kiosk takes the card through the provider's own form.
+    #[serde(default)]
+    pub payment_method: Option<String>,
+}
 
 /// One line of `POST /orders`'s `lines`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
