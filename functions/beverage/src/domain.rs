@@ -186,6 +186,23 @@ pub fn left_after(reading: &MachineReading, takes: &[Take]) -> BTreeMap<String, 
         .collect()
 }
 
+/// What an order's lines need of each ingredient together, by their recipes; why not, when a
+/// beverage is no longer on the menu.
+pub fn ingredients_needed(menu: &Menu, order: &OrderSummary) -> Result<BTreeMap<String, u32>, String> {
+    let mut needed: BTreeMap<String, u32> = BTreeMap::new();
+    for line in order.lines() {
+        let item = (menu.find(&line.beverage_name))
+            .ok_or_else(|| format!("{} is no longer on the menu", line.beverage_name))?;
+        for (ingredient, per_cup) in &item.recipe {
+            // Saturating: a menu's absurd recipe is an ingredient the machine runs out of, not a
+            // wrapped count.
+            let units = needed.entry(ingredient.clone()).or_default();
+            *units = units.saturating_add(per_cup.saturating_mul(line.beverage_qty));
+        }
+    }
+    Ok(needed)
+}
+
 /// Whether the machine can make this order, and if so what it takes; if not, why, in words for
 /// the customer (the reason reaches the order, the notification and an SMS, so it names what
 /// ran out, never a level).
@@ -193,26 +210,13 @@ pub fn plan_brew(menu: &Menu, order: &OrderSummary, reading: &MachineReading) ->
     if !reading.state.in_service {
         return Err(MACHINE_OUT_OF_ORDER.into());
     }
-    // What the order's lines take of each ingredient, together.
-    let mut needed: BTreeMap<&str, u32> = BTreeMap::new();
-    for line in order.lines() {
-        let item = (menu.find(&line.beverage_name))
-            .ok_or_else(|| format!("{} is no longer on the menu", line.beverage_name))?;
-        for (ingredient, per_cup) in &item.recipe {
-            // Saturating: a menu's absurd recipe is an ingredient the machine runs out of, not a
-            // wrapped count.
-            let units = needed.entry(ingredient).or_default();
-            *units = units.saturating_add(per_cup.saturating_mul(line.beverage_qty));
-        }
-    }
-    needed
-        .into_iter()
-        .map(|(ingredient, units)| match reading.levels.get(ingredient) {
+    (ingredients_needed(menu, order)?.into_iter())
+        .map(|(ingredient, units)| match reading.levels.get(&ingredient) {
             Some(level) if *level < units => Err(format!("the machine ran out of {ingredient}")),
             level => Ok(Take {
-                ingredient: ingredient.to_string(),
-                units,
                 metered: level.is_some(),
+                ingredient,
+                units,
             }),
         })
         .collect()

@@ -5,7 +5,7 @@
 //! (the step was down), it records why and announces `BeverageFailed`, which cancels the order
 //! and gives its cups back.
 
-use crate::domain::{Attempt, beverage_id_for, left_after, plan_brew};
+use crate::domain::{Attempt, beverage_id_for, ingredients_needed, left_after, plan_brew};
 use crate::store::{BeverageMachine, Making};
 use cafe_shared::bus::Publish;
 use cafe_shared::clock;
@@ -80,13 +80,9 @@ async fn attempt_order(
         let failed = Attempt::failed(order, NOT_READY_IN_TIME.into(), now);
         return Ok((machine.record_failure(&failed).await?, BTreeMap::new()));
     }
-    let lines = order.lines();
-    let mut ingredients: Vec<&str> = (lines.iter())
-        .filter_map(|line| recipes.menu.find(&line.beverage_name))
-        .flat_map(|item| item.recipe.keys().map(String::as_str))
-        .collect();
-    ingredients.sort_unstable();
-    ingredients.dedup();
+    // A beverage no longer on the menu reads nothing: the plan below says why it is not made.
+    let needed = ingredients_needed(recipes.menu, order).unwrap_or_default();
+    let ingredients: Vec<&str> = needed.keys().map(String::as_str).collect();
     for _ in 0..READS {
         let reading = machine.read(&ingredients).await?;
         match plan_brew(recipes.menu, order, &reading) {

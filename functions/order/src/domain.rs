@@ -85,23 +85,16 @@ impl Order {
             Invalid::Field("customerId is required (only a kiosk's walk-up customer gives none)".into())
         })?;
         check_id("customerId", &customer_id, 64)?;
-        let (mut lines, stock_name) = cart::checked_lines(&request, menu)?;
+        let (lines, stock_name) = cart::checked_lines(&request, menu)?;
         if let Some(card) = &request.payment_method {
             payment::check_payment_method(card)?;
         }
-        let (beverage_name, beverage_qty) = (
-            lines[0].beverage_name.clone(),
-            lines.iter().map(|line| line.beverage_qty).sum(),
-        );
-        if lines.len() == 1 {
-            lines.clear();
-        }
-        Ok(Self {
+        let mut order = Self {
             order_id,
             customer_id,
-            beverage_name,
-            beverage_qty,
-            lines,
+            beverage_name: String::new(),
+            beverage_qty: 0,
+            lines: Vec::new(),
             stock_name,
             phone_number: request.phone_number,
             order_status: OrderStatus::Pending,
@@ -112,7 +105,9 @@ impl Order {
             unit_price: None,
             currency: None,
             payment_method: request.payment_method,
-        })
+        };
+        order.set_lines(lines);
+        Ok(order)
     }
 
     /// Whether a retried request (same idempotency key) asks for the same order, from the same

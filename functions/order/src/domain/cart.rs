@@ -4,6 +4,7 @@
 use super::{BEVERAGE_QTY_RANGE, Menu, Order, OrderError};
 use cafe_shared::checks::Invalid;
 use cafe_shared::events::{OrderLine, lines_of};
+use cafe_shared::menu::MenuItem;
 use serde::{Deserialize, Deserializer};
 
 /// The most lines one request may list (the same beverage's lines are joined into one).
@@ -49,12 +50,7 @@ pub(super) fn checked_lines(request: &OrderRequest, menu: &Menu) -> Result<(Vec<
     let mut lines: Vec<OrderLine> = Vec::new();
     let mut stock: Option<(&str, &str)> = None;
     for line in asked {
-        let item = menu
-            .find(&line.beverage_name)
-            .ok_or_else(|| OrderError::UnknownBeverage {
-                name: line.beverage_name.clone(),
-                choices: menu.names().join(", "),
-            })?;
+        let item = find_beverage(menu, &line.beverage_name)?;
         if !BEVERAGE_QTY_RANGE.contains(&line.beverage_qty) {
             return Err(OrderError::QuantityOutOfRange { qty: line.beverage_qty });
         }
@@ -93,6 +89,14 @@ pub(super) fn checked_lines(request: &OrderRequest, menu: &Menu) -> Result<(Vec<
     Ok((lines, stock_name))
 }
 
+/// The menu's item for a beverage a customer named, or what they may choose instead.
+pub(super) fn find_beverage<'m>(menu: &'m Menu, name: &str) -> Result<&'m MenuItem, OrderError> {
+    menu.find(name).ok_or_else(|| OrderError::UnknownBeverage {
+        name: name.to_string(),
+        choices: menu.names().join(", "),
+    })
+}
+
 /// A field that may be left out but, given, is what it says: `null` is refused (it would
 /// otherwise read as left out, and `{"lines": [...], "beverageName": null}` as a cart).
 pub(super) fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(field: D) -> Result<Option<T>, D::Error> {
@@ -123,6 +127,24 @@ fn lines_asked(request: &OrderRequest) -> Result<Vec<LineRequest>, Invalid> {
 }
 
 impl Order {
+    /// Sets what the order holds, as every record of it keeps it: `beverageName` the first line's,
+    /// `beverageQty` all its beverages, and either `lines` (a cart) or, for one line, none and
+    /// its price in `unitPrice`. The inverse of [`Order::lines`].
+    pub(super) fn set_lines(&mut self, mut lines: Vec<OrderLine>) {
+        self.beverage_name = lines[0].beverage_name.clone();
+        self.beverage_qty = lines.iter().map(|line| line.beverage_qty).sum();
+        match lines.len() {
+            1 => {
+                self.unit_price = lines.remove(0).unit_price;
+                self.lines = Vec::new();
+            }
+            _ => {
+                self.unit_price = None;
+                self.lines = lines;
+            }
+        }
+    }
+
     /// The order's lines, each at the price it was placed at: its cart's, or its one line.
     pub fn lines(&self) -> Vec<OrderLine> {
         let mut lines = lines_of(&self.lines, &self.beverage_name, self.beverage_qty);

@@ -2,6 +2,7 @@
 //! is on sale while the cafe runs, over the menu's configuration, and an order keeps the price it
 //! was placed at.
 
+use super::cart::find_beverage;
 use super::{Order, OrderError};
 use cafe_shared::checks::Invalid;
 use cafe_shared::menu::{Menu, MenuItem};
@@ -90,20 +91,14 @@ impl Order {
     pub fn priced(mut self, menu: &Menu, prices: &PriceList, currency: &str) -> Result<Self, OrderError> {
         let mut lines = self.lines();
         for line in &mut lines {
-            let item = (menu.find(&line.beverage_name)).ok_or_else(|| OrderError::UnknownBeverage {
-                name: line.beverage_name.clone(),
-                choices: menu.names().join(", "),
-            })?;
+            let item = find_beverage(menu, &line.beverage_name)?;
             let offered = offered(item, prices.get(&line.beverage_name), currency);
             if !offered.on_sale {
                 return Err(OrderError::NotOnSale(offered.item.display_name));
             }
             line.unit_price = Some(offered.item.price);
         }
-        match &mut lines[..] {
-            [one] => self.unit_price = one.unit_price,
-            _ => self.lines = lines,
-        }
+        self.set_lines(lines);
         self.currency = Some(currency.to_string());
         Ok(self)
     }
